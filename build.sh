@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# build.sh: one entry point for building, testing, serving and benchmarking sscscore.
+#
+#   ./build.sh build    native CLI (bin/sscscore), browser wasm (web/static), server (bin/serve)
+#   ./build.sh test     everything CI runs: vet, native tests (scalar and SIMD), js/wasm tests under node,
+#                       real-browser tests in headless Chromium
+#   ./build.sh serve    build, then serve the app on http://127.0.0.1:8080 (the demo scan is built in)
+#   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
+#   ./build.sh wasm     only the browser wasm binaries
+set -euo pipefail
+export GOTOOLCHAIN=go1.27.3
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+go_root() { go env GOROOT; }
+wasm_exec() { echo "$(go_root)/lib/wasm/go_js_wasm_exec"; }
+
+# Packages whose tests also run under js/wasm (node): the pure-Go core.
+core_pkgs() { go list ./model/... ; }
+
+build_wasm() {
+  mkdir -p web/static
+  cp "$(go_root)/lib/wasm/wasm_exec.js" web/static/wasm_exec.js
+  if [ -d wasm/worker ]; then
+    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o web/static/worker.wasm ./wasm/worker
+  fi
+  if [ -d wasm/ui ]; then
+    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o web/static/ui.wasm ./wasm/ui
+  fi
+  if [ -d cmd/precompress ]; then
+    go run ./cmd/precompress web/static/*.wasm
+  fi
+}
+
+build() {
+  mkdir -p bin
+  GOEXPERIMENT=simd go build -trimpath -o bin/sscscore ./cmd/sscscore
+  build_wasm
+  if [ -d serve ] && ls serve/*.go >/dev/null 2>&1; then
+    go build -trimpath -o bin/serve ./serve
+  fi
+}
+
+run_tests() {
+  echo "== go vet"
+  go vet ./...
+  GOEXPERIMENT=simd go vet ./model/...
+  echo "== native tests (scalar kernels)"
+  go test -count=1 -timeout 20m ./...
+  echo "== native tests (SIMD kernels, GOEXPERIMENT=simd)"
+  GOEXPERIMENT=simd go test -count=1 -timeout 20m ./model/...
+  echo "== js/wasm tests under node (scalar and SIMD)"
+  GOOS=js GOARCH=wasm go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
+  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
+}
+
+bench() {
+  local pat="${BENCH:-.}"
+  echo "== native benchmarks (scalar)"
+  go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./model/... | tee /tmp/sscscore-bench-native.txt
+  echo "== native benchmarks (SIMD)"
+  GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./model/... | tee /tmp/sscscore-bench-simd.txt
+  echo "== js/wasm benchmarks under node (SIMD)"
+  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" -exec="$(wasm_exec)" $(core_pkgs) | tee /tmp/sscscore-bench-wasm.txt
+}
+
+cmd="${1:-build}"
+shift || true
+case "$cmd" in
+  build) build ;;
+  wasm) build_wasm ;;
+  test) build; run_tests ;;
+  serve) build; exec bin/serve "$@" ;;
+  bench) build; bench ;;
+  *) echo "usage: $0 build|test|serve|bench|wasm" >&2; exit 2 ;;
+esac

@@ -1,0 +1,201 @@
+// Package volume holds CT volumes in Hounsfield units and their geometry.
+//
+// A volume is stored slice by slice in z, y, x order (C order), with slice 0
+// the most cranial one (top of the chest first), row 0 the most anterior
+// row and column 0 the patient's right, as in a standard axial DICOM image.
+// Voxel values are int16 Hounsfield units; air outside the reconstruction
+// field is -1024.
+//
+// Two kinds of volume exist: [Volume], which holds every voxel in memory in a
+// gorgonia.org/tensor Dense of int16, and any other [Source], such as the lazy
+// series reader of the ingestion package, which decodes a slice only when it
+// is asked for. Code that needs only some slices (the scoring cascade needs a
+// downsampled volume and about fifteen full-resolution slices) takes a Source.
+package volume
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// Air is the Hounsfield value used for voxels outside the field of view.
+const Air = -1024
+
+// Geometry places a volume in patient coordinates (DICOM LPS, millimetres).
+type Geometry struct {
+	// Nz, Ny, Nx are the number of slices, rows and columns.
+	Nz, Ny, Nx int
+	// Spacing is the voxel size in mm as (x, y, z): column spacing, row
+	// spacing and the mean distance between neighbouring slice centres
+	// measured along the slice normal (never SliceThickness).
+	Spacing [3]float64
+	// Origin is the patient position (mm) of the centre of voxel (0, 0, 0),
+	// the ImagePositionPatient of the first (most cranial) slice.
+	Origin [3]float64
+	// Direction holds the unit vectors of the x (along a row), y (down a
+	// column) and z (from slice 0 to slice 1) axes in patient coordinates.
+	Direction [3][3]float64
+	// SliceZ is the patient z (ImagePositionPatient[2], mm) of each slice in
+	// storage order; it decreases from head to feet. len(SliceZ) == Nz.
+	SliceZ []float64
+}
+
+// SliceLen returns the number of voxels in one slice.
+func (g *Geometry) SliceLen() int { return g.Ny * g.Nx }
+
+// ZOf returns the patient z (mm) of slice k, extrapolating linearly outside
+// the volume.
+func (g *Geometry) ZOf(k int) float64 {
+	n := len(g.SliceZ)
+	switch {
+	case n == 0:
+		return g.Origin[2] - float64(k)*g.Spacing[2]
+	case k < 0:
+		return g.SliceZ[0] - float64(k)*g.step()
+	case k >= n:
+		return g.SliceZ[n-1] - float64(k-n+1)*g.step()
+	}
+	return g.SliceZ[k]
+}
+
+// step is the signed z change from one slice to the next (negative when the
+// volume runs from head to feet, as it normally does).
+func (g *Geometry) step() float64 {
+	n := len(g.SliceZ)
+	if n < 2 {
+		return -g.Spacing[2]
+	}
+	return (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
+}
+
+// NearestSlice returns the index of the slice whose centre is closest to
+// patient z (mm) and whether z lies within the scanned range (extended by
+// half a slice spacing at both ends).
+func (g *Geometry) NearestSlice(z float64) (k int, inside bool) {
+	n := len(g.SliceZ)
+	if n == 0 {
+		return 0, false
+	}
+	best, bestD := 0, math.Inf(1)
+	for i, zi := range g.SliceZ {
+		if d := math.Abs(zi - z); d < bestD {
+			best, bestD = i, d
+		}
+	}
+	lo, hi := g.ZRange()
+	half := g.Spacing[2] / 2
+	return best, z >= lo-half && z <= hi+half
+}
+
+// ZRange returns the lowest and highest slice z (mm).
+func (g *Geometry) ZRange() (lo, hi float64) {
+	if len(g.SliceZ) == 0 {
+		return 0, 0
+	}
+	lo, hi = g.SliceZ[0], g.SliceZ[0]
+	for _, z := range g.SliceZ {
+		lo, hi = math.Min(lo, z), math.Max(hi, z)
+	}
+	return lo, hi
+}
+
+// Validate reports whether the geometry is usable.
+func (g *Geometry) Validate() error {
+	if g.Nz <= 0 || g.Ny <= 0 || g.Nx <= 0 {
+		return fmt.Errorf("volume: bad dimensions %dx%dx%d", g.Nz, g.Ny, g.Nx)
+	}
+	if len(g.SliceZ) != g.Nz {
+		return fmt.Errorf("volume: %d slice positions for %d slices", len(g.SliceZ), g.Nz)
+	}
+	for i, s := range g.Spacing {
+		if !(s > 0) || math.IsInf(s, 0) {
+			return fmt.Errorf("volume: spacing[%d] = %v is not positive", i, s)
+		}
+	}
+	return nil
+}
+
+// A Source gives access to the slices of a volume, decoding them on demand
+// if need be. Implementations must be safe for concurrent calls to Slice.
+type Source interface {
+	// Geometry returns the volume's geometry. The caller must not modify it.
+	Geometry() *Geometry
+	// Slice writes slice k (Ny*Nx Hounsfield values, row-major) into dst,
+	// which has at least Ny*Nx elements.
+	Slice(ctx context.Context, k int, dst []int16) error
+}
+
+// Volume is a CT volume held in memory.
+type Volume struct {
+	Geom Geometry
+	// HU holds the voxels, int16, shape (Nz, Ny, Nx).
+	HU *tensor.Dense
+}
+
+// New returns a volume of the given geometry whose voxels are all air.
+func New(g Geometry) (*Volume, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	vox := make([]int16, g.Nz*g.Ny*g.Nx)
+	for i := range vox {
+		vox[i] = Air
+	}
+	return FromVoxels(g, vox)
+}
+
+// FromVoxels wraps vox (z, y, x order, len Nz*Ny*Nx) without copying it.
+func FromVoxels(g Geometry, vox []int16) (*Volume, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	if len(vox) != g.Nz*g.Ny*g.Nx {
+		return nil, fmt.Errorf("volume: %d voxels for %dx%dx%d", len(vox), g.Nz, g.Ny, g.Nx)
+	}
+	t := tensor.New(tensor.WithShape(g.Nz, g.Ny, g.Nx), tensor.WithBacking(vox))
+	return &Volume{Geom: g, HU: t}, nil
+}
+
+// Voxels returns the backing slice of the volume (z, y, x order).
+func (v *Volume) Voxels() []int16 { return v.HU.Data().([]int16) }
+
+// SliceView returns slice k of the volume without copying it.
+func (v *Volume) SliceView(k int) []int16 {
+	n := v.Geom.SliceLen()
+	return v.Voxels()[k*n : (k+1)*n]
+}
+
+// Geometry implements Source.
+func (v *Volume) Geometry() *Geometry { return &v.Geom }
+
+// Slice implements Source.
+func (v *Volume) Slice(ctx context.Context, k int, dst []int16) error {
+	if k < 0 || k >= v.Geom.Nz {
+		return fmt.Errorf("volume: slice %d out of range [0,%d)", k, v.Geom.Nz)
+	}
+	copy(dst, v.SliceView(k))
+	return nil
+}
+
+// Load reads every slice of src into memory.
+func Load(ctx context.Context, src Source) (*Volume, error) {
+	if v, ok := src.(*Volume); ok {
+		return v, nil
+	}
+	g := *src.Geometry()
+	g.SliceZ = append([]float64(nil), g.SliceZ...)
+	vox := make([]int16, g.Nz*g.Ny*g.Nx)
+	n := g.SliceLen()
+	for k := 0; k < g.Nz; k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := src.Slice(ctx, k, vox[k*n:(k+1)*n]); err != nil {
+			return nil, fmt.Errorf("volume: slice %d: %w", k, err)
+		}
+	}
+	return FromVoxels(g, vox)
+}
