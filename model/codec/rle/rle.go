@@ -1,0 +1,188 @@
+// Package rle decodes DICOM RLE Lossless pixel data (PS3.5 Annex G,
+// transfer syntax 1.2.840.10008.1.2.5).
+//
+// A frame is a 64-byte header (the number of segments and up to 15 segment
+// offsets) followed by PackBits-compressed segments, one per byte plane:
+// for each sample in turn, its most significant byte first. 8, 16 and 32
+// bits allocated and 1 or 3 samples per pixel are supported.
+package rle
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"sscscore/model/codec"
+)
+
+func init() {
+	codec.Register(codec.RLELossless, "RLE lossless", codec.DecoderFunc(Decode))
+}
+
+// Decode decodes one RLE frame into dst (f.Len() samples, pixel-interleaved
+// when there are several samples per pixel), sign-extending from BitsStored
+// when f.PixelRepresentation is 1 and masking to BitsStored otherwise.
+//
+// A segment that decodes to more bytes than the image holds is truncated (as
+// pydicom and GDCM do); one that decodes to fewer is an error.
+func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
+	if f.Rows <= 0 || f.Columns <= 0 {
+		return fmt.Errorf("rle: invalid image size %dx%d", f.Columns, f.Rows)
+	}
+	spp := max(f.SamplesPerPixel, 1)
+	if spp != 1 && spp != 3 {
+		return fmt.Errorf("rle: %d samples per pixel not supported", spp)
+	}
+	if f.BitsAllocated != 8 && f.BitsAllocated != 16 && f.BitsAllocated != 32 {
+		return fmt.Errorf("rle: %d bits allocated not supported", f.BitsAllocated)
+	}
+	if f.BitsStored < 1 || f.BitsStored > f.BitsAllocated {
+		return fmt.Errorf("rle: invalid bits stored %d for %d bits allocated", f.BitsStored, f.BitsAllocated)
+	}
+	n := f.Rows * f.Columns
+	if len(dst) < n*spp {
+		return fmt.Errorf("rle: destination holds %d samples, frame has %d", len(dst), n*spp)
+	}
+	dst = dst[:n*spp]
+	if len(frame) < 64 {
+		return fmt.Errorf("rle: frame of %d bytes is shorter than the 64-byte header", len(frame))
+	}
+	bytesPerSample := f.BitsAllocated / 8
+	want := bytesPerSample * spp
+	nseg := int(binary.LittleEndian.Uint32(frame))
+	if nseg != want {
+		return fmt.Errorf("rle: header has %d segments, expected %d for %d samples of %d bits", nseg, want, spp, f.BitsAllocated)
+	}
+	var offsets [16]int
+	for i := 0; i < nseg; i++ {
+		o := binary.LittleEndian.Uint32(frame[4+4*i:])
+		if o < 64 || uint64(o) > uint64(len(frame)) || (i > 0 && int(o) < offsets[i-1]) {
+			return fmt.Errorf("rle: segment %d offset %d is outside the %d-byte frame or out of order", i+1, o, len(frame))
+		}
+		offsets[i] = int(o)
+	}
+	offsets[nseg] = len(frame)
+	clear(dst)
+	var plane []byte
+	if want > 1 {
+		plane = make([]byte, n)
+	}
+	for s := 0; s < nseg; s++ {
+		seg := frame[offsets[s]:offsets[s+1]]
+		sample := s / bytesPerSample
+		shift := uint(8 * (bytesPerSample - 1 - s%bytesPerSample))
+		if want == 1 {
+			// 8-bit gray: decode straight into dst.
+			if err := unpackInt32(seg, dst); err != nil {
+				return fmt.Errorf("rle: segment %d: %w", s+1, err)
+			}
+			continue
+		}
+		if err := unpack(seg, plane); err != nil {
+			return fmt.Errorf("rle: segment %d: %w", s+1, err)
+		}
+		if spp == 1 {
+			for i, b := range plane {
+				dst[i] |= int32(uint32(b) << shift)
+			}
+		} else {
+			for i, b := range plane {
+				dst[i*3+sample] |= int32(uint32(b) << shift)
+			}
+		}
+	}
+	normalize(dst, f)
+	return nil
+}
+
+// unpack decodes one PackBits segment into out, which it must fill.
+func unpack(seg, out []byte) error {
+	pos, o := 0, 0
+	for o < len(out) {
+		if pos >= len(seg) {
+			return fmt.Errorf("decodes to %d bytes, want %d", o, len(out))
+		}
+		h := int(int8(seg[pos]))
+		pos++
+		switch {
+		case h >= 0: // literal run of h+1 bytes
+			k := h + 1
+			if pos+k > len(seg) {
+				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", k, pos-1)
+			}
+			k = min(k, len(out)-o)
+			copy(out[o:o+k], seg[pos:pos+k])
+			pos += h + 1
+			o += k
+		case h != -128: // replicate the next byte 1-h times
+			if pos >= len(seg) {
+				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
+			}
+			b := seg[pos]
+			pos++
+			k := min(1-h, len(out)-o)
+			run := out[o : o+k]
+			for i := range run {
+				run[i] = b
+			}
+			o += k
+		}
+	}
+	return nil
+}
+
+// unpackInt32 is unpack for 8-bit single-sample frames, writing into dst.
+func unpackInt32(seg []byte, out []int32) error {
+	pos, o := 0, 0
+	for o < len(out) {
+		if pos >= len(seg) {
+			return fmt.Errorf("decodes to %d bytes, want %d", o, len(out))
+		}
+		h := int(int8(seg[pos]))
+		pos++
+		switch {
+		case h >= 0:
+			k := h + 1
+			if pos+k > len(seg) {
+				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", k, pos-1)
+			}
+			k = min(k, len(out)-o)
+			for i, b := range seg[pos : pos+k] {
+				out[o+i] = int32(b)
+			}
+			pos += h + 1
+			o += k
+		case h != -128:
+			if pos >= len(seg) {
+				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
+			}
+			b := int32(seg[pos])
+			pos++
+			k := min(1-h, len(out)-o)
+			run := out[o : o+k]
+			for i := range run {
+				run[i] = b
+			}
+			o += k
+		}
+	}
+	return nil
+}
+
+// normalize interprets the assembled raw values as the header says.
+func normalize(dst []int32, f codec.FrameInfo) {
+	bits := f.BitsStored
+	if bits >= 32 {
+		return
+	}
+	if f.PixelRepresentation == 1 {
+		s := uint(32 - bits)
+		for i, v := range dst {
+			dst[i] = v << s >> s
+		}
+		return
+	}
+	m := int32(1)<<uint(bits) - 1
+	for i := range dst {
+		dst[i] &= m
+	}
+}
