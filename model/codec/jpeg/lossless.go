@@ -1,0 +1,210 @@
+package jpeg
+
+import (
+	"errors"
+	"fmt"
+)
+
+// lossless decodes a lossless (process 14) scan of the components idx with
+// predictor (selection value) psv and point transform pt (T.81 Annex H).
+// Samples are stored in the component planes shifted left by pt.
+func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
+	if psv < 1 || psv > 7 {
+		return fmt.Errorf("jpeg: invalid lossless predictor %d", psv)
+	}
+	if pt >= d.precision {
+		return fmt.Errorf("jpeg: point transform %d not below precision %d", pt, d.precision)
+	}
+	for _, k := range idx {
+		c := d.comps[k]
+		if c.h != 1 || c.v != 1 {
+			return errors.New("jpeg: subsampled lossless components not supported")
+		}
+		if !d.dc[c.td].defined {
+			return fmt.Errorf("jpeg: scan uses undefined Huffman table %d", c.td)
+		}
+	}
+	rows, cols := d.rows, d.cols
+	rowsPerInterval := rows
+	if d.restart > 0 {
+		if d.restart%cols != 0 {
+			return fmt.Errorf("jpeg: restart interval %d is not a multiple of the %d samples of a line", d.restart, cols)
+		}
+		rowsPerInterval = d.restart / cols
+	}
+	initial := int32(1) << uint(d.precision-pt-1)
+	var err error
+	for y0 := 0; y0 < rows; y0 += rowsPerInterval {
+		if y0 > 0 {
+			if !br.restart() {
+				return fmt.Errorf("jpeg: missing restart marker at byte %d", br.pos)
+			}
+		}
+		y1 := min(y0+rowsPerInterval, rows)
+		if len(idx) == 1 {
+			err = d.lossless1(br, d.planes[idx[0]], &d.dc[d.comps[idx[0]].td], psv, initial, y0, y1)
+		} else {
+			err = d.losslessN(br, idx, psv, initial, y0, y1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if pt > 0 {
+		for _, k := range idx {
+			p := d.planes[k]
+			for i := range p {
+				p[i] <<= uint(pt)
+			}
+		}
+	}
+	return nil
+}
+
+// lossless1 decodes the lines y0..y1 of a one-component scan; y0 is the
+// first line of the scan or of a restart interval.
+func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, initial int32, y0, y1 int) error {
+	cols := d.cols
+	for y := y0; y < y1; y++ {
+		row := plane[y*cols : (y+1)*cols]
+		var prev []int32
+		if y > y0 {
+			prev = plane[(y-1)*cols : y*cols]
+		}
+		for x := range row {
+			// Prediction.
+			var pred int32
+			switch {
+			case x == 0 && prev == nil:
+				pred = initial
+			case x == 0:
+				pred = prev[0]
+			case prev == nil:
+				pred = row[x-1]
+			default:
+				ra, rb, rc := row[x-1], prev[x], prev[x-1]
+				switch psv {
+				case 1:
+					pred = ra
+				case 2:
+					pred = rb
+				case 3:
+					pred = rc
+				case 4:
+					pred = ra + rb - rc
+				case 5:
+					pred = ra + (rb-rc)>>1
+				case 6:
+					pred = rb + (ra-rc)>>1
+				case 7:
+					pred = (ra + rb) >> 1
+				}
+			}
+			// Difference.
+			if br.n < 32 {
+				br.fill()
+			}
+			var s uint
+			if e := h.lut[br.acc>>(64-lutBits)]; e != 0 {
+				l := uint(e >> 8)
+				br.acc <<= l
+				br.n -= l
+				s = uint(e & 0xFF)
+			} else {
+				v, ok := h.slow(br)
+				if !ok {
+					return fmt.Errorf("jpeg: invalid Huffman code at line %d, byte %d", y, br.pos)
+				}
+				s = uint(v)
+			}
+			var diff int32
+			switch {
+			case s == 0:
+			case s < 16:
+				v := int32(br.acc >> (64 - s))
+				br.acc <<= s
+				br.n -= s
+				if v < 1<<(s-1) {
+					v += 1 - 1<<s
+				}
+				diff = v
+			case s == 16:
+				diff = 32768
+			default:
+				return fmt.Errorf("jpeg: invalid difference category %d at line %d", s, y)
+			}
+			row[x] = (pred + diff) & 0xFFFF
+		}
+		if br.overrun() {
+			return fmt.Errorf("jpeg: truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos)
+		}
+	}
+	return nil
+}
+
+// losslessN decodes the lines y0..y1 of an interleaved scan of several
+// components, each sampled once per MCU.
+func (d *decoder) losslessN(br *bitReader, idx []int, psv int, initial int32, y0, y1 int) error {
+	cols := d.cols
+	for y := y0; y < y1; y++ {
+		for x := 0; x < cols; x++ {
+			for _, k := range idx {
+				plane := d.planes[k]
+				i := y*cols + x
+				var pred int32
+				switch {
+				case x == 0 && y == y0:
+					pred = initial
+				case x == 0:
+					pred = plane[i-cols]
+				case y == y0:
+					pred = plane[i-1]
+				default:
+					ra, rb, rc := plane[i-1], plane[i-cols], plane[i-cols-1]
+					pred = predict(psv, ra, rb, rc)
+				}
+				if br.n < 32 {
+					br.fill()
+				}
+				s, ok := d.dc[d.comps[k].td].decode(br)
+				if !ok {
+					return fmt.Errorf("jpeg: invalid Huffman code at line %d, byte %d", y, br.pos)
+				}
+				var diff int32
+				switch {
+				case s == 0:
+				case s < 16:
+					diff = extend(br.bits(uint(s)), uint(s))
+				case s == 16:
+					diff = 32768
+				default:
+					return fmt.Errorf("jpeg: invalid difference category %d at line %d", s, y)
+				}
+				plane[i] = (pred + diff) & 0xFFFF
+			}
+		}
+		if br.overrun() {
+			return fmt.Errorf("jpeg: truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos)
+		}
+	}
+	return nil
+}
+
+func predict(psv int, ra, rb, rc int32) int32 {
+	switch psv {
+	case 1:
+		return ra
+	case 2:
+		return rb
+	case 3:
+		return rc
+	case 4:
+		return ra + rb - rc
+	case 5:
+		return ra + (rb-rc)>>1
+	case 6:
+		return rb + (ra-rc)>>1
+	default:
+		return (ra + rb) >> 1
+	}
+}
