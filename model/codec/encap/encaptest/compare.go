@@ -68,3 +68,33 @@ func Compare(tb testing.TB, name string, got, want [][]int32, tol int32) int32 {
 	}
 	return maxd
 }
+
+// Hash returns the FNV-1a 64-bit hash of the samples of all frames (each
+// sample as 4 little-endian bytes), to compare against values decoded by an
+// independent decoder.
+func Hash(frames [][]int32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, fr := range frames {
+		for _, v := range fr {
+			u := uint32(v)
+			for i := 0; i < 4; i++ {
+				h ^= uint64(byte(u >> (8 * i)))
+				h *= 1099511628211
+			}
+		}
+	}
+	return h
+}
+
+// Mean returns the mean sample value over all frames.
+func Mean(frames [][]int32) float64 {
+	var sum float64
+	n := 0
+	for _, fr := range frames {
+		for _, v := range fr {
+			sum += float64(v)
+		}
+		n += len(fr)
+	}
+	return sum / float64(max(n, 1))
+}
