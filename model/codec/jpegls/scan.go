@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // j is the run-length order table J of T.87 A.7.1.2.
@@ -14,12 +15,18 @@ type scanState struct {
 	near, maxval, rng  int32
 	qbpp, limit, reset int32
 	t1, t2, t3         int32
-	a, b, n            [367]int32 // 0..364 regular contexts, 365/366 run interruption
-	c                  [365]int32
-	nn                 [367]int32
+	ctx                [365]context // regular mode contexts
+	ri                 [2]riContext // run interruption contexts (RItype 0, 1)
 	qlut               []int8 // gradient quantisation, index d + maxval
 	br                 bitReader
 }
+
+// context holds the variables of a regular-mode context (T.87 A.2.1), kept
+// together so that one sample touches one cache line.
+type context struct{ a, b, c, n int32 }
+
+// riContext holds the variables of a run interruption context.
+type riContext struct{ a, n, nn int32 }
 
 // scan decodes one scan whose header is seg and whose data starts at pos;
 // it returns the position of the marker that ends it.
@@ -131,12 +138,39 @@ func (d *decoder) newScanState(near int32) (*scanState, error) {
 	if s.reset < 3 || s.reset > max(255, maxval) {
 		return nil, fmt.Errorf("jpegls: invalid RESET %d", s.reset)
 	}
-	s.qlut = make([]int8, 2*maxval+1)
-	for i := range s.qlut {
-		s.qlut[i] = s.quantize(int32(i) - maxval)
-	}
+	s.qlut = s.quantTable()
 	s.resetContexts()
 	return s, nil
+}
+
+// lutKey identifies a gradient quantisation table.
+type lutKey struct{ maxval, near, t1, t2, t3 int32 }
+
+// luts caches quantisation tables (up to 128 KiB each for 16-bit data): a
+// series of slices shares one. The cache holds a few tables at most.
+var luts struct {
+	sync.Mutex
+	m map[lutKey][]int8
+}
+
+// quantTable returns the table mapping a gradient d to its quantised value,
+// indexed by d + MAXVAL.
+func (s *scanState) quantTable() []int8 {
+	key := lutKey{s.maxval, s.near, s.t1, s.t2, s.t3}
+	luts.Lock()
+	defer luts.Unlock()
+	if t, ok := luts.m[key]; ok {
+		return t
+	}
+	t := make([]int8, 2*s.maxval+1)
+	for i := range t {
+		t[i] = s.quantize(int32(i) - s.maxval)
+	}
+	if luts.m == nil || len(luts.m) >= 8 {
+		luts.m = map[lutKey][]int8{}
+	}
+	luts.m[key] = t
+	return t
 }
 
 func (s *scanState) quantize(d int32) int8 {
@@ -163,13 +197,10 @@ func (s *scanState) quantize(d int32) int8 {
 
 func (s *scanState) resetContexts() {
 	a := max(2, (s.rng+32)/64)
-	for i := range s.a {
-		s.a[i] = a
-		s.b[i] = 0
-		s.n[i] = 1
-		s.nn[i] = 0
+	for i := range s.ctx {
+		s.ctx[i] = context{a: a, n: 1}
 	}
-	clear(s.c[:])
+	s.ri = [2]riContext{{a: a, n: 1}, {a: a, n: 1}}
 }
 
 // decodeScan decodes the lines of the components idx (one component, or
@@ -231,6 +262,7 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 	maxval, near := s.maxval, s.near
 	qlut := s.qlut[:2*maxval+1]
 	br := &s.br
+	escape := s.limit - s.qbpp - 1
 	for x := 1; x <= cols; {
 		ra, rb, rc, rd := cur[x-1], prev[x], prev[x-1], prev[x+1]
 		q1 := int32(qlut[rd-rb+maxval])
@@ -267,15 +299,12 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 			// Run interruption sample.
 			rb = prev[x]
 			var ritype int32
-			ctx := 365
 			if abs(ra-rb) <= near {
-				ritype, ctx = 1, 366
+				ritype = 1
 			}
-			temp := s.a[ctx] + (s.n[ctx]>>1)*ritype
-			k := uint(0)
-			for nt := s.n[ctx]; nt < temp && k < 31; k++ {
-				nt <<= 1
-			}
+			rc := &s.ri[ritype]
+			temp := rc.a + (rc.n>>1)*ritype
+			k := golombK(temp, rc.n)
 			m, ok := s.golomb(k, s.limit-int32(j[ri])-1)
 			if !ok {
 				return ri, errCode
@@ -284,19 +313,19 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 			mapb := em & 1
 			av := (em + mapb) >> 1
 			errv := av
-			if (k != 0 || 2*s.nn[ctx] >= s.n[ctx]) == (mapb == 1) {
+			if (k != 0 || 2*rc.nn >= rc.n) == (mapb == 1) {
 				errv = -av
 			}
 			if errv < 0 {
-				s.nn[ctx]++
+				rc.nn++
 			}
-			s.a[ctx] += (m + 1 - ritype) >> 1
-			if s.n[ctx] == s.reset {
-				s.a[ctx] >>= 1
-				s.n[ctx] >>= 1
-				s.nn[ctx] >>= 1
+			rc.a += (m + 1 - ritype) >> 1
+			if rc.n == s.reset {
+				rc.a >>= 1
+				rc.n >>= 1
+				rc.nn >>= 1
 			}
-			s.n[ctx]++
+			rc.n++
 			if ritype == 1 {
 				cur[x] = s.fix(ra + errv*(2*near+1))
 			} else {
@@ -313,39 +342,47 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		}
 		// Regular mode.
 		ctx := 81*q1 + 9*q2 + q3
-		sign := int32(1)
-		if ctx < 0 {
-			sign, ctx = -1, -ctx
-		}
-		var px int32
-		if mx, mn := max(ra, rb), min(ra, rb); rc >= mx {
-			px = mn
-		} else if rc <= mn {
+		sgn := ctx >> 31 // 0, or -1 when the context is negated (SIGN = -1)
+		ctx = (ctx ^ sgn) - sgn
+		mx, mn := max(ra, rb), min(ra, rb)
+		px := ra + rb - rc
+		if rc <= mn {
 			px = mx
+		}
+		if rc >= mx {
+			px = mn
+		}
+		cx := &s.ctx[ctx]
+		a, b, c, n := cx.a, cx.b, cx.c, cx.n
+		px = min(max(px+(c^sgn)-sgn, 0), maxval)
+		k := golombK(a, n)
+		// Limited-length Golomb code (A.5.3), fast path inline.
+		var m int32
+		if br.n < 48 {
+			br.fill()
+		}
+		if z := uint(bits.LeadingZeros64(br.acc)); int32(z) < escape && z+1+k <= br.n {
+			acc := br.acc << (z + 1)
+			m = int32(z)
+			if k > 0 {
+				m = m<<k | int32(acc>>(64-k))
+				acc <<= k
+			}
+			br.acc = acc
+			br.n -= z + 1 + k
 		} else {
-			px = ra + rb - rc
-		}
-		px += sign * s.c[ctx]
-		if px < 0 {
-			px = 0
-		} else if px > maxval {
-			px = maxval
-		}
-		a, n := s.a[ctx], s.n[ctx]
-		k := uint(0)
-		for nt := n; nt < a && k < 31; k++ {
-			nt <<= 1
-		}
-		m, ok := s.golomb(k, s.limit)
-		if !ok {
-			return ri, errCode
+			var ok bool
+			m, ok = s.golomb(k, s.limit)
+			if !ok {
+				return ri, errCode
+			}
 		}
 		errv := (m >> 1) ^ -(m & 1)
-		if k == 0 && near == 0 && 2*s.b[ctx]+n-1 < 0 {
+		if k == 0 && near == 0 && 2*b+n-1 < 0 {
 			errv = ^errv
 		}
 		// Update the context (A.6).
-		b := s.b[ctx] + errv*(2*near+1)
+		b += errv * (2*near + 1)
 		a += abs(errv)
 		if n == s.reset {
 			a >>= 1
@@ -353,7 +390,6 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 			n >>= 1
 		}
 		n++
-		c := s.c[ctx]
 		if b+n <= 0 {
 			b += n
 			if b <= -n {
@@ -371,11 +407,23 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 				c++
 			}
 		}
-		s.a[ctx], s.b[ctx], s.c[ctx], s.n[ctx] = a, b, c, n
-		cur[x] = s.fix(px + sign*errv*(2*near+1))
+		*cx = context{a, b, c, n}
+		cur[x] = s.fix(px + ((errv^sgn)-sgn)*(2*near+1))
 		x++
 	}
 	return ri, nil
+}
+
+// golombK returns the smallest k with n<<k >= a (A.5.1), at most 30.
+func golombK(a, n int32) uint {
+	if n >= a || n <= 0 {
+		return 0
+	}
+	k := bits.Len32(uint32(a)) - bits.Len32(uint32(n))
+	if n<<uint(k) < a {
+		k++
+	}
+	return uint(min(k, 30))
 }
 
 // golomb reads a limited-length Golomb code with parameter k (A.5.3).
