@@ -62,40 +62,27 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	}
 	offsets[nseg] = len(frame)
 	clear(dst)
-	var plane []byte
-	if want > 1 {
-		plane = make([]byte, n)
-	}
 	for s := 0; s < nseg; s++ {
 		seg := frame[offsets[s]:offsets[s+1]]
 		sample := s / bytesPerSample
 		shift := uint(8 * (bytesPerSample - 1 - s%bytesPerSample))
-		if want == 1 {
-			// 8-bit gray: decode straight into dst.
-			if err := unpackInt32(seg, dst); err != nil {
-				return fmt.Errorf("rle: segment %d: %w", s+1, err)
-			}
-			continue
-		}
-		if err := unpack(seg, plane); err != nil {
-			return fmt.Errorf("rle: segment %d: %w", s+1, err)
-		}
+		var err error
 		if spp == 1 {
-			for i, b := range plane {
-				dst[i] |= int32(uint32(b) << shift)
-			}
+			err = unpack1(seg, dst, shift)
 		} else {
-			for i, b := range plane {
-				dst[i*3+sample] |= int32(uint32(b) << shift)
-			}
+			err = unpackN(seg, dst[sample:], n, spp, shift)
+		}
+		if err != nil {
+			return fmt.Errorf("rle: segment %d: %w", s+1, err)
 		}
 	}
 	normalize(dst, f)
 	return nil
 }
 
-// unpack decodes one PackBits segment into out, which it must fill.
-func unpack(seg, out []byte) error {
+// unpack1 decodes one PackBits segment, ORing each byte shifted left by
+// shift into out, which it must fill.
+func unpack1(seg []byte, out []int32, shift uint) error {
 	pos, o := 0, 0
 	for o < len(out) {
 		if pos >= len(seg) {
@@ -105,24 +92,28 @@ func unpack(seg, out []byte) error {
 		pos++
 		switch {
 		case h >= 0: // literal run of h+1 bytes
-			k := h + 1
-			if pos+k > len(seg) {
-				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", k, pos-1)
+			if pos+h+1 > len(seg) {
+				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1)
 			}
-			k = min(k, len(out)-o)
-			copy(out[o:o+k], seg[pos:pos+k])
+			k := min(h+1, len(out)-o)
+			run := out[o : o+k]
+			for i, b := range seg[pos : pos+k] {
+				run[i] |= int32(uint32(b) << shift)
+			}
 			pos += h + 1
 			o += k
 		case h != -128: // replicate the next byte 1-h times
 			if pos >= len(seg) {
 				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
 			}
-			b := seg[pos]
+			v := int32(uint32(seg[pos]) << shift)
 			pos++
 			k := min(1-h, len(out)-o)
-			run := out[o : o+k]
-			for i := range run {
-				run[i] = b
+			if v != 0 {
+				run := out[o : o+k]
+				for i := range run {
+					run[i] |= v
+				}
 			}
 			o += k
 		}
@@ -130,24 +121,23 @@ func unpack(seg, out []byte) error {
 	return nil
 }
 
-// unpackInt32 is unpack for 8-bit single-sample frames, writing into dst.
-func unpackInt32(seg []byte, out []int32) error {
+// unpackN is unpack1 for the n samples out[0], out[stride], out[2*stride]...
+func unpackN(seg []byte, out []int32, n, stride int, shift uint) error {
 	pos, o := 0, 0
-	for o < len(out) {
+	for o < n {
 		if pos >= len(seg) {
-			return fmt.Errorf("decodes to %d bytes, want %d", o, len(out))
+			return fmt.Errorf("decodes to %d bytes, want %d", o, n)
 		}
 		h := int(int8(seg[pos]))
 		pos++
 		switch {
 		case h >= 0:
-			k := h + 1
-			if pos+k > len(seg) {
-				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", k, pos-1)
+			if pos+h+1 > len(seg) {
+				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1)
 			}
-			k = min(k, len(out)-o)
+			k := min(h+1, n-o)
 			for i, b := range seg[pos : pos+k] {
-				out[o+i] = int32(b)
+				out[(o+i)*stride] |= int32(uint32(b) << shift)
 			}
 			pos += h + 1
 			o += k
@@ -155,12 +145,11 @@ func unpackInt32(seg []byte, out []int32) error {
 			if pos >= len(seg) {
 				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
 			}
-			b := int32(seg[pos])
+			v := int32(uint32(seg[pos]) << shift)
 			pos++
-			k := min(1-h, len(out)-o)
-			run := out[o : o+k]
-			for i := range run {
-				run[i] = b
+			k := min(1-h, n-o)
+			for i := o; i < o+k; i++ {
+				out[i*stride] |= v
 			}
 			o += k
 		}
