@@ -1,0 +1,268 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+
+	"sscscore/model/codec"
+)
+
+// Options configure Scan.
+type Options struct {
+	// Progress, if not nil, is called as files are read. Calls are
+	// serialized.
+	Progress func(Progress)
+	// Workers is the number of files read at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Progress reports how far a scan, load or verification has come.
+type Progress struct {
+	// Phase is "scan" (headers), "load" (pixel decoding) or "verify".
+	Phase string
+	// FilesDone of FilesTotal files (slices when loading); the total grows
+	// when zip archives are opened.
+	FilesDone, FilesTotal int
+	// BytesDone of BytesTotal bytes, counting the size of each file done.
+	BytesDone, BytesTotal int64
+}
+
+// FileReport is the outcome for one input file.
+type FileReport struct {
+	Path string
+	// Status is Accepted after Scan for files of usable series, Decoded or
+	// Rejected once their pixels were decoded (Load, Verify), Skipped or
+	// Rejected otherwise.
+	Status Status
+	// Code classifies the reason of a skipped or rejected file (Code*
+	// constants); Reason says it in plain words.
+	Code   string
+	Reason string
+	// Series is the UID of the series the file's frames belong to.
+	Series string
+	// Frames is the number of image frames in the file.
+	Frames int
+	// Warnings are oddities that did not stop the file being used.
+	Warnings []string
+}
+
+// Inventory is the result of the header pass: every series found, every
+// file's outcome, and the series chosen for scoring.
+type Inventory struct {
+	// Series lists the series: usable ones in order of preference (Rank 0
+	// first), then the others (Rank -1) by UID.
+	Series []*Series
+	// Files lists every input file (and zip entry) by path.
+	Files []FileReport
+	// Chosen is the UID of the series chosen for lung scoring ("" when no
+	// series is usable) and ChosenWhy says why in one sentence.
+	Chosen    string
+	ChosenWhy string
+	// Warnings apply to the inventory as a whole.
+	Warnings []string
+	// BytesRead counts the bytes read by the header pass.
+	BytesRead int64
+
+	mu      sync.Mutex
+	byPath  map[string]int
+	byUID   map[string]*Series
+	workers int
+}
+
+// Lookup returns the series with the given UID, or the chosen series when
+// uid is "".
+func (inv *Inventory) Lookup(uid string) (*Series, error) {
+	if uid == "" {
+		uid = inv.Chosen
+		if uid == "" {
+			return nil, fmt.Errorf("ingest: no usable series: %s", inv.ChosenWhy)
+		}
+	}
+	s, ok := inv.byUID[uid]
+	if !ok {
+		return nil, fmt.Errorf("ingest: no series %q", uid)
+	}
+	return s, nil
+}
+
+// Report returns a copy of the report of the file at path.
+func (inv *Inventory) Report(path string) (FileReport, bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	i, ok := inv.byPath[path]
+	if !ok {
+		return FileReport{}, false
+	}
+	return inv.Files[i], true
+}
+
+// setStatus records the decoding outcome of a file.
+func (inv *Inventory) setStatus(path string, st Status, code, reason string) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	i, ok := inv.byPath[path]
+	if !ok {
+		return
+	}
+	r := &inv.Files[i]
+	if r.Status == Rejected && st == Decoded {
+		return // one bad frame rejects the file
+	}
+	r.Status, r.Code, r.Reason = st, code, reason
+}
+
+// Scan runs the header pass over files: it reads each file's header (never
+// its pixel data), classifies it, groups image frames into series and
+// chooses the series best suited to lung scoring. Zip archives among the
+// files are opened and their entries scanned. A file that cannot be read is
+// reported, never fatal; Scan fails only when ctx is cancelled.
+func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inv := &Inventory{byPath: map[string]int{}, byUID: map[string]*Series{}, workers: workers}
+	var (
+		pmu  sync.Mutex
+		prog = Progress{Phase: "scan", FilesTotal: len(files)}
+	)
+	for _, f := range files {
+		prog.BytesTotal += f.Size
+	}
+	report := func(delta func(*Progress)) {
+		pmu.Lock()
+		defer pmu.Unlock()
+		delta(&prog)
+		if opt.Progress != nil {
+			opt.Progress(prog)
+		}
+	}
+
+	var results []fileResult
+	queue := files
+	for len(queue) > 0 {
+		res := make([]fileResult, len(queue))
+		err := parallel(ctx, len(queue), workers, func(i int) {
+			res[i] = classify(queue[i])
+			f := queue[i]
+			report(func(p *Progress) { p.FilesDone++; p.BytesDone += f.Size })
+		})
+		if err != nil {
+			return nil, err
+		}
+		queue = nil
+		for _, r := range res {
+			if len(r.children) > 0 {
+				queue = append(queue, r.children...)
+				report(func(p *Progress) {
+					p.FilesTotal += len(r.children)
+					for _, c := range r.children {
+						p.BytesTotal += c.Size
+					}
+				})
+			}
+		}
+		results = append(results, res...)
+	}
+
+	var refs []frameRef
+	for _, r := range results {
+		inv.BytesRead += r.bytes
+		if r.hdr == nil {
+			continue
+		}
+		reason := r.report.Reason
+		for _, fh := range r.hdr.frames {
+			refs = append(refs, frameRef{fh: fh, hdr: r.hdr, usable: r.usable, reason: reason, path: r.report.Path})
+		}
+	}
+	inv.Series = buildSeries(refs)
+	frameSeries := map[*imageFile]string{}
+	for _, s := range inv.Series {
+		inv.byUID[s.UID] = s
+		s.Rank = -1
+		for _, f := range s.slices {
+			frameSeries[f.img] = s.UID
+		}
+		for _, f := range s.dups {
+			frameSeries[f.img] = s.UID
+		}
+	}
+	for _, r := range results {
+		rep := r.report
+		if r.hdr != nil && len(r.hdr.frames) > 0 {
+			rep.Series = frameSeries[r.hdr.frames[0].img]
+		}
+		inv.Files = append(inv.Files, rep)
+	}
+	sort.SliceStable(inv.Files, func(i, j int) bool { return inv.Files[i].Path < inv.Files[j].Path })
+	for i, f := range inv.Files {
+		inv.byPath[f.Path] = i
+	}
+	best, why := chooseSeries(inv.Series)
+	if best != nil {
+		inv.Chosen = best.UID
+	}
+	inv.ChosenWhy = why
+	sort.SliceStable(inv.Series, func(i, j int) bool {
+		a, b := inv.Series[i], inv.Series[j]
+		if (a.Rank >= 0) != (b.Rank >= 0) {
+			return a.Rank >= 0
+		}
+		if a.Rank != b.Rank {
+			return a.Rank < b.Rank
+		}
+		return a.UID < b.UID
+	})
+	if len(inv.Series) == 0 {
+		inv.Warnings = append(inv.Warnings, "no image series found")
+	}
+	return inv, nil
+}
+
+// parallel calls fn(i) for i in [0, n) on up to workers goroutines and
+// stops early (returning ctx.Err()) when ctx is cancelled.
+func parallel(ctx context.Context, n, workers int, fn func(i int)) error {
+	if workers <= 1 || n <= 1 {
+		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fn(i)
+		}
+		return ctx.Err()
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	var err error
+loop:
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		case next <- i:
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// nameOfSyntax names a transfer syntax UID.
+func nameOfSyntax(uid string) string { return codec.SyntaxName(uid) }
