@@ -17,7 +17,7 @@ type scanState struct {
 	t1, t2, t3         int32
 	ctx                [365]context // regular mode contexts
 	ri                 [2]riContext // run interruption contexts (RItype 0, 1)
-	qlut               []int8 // gradient quantisation, index d + maxval
+	qlut               []int8       // gradient quantisation, index d + maxval
 	br                 bitReader
 }
 
