@@ -18,8 +18,15 @@
 // A stream whose precision differs from BitsStored is decoded at its own
 // precision and then interpreted in the same way (so a 16-bit stream of a
 // 12-bit signed image gives the right values whether the encoder wrote the
-// sign bits or not). Colour 8-bit baseline frames are returned as RGB, as
-// pydicom and GDCM do by default for YBR_FULL_422 JPEG.
+// sign bits or not).
+//
+// # Colour
+//
+// 8-bit colour DCT frames are returned as RGB, as pydicom and GDCM do by
+// default for YBR_FULL_422 JPEG (image/jpeg replicates subsampled chroma
+// where libjpeg interpolates it, so colours may differ slightly from
+// theirs). 12-bit colour frames and lossless colour frames are returned as
+// coded, without colour conversion.
 package jpeg
 
 import (

@@ -4,10 +4,10 @@
 //
 // Supported: 2 to 16 bits, regular and run mode, near-lossless (NEAR > 0),
 // preset coding parameters in an LSE segment (custom MAXVAL, T1, T2, T3,
-// RESET), restart markers, one component, or several components coded in
-// separate scans (no interleave) or line-interleaved. Not supported, with an
-// error: sample interleave (ILV 2), mapping tables (palettes), the
-// oversize-image LSE extension and point transforms.
+// RESET), restart markers, one component, or up to four components coded in
+// separate scans (ILV 0), line-interleaved (ILV 1) or sample-interleaved
+// (ILV 2). Not supported, with an error: mapping tables (palettes), the
+// oversize-image LSE extension, subsampled components and point transforms.
 //
 // # Sign and precision
 //

@@ -61,8 +61,8 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	switch {
 	case ilv == 0 && ns != 1:
 		return 0, errors.New("jpegls: non-interleaved scan with several components")
-	case ilv == 2:
-		return 0, errors.New("jpegls: sample-interleaved scans (ILV 2) not supported")
+	case ilv == 2 && ns > 4:
+		return 0, fmt.Errorf("jpegls: sample-interleaved scan with %d components not supported", ns)
 	case ilv > 2:
 		return 0, fmt.Errorf("jpegls: invalid interleave mode %d", ilv)
 	}
@@ -71,7 +71,12 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 		return 0, err
 	}
 	s.br = bitReader{data: d.data, pos: pos}
-	if err := d.decodeScan(s, idx); err != nil {
+	if ilv == 2 && ns > 1 {
+		err = d.decodeScanInterleaved(s, idx)
+	} else {
+		err = d.decodeScan(s, idx)
+	}
+	if err != nil {
 		return 0, err
 	}
 	for _, k := range idx {
@@ -204,7 +209,7 @@ func (s *scanState) resetContexts() {
 }
 
 // decodeScan decodes the lines of the components idx (one component, or
-// line-interleaved components).
+// line-interleaved components, ILV 1).
 func (d *decoder) decodeScan(s *scanState, idx []int) error {
 	cols := d.cols
 	type line struct {
@@ -249,10 +254,48 @@ func (d *decoder) decodeScan(s *scanState, idx []int) error {
 	return nil
 }
 
+// decodeScanInterleaved decodes a sample-interleaved scan (ILV 2).
+func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
+	cols, nc := d.cols, len(idx)
+	prev, cur := make([]int32, (cols+2)*nc), make([]int32, (cols+2)*nc)
+	run := 0
+	interval := d.rows
+	if d.restart > 0 {
+		interval = d.restart
+	}
+	for y := 0; y < d.rows; y++ {
+		if y > 0 && y%interval == 0 {
+			if !s.br.restart() {
+				return fmt.Errorf("jpegls: missing restart marker at byte %d", s.br.pos)
+			}
+			s.resetContexts()
+			clear(prev)
+			run = 0
+		}
+		copy(cur[:nc], prev[nc:2*nc])
+		copy(prev[(cols+1)*nc:], prev[cols*nc:(cols+1)*nc])
+		var err error
+		run, err = s.decodeLineInterleaved(prev, cur, nc, run)
+		if err != nil {
+			return fmt.Errorf("%w at line %d of %d (byte %d)", err, y, d.rows, s.br.pos)
+		}
+		for c, k := range idx {
+			row := d.planes[k][y*cols : (y+1)*cols]
+			for x := range row {
+				row[x] = cur[(x+1)*nc+c]
+			}
+		}
+		prev, cur = cur, prev
+		if s.br.overrun() {
+			return fmt.Errorf("jpegls: truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos)
+		}
+	}
+	return nil
+}
+
 var (
 	errCode  = errors.New("jpegls: invalid Golomb code")
 	errRun   = errors.New("jpegls: run longer than the line")
-	errValue = errors.New("jpegls: error value out of range")
 )
 
 // decodeLine decodes the samples cur[1..cols] given the previous line prev
@@ -270,24 +313,11 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		q3 := int32(qlut[rc-ra+maxval])
 		if q1|q2|q3 == 0 {
 			// Run mode.
-			remaining := cols - x + 1
-			cnt := 0
-			for br.bit() {
-				r := 1 << uint(j[ri])
-				take := min(r, remaining-cnt)
-				cnt += take
-				if take == r && ri < 31 {
-					ri++
-				}
-				if cnt == remaining {
-					break
-				}
-			}
-			if cnt != remaining && j[ri] > 0 {
-				cnt += int(br.read(uint(j[ri])))
-			}
-			if cnt > remaining {
-				return ri, errRun
+			var cnt int
+			var err error
+			cnt, ri, err = s.runLength(cols-x+1, ri)
+			if err != nil {
+				return ri, err
 			}
 			for i := x; i < x+cnt; i++ {
 				cur[i] = ra
@@ -302,30 +332,10 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 			if abs(ra-rb) <= near {
 				ritype = 1
 			}
-			rc := &s.ri[ritype]
-			temp := rc.a + (rc.n>>1)*ritype
-			k := golombK(temp, rc.n)
-			m, ok := s.golomb(k, s.limit-int32(j[ri])-1)
-			if !ok {
-				return ri, errCode
+			errv, err := s.riError(ritype, ri)
+			if err != nil {
+				return ri, err
 			}
-			em := m + ritype
-			mapb := em & 1
-			av := (em + mapb) >> 1
-			errv := av
-			if (k != 0 || 2*rc.nn >= rc.n) == (mapb == 1) {
-				errv = -av
-			}
-			if errv < 0 {
-				rc.nn++
-			}
-			rc.a += (m + 1 - ritype) >> 1
-			if rc.n == s.reset {
-				rc.a >>= 1
-				rc.n >>= 1
-				rc.nn >>= 1
-			}
-			rc.n++
 			if ritype == 1 {
 				cur[x] = s.fix(ra + errv*(2*near+1))
 			} else {
@@ -410,6 +420,174 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		*cx = context{a, b, c, n}
 		cur[x] = s.fix(px + ((errv^sgn)-sgn)*(2*near+1))
 		x++
+	}
+	return ri, nil
+}
+
+// runLength reads the length of a run of at most remaining samples
+// (A.7.1.2) and returns it with the updated run index.
+func (s *scanState) runLength(remaining, ri int) (int, int, error) {
+	br := &s.br
+	cnt := 0
+	for br.bit() {
+		r := 1 << uint(j[ri])
+		take := min(r, remaining-cnt)
+		cnt += take
+		if take == r && ri < 31 {
+			ri++
+		}
+		if cnt == remaining {
+			break
+		}
+	}
+	if cnt != remaining && j[ri] > 0 {
+		cnt += int(br.read(uint(j[ri])))
+	}
+	if cnt > remaining {
+		return 0, ri, errRun
+	}
+	return cnt, ri, nil
+}
+
+// riError decodes the error value of a run interruption sample of type
+// ritype (A.7.2) and updates its context.
+func (s *scanState) riError(ritype int32, ri int) (int32, error) {
+	rc := &s.ri[ritype]
+	temp := rc.a + (rc.n>>1)*ritype
+	k := golombK(temp, rc.n)
+	m, ok := s.golomb(k, s.limit-int32(j[ri])-1)
+	if !ok {
+		return 0, errCode
+	}
+	em := m + ritype
+	mapb := em & 1
+	av := (em + mapb) >> 1
+	errv := av
+	if (k != 0 || 2*rc.nn >= rc.n) == (mapb == 1) {
+		errv = -av
+	}
+	if errv < 0 {
+		rc.nn++
+	}
+	rc.a += (m + 1 - ritype) >> 1
+	if rc.n == s.reset {
+		rc.a >>= 1
+		rc.n >>= 1
+		rc.nn >>= 1
+	}
+	rc.n++
+	return errv, nil
+}
+
+// regular decodes one sample in regular mode (A.3-A.6) given its context
+// number q (-364..364) and neighbours; decodeLine has this code inline.
+func (s *scanState) regular(q, ra, rb, rc int32) (int32, error) {
+	near, maxval := s.near, s.maxval
+	sgn := q >> 31
+	q = (q ^ sgn) - sgn
+	mx, mn := max(ra, rb), min(ra, rb)
+	px := ra + rb - rc
+	if rc <= mn {
+		px = mx
+	}
+	if rc >= mx {
+		px = mn
+	}
+	cx := &s.ctx[q]
+	a, b, c, n := cx.a, cx.b, cx.c, cx.n
+	px = min(max(px+(c^sgn)-sgn, 0), maxval)
+	k := golombK(a, n)
+	m, ok := s.golomb(k, s.limit)
+	if !ok {
+		return 0, errCode
+	}
+	errv := (m >> 1) ^ -(m & 1)
+	if k == 0 && near == 0 && 2*b+n-1 < 0 {
+		errv = ^errv
+	}
+	b += errv * (2*near + 1)
+	a += abs(errv)
+	if n == s.reset {
+		a >>= 1
+		b >>= 1
+		n >>= 1
+	}
+	n++
+	if b+n <= 0 {
+		b += n
+		if b <= -n {
+			b = -n + 1
+		}
+		if c > -128 {
+			c--
+		}
+	} else if b > 0 {
+		b -= n
+		if b > 0 {
+			b = 0
+		}
+		if c < 127 {
+			c++
+		}
+	}
+	*cx = context{a, b, c, n}
+	return s.fix(px + ((errv^sgn)-sgn)*(2*near+1)), nil
+}
+
+// decodeLineInterleaved decodes one line of nc sample-interleaved components
+// (ILV 2): cur and prev hold (cols+2)*nc samples, pixel by pixel, with one
+// border pixel at each end. Run mode applies to whole pixels.
+func (s *scanState) decodeLineInterleaved(prev, cur []int32, nc, ri int) (int, error) {
+	cols := len(cur)/nc - 2
+	maxval := s.maxval
+	qlut := s.qlut[:2*maxval+1]
+	var qs [4]int32
+	for x := 1; x <= cols; {
+		zero := true
+		for c := 0; c < nc; c++ {
+			ra, rb, rc, rd := cur[(x-1)*nc+c], prev[x*nc+c], prev[(x-1)*nc+c], prev[(x+1)*nc+c]
+			qs[c] = 81*int32(qlut[rd-rb+maxval]) + 9*int32(qlut[rb-rc+maxval]) + int32(qlut[rc-ra+maxval])
+			zero = zero && qs[c] == 0
+		}
+		if !zero {
+			for c := 0; c < nc; c++ {
+				v, err := s.regular(qs[c], cur[(x-1)*nc+c], prev[x*nc+c], prev[(x-1)*nc+c])
+				if err != nil {
+					return ri, err
+				}
+				cur[x*nc+c] = v
+			}
+			x++
+			continue
+		}
+		cnt, nri, err := s.runLength(cols-x+1, ri)
+		if err != nil {
+			return ri, err
+		}
+		ri = nri
+		for i := x; i < x+cnt; i++ {
+			copy(cur[i*nc:(i+1)*nc], cur[(x-1)*nc:x*nc])
+		}
+		x += cnt
+		if x > cols {
+			break
+		}
+		// Run interruption pixel: every component with RItype 0.
+		for c := 0; c < nc; c++ {
+			errv, err := s.riError(0, ri)
+			if err != nil {
+				return ri, err
+			}
+			ra, rb := cur[(x-1)*nc+c], prev[x*nc+c]
+			if rb < ra {
+				errv = -errv
+			}
+			cur[x*nc+c] = s.fix(rb + errv*(2*s.near+1))
+		}
+		x++
+		if ri > 0 {
+			ri--
+		}
 	}
 	return ri, nil
 }

@@ -34,7 +34,7 @@ func TestCharLSEncoded(t *testing.T) {
 		{"jls_u12_custom.dcm", u12, ""}, // LSE T1=40 T2=200 T3=900 RESET=200
 		{"jls_rgb8_line.dcm", rgb, ""},  // line interleaved
 		{"jls_rgb8_none.dcm", rgb, ""},  // one scan per component
-		{"jls_rgb8_sample.dcm", 0, "ILV 2"},
+		{"jls_rgb8_sample.dcm", rgb, ""}, // sample interleaved
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
