@@ -294,8 +294,8 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 }
 
 var (
-	errCode  = errors.New("jpegls: invalid Golomb code")
-	errRun   = errors.New("jpegls: run longer than the line")
+	errCode = errors.New("jpegls: invalid Golomb code")
+	errRun  = errors.New("jpegls: run longer than the line")
 )
 
 // decodeLine decodes the samples cur[1..cols] given the previous line prev

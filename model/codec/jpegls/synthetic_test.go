@@ -30,10 +30,10 @@ func TestCharLSEncoded(t *testing.T) {
 		{"jls_u8.dcm", u8, ""},
 		{"jls_u16_near3.dcm", 0x7e3ff992a039d4f9, ""},
 		{"jls_u8_near1.dcm", 0x1c8366f98845bee9, ""},
-		{"jls_u8_custom.dcm", u8, ""},   // LSE T1=5 T2=11 T3=30 RESET=31
-		{"jls_u12_custom.dcm", u12, ""}, // LSE T1=40 T2=200 T3=900 RESET=200
-		{"jls_rgb8_line.dcm", rgb, ""},  // line interleaved
-		{"jls_rgb8_none.dcm", rgb, ""},  // one scan per component
+		{"jls_u8_custom.dcm", u8, ""},    // LSE T1=5 T2=11 T3=30 RESET=31
+		{"jls_u12_custom.dcm", u12, ""},  // LSE T1=40 T2=200 T3=900 RESET=200
+		{"jls_rgb8_line.dcm", rgb, ""},   // line interleaved
+		{"jls_rgb8_none.dcm", rgb, ""},   // one scan per component
 		{"jls_rgb8_sample.dcm", rgb, ""}, // sample interleaved
 	}
 	for _, tt := range tests {
