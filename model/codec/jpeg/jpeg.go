@@ -20,6 +20,15 @@
 // 12-bit signed image gives the right values whether the encoder wrote the
 // sign bits or not).
 //
+// # Predictor 6 overflow
+//
+// Some encoders computed lossless predictor 6, Rb + ((Ra - Rc) >> 1), with
+// Ra - Rc truncated to 16 bits, which garbles 16-bit images with large
+// steps (pylibjpeg's JPEGLossless_1s_1f_i_16_16_bad.dcm; GDCM decodes it to
+// noise, DCMTK needs its +w6 option). For 16-bit streams with predictor 6
+// Decode also decodes with that variant and keeps it when the image is much
+// smoother (half the vertical variation), which only the right variant is.
+//
 // # Colour
 //
 // 8-bit colour DCT frames are returned as RGB, as pydicom and GDCM do by
@@ -33,6 +42,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"sscscore/model/codec"
 )
@@ -85,6 +95,9 @@ type decoder struct {
 	sawScan   []bool
 	// dct is the state of the DCT-based decoder.
 	dct *dctState
+	// pred6At16 records a 16-bit lossless scan with predictor 6;
+	// pred6Workaround decodes such scans as buggy encoders coded them.
+	pred6At16, pred6Workaround bool
 }
 
 var errTruncated = errors.New("truncated")
@@ -110,7 +123,33 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	if err := d.run(); err != nil {
 		return err
 	}
+	if d.pred6At16 {
+		// Some encoders computed predictor 6 with a 16-bit overflow
+		// (pylibjpeg's JPEGLossless_1s_1f_i_16_16_bad.dcm, which GDCM decodes
+		// to noise). A stream decoded with the wrong predictor variant is
+		// garbage, so keep the variant that gives a much smoother image.
+		alt := &decoder{data: frame, info: f, dst: make([]int32, len(dst)), pred6Workaround: true}
+		if alt.run() == nil && alt.roughness() < d.roughness()/2 {
+			if len(d.planes) == 1 {
+				copy(d.planes[0], alt.planes[0])
+			} else {
+				d.planes = alt.planes
+			}
+		}
+	}
 	return d.output(dst)
+}
+
+// roughness sums the absolute differences between vertically adjacent
+// samples, modulo 2^16 (so that signed data stored unsigned is smooth too).
+func (d *decoder) roughness() float64 {
+	var sum float64
+	for _, p := range d.planes {
+		for i := d.cols; i < len(p); i++ {
+			sum += math.Abs(float64(int16(p[i] - p[i-d.cols])))
+		}
+	}
+	return sum
 }
 
 func checkInfo(f codec.FrameInfo, n int) error {

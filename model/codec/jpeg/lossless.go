@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// pred6Overflow selects predictor 6 as computed by encoders that truncate
+// Ra-Rc to a signed 16-bit value (DCMTK's "workaround-pred6").
+const pred6Overflow = 8
+
 // lossless decodes a lossless (process 14) scan of the components idx with
 // predictor (selection value) psv and point transform pt (T.81 Annex H).
 // Samples are stored in the component planes shifted left by pt.
@@ -31,6 +35,12 @@ func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
 			return fmt.Errorf("jpeg: restart interval %d is not a multiple of the %d samples of a line", d.restart, cols)
 		}
 		rowsPerInterval = d.restart / cols
+	}
+	if psv == 6 && d.precision == 16 {
+		d.pred6At16 = true
+		if d.pred6Workaround {
+			psv = pred6Overflow
+		}
 	}
 	initial := int32(1) << uint(d.precision-pt-1)
 	var err error
@@ -96,6 +106,8 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 					pred = ra + (rb-rc)>>1
 				case 6:
 					pred = rb + (ra-rc)>>1
+				case pred6Overflow:
+					pred = rb + int32(int16(ra-rc))>>1
 				case 7:
 					pred = (ra + rb) >> 1
 				}
@@ -204,6 +216,8 @@ func predict(psv int, ra, rb, rc int32) int32 {
 		return ra + (rb-rc)>>1
 	case 6:
 		return rb + (ra-rc)>>1
+	case pred6Overflow:
+		return rb + int32(int16(ra-rc))>>1
 	default:
 		return (ra + rb) >> 1
 	}
