@@ -29,6 +29,9 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 	code, k := int32(0), 0
 	for l := 1; l <= 16; l++ {
 		c := int32(counts[l-1])
+		if code+c > 1<<l {
+			return fmt.Errorf("invalid Huffman table: too many codes of length %d", l)
+		}
 		if c == 0 {
 			h.maxcode[l] = -1
 		} else {
@@ -45,9 +48,6 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 			code += c
 			k += int(c)
 			h.maxcode[l] = code - 1
-		}
-		if code > 1<<l {
-			return fmt.Errorf("invalid Huffman table: too many codes of length %d", l)
 		}
 		code <<= 1
 	}
