@@ -76,14 +76,14 @@ type imageFile struct {
 
 	rows, cols, bitsAlloc, bitsStored, pixRep, frames int
 
-	lut                *modalityLUT
-	hasPad             bool
-	padLo, padHi       int32
-	extOffs, extLens   []byte // Extended Offset Table, when present
-	frameLayoutOnce    sync.Once
-	frameLayout        [][]span // per frame: fragment byte ranges (multi-frame encapsulated)
-	frameLayoutErr     error
-	dec                codec.Decoder
+	lut              *modalityLUT
+	hasPad           bool
+	padLo, padHi     int32
+	extOffs, extLens []byte // Extended Offset Table, when present
+	frameLayoutOnce  sync.Once
+	frameLayout      [][]span // per frame: fragment byte ranges (multi-frame encapsulated)
+	frameLayoutErr   error
+	dec              codec.Decoder
 }
 
 // span is a byte range of a file.
@@ -107,8 +107,8 @@ type frameHeader struct {
 // fileHeader holds the attributes of an image file used for grouping,
 // choosing and showing series.
 type fileHeader struct {
-	sopClass, modality, seriesUID, studyUID, frameUID string
-	description, kernel, manufacturer, model, bodyPart  string
+	sopClass, modality, seriesUID, studyUID, frameUID  string
+	description, kernel, manufacturer, model, bodyPart string
 	patientName, patientID, patientBirth, studyDate    string
 	studyDescription, imageType, seriesNumber          string
 	rows, cols                                         int
