@@ -112,11 +112,16 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 		return errors.New("jpeg: frame does not start with an SOI marker")
 	}
 	// Baseline 8-bit goes through image/jpeg; find the SOF first.
-	sof, err := findSOF(frame)
+	sof, seg, err := findSOF(frame)
 	if err != nil {
 		return err
 	}
-	if (sof == mSOF0 || sof == mSOF1 || sof == mSOF2) && sofPrecision(frame) == 8 {
+	if (sof == mSOF0 || sof == mSOF1 || sof == mSOF2) && len(seg) >= 6 && seg[0] == 8 {
+		// Check the size before image/jpeg allocates the image.
+		rows, cols := int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
+		if rows != f.Rows || cols != f.Columns {
+			return fmt.Errorf("jpeg: stream is %dx%d but the header says %dx%d", cols, rows, f.Columns, f.Rows)
+		}
 		return decodeStd(frame, f, dst)
 	}
 	d := &decoder{data: frame, info: f, dst: dst}
@@ -165,37 +170,19 @@ func checkInfo(f codec.FrameInfo, n int) error {
 	return nil
 }
 
-// findSOF returns the first SOF marker of the stream.
-func findSOF(b []byte) (byte, error) {
+// findSOF returns the first SOF marker of the stream and its segment.
+func findSOF(b []byte) (byte, []byte, error) {
 	pos := 2
 	for {
 		m, seg, next, err := nextSegment(b, pos)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if m >= 0xC0 && m <= 0xCF && m != mDHT && m != 0xC8 && m != 0xCC {
-			return m, nil
+			return m, seg, nil
 		}
 		if m == mSOS || m == mEOI {
-			return 0, errors.New("jpeg: no SOF marker before the scan")
-		}
-		_ = seg
-		pos = next
-	}
-}
-
-func sofPrecision(b []byte) int {
-	pos := 2
-	for {
-		m, seg, next, err := nextSegment(b, pos)
-		if err != nil {
-			return 0
-		}
-		if m >= 0xC0 && m <= 0xC3 {
-			if len(seg) > 0 {
-				return int(seg[0])
-			}
-			return 0
+			return 0, nil, errors.New("jpeg: no SOF marker before the scan")
 		}
 		pos = next
 	}

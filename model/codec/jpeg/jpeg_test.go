@@ -315,6 +315,11 @@ func TestBaselineGray(t *testing.T) {
 			t.Fatalf("sample %d = %d, want about %d", i, v, m.Pix[i])
 		}
 	}
+	wrong := info
+	wrong.Rows = 17
+	if err := Decode(buf.Bytes(), wrong, make([]int32, 17*16)); err == nil || !strings.Contains(err.Error(), "header says 16x17") {
+		t.Errorf("size mismatch: err = %v", err)
+	}
 	c := image.NewRGBA(image.Rect(0, 0, 16, 16))
 	for i := 0; i < 256; i++ {
 		c.Set(i%16, i/16, color.RGBA{200, 30, 90, 255})
