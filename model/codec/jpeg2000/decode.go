@@ -450,9 +450,9 @@ func (d *decoder) store(td *tileDecoder) error {
 			y, cb, cr := c0.fbuf, c1.fbuf[:n], c2.fbuf[:n]
 			for i := range y {
 				yy, b, r := y[i], cb[i], cr[i]
-				y[i] = yy + 1.402*r
-				cb[i] = yy - 0.344136*b - 0.714136*r
-				cr[i] = yy + 1.772*b
+				y[i] = yy + float32(1.402*r)
+				cb[i] = yy - float32(0.344136*b) - float32(0.714136*r)
+				cr[i] = yy + float32(1.772*b)
 			}
 		default:
 			return formatErr("tile %d: multiple component transform over components with different wavelets", td.idx)

@@ -10,7 +10,9 @@ package jpeg2000
 // resolution r-1 in the top-left corner and the HL, LH and HH bands to its
 // right, below, and diagonally, which is what one level of synthesis reads.
 
-// 9/7 lifting constants (Table F.4).
+// 9/7 lifting constants (Table F.4). The irreversible path works in
+// float32; every product is rounded to float32 before it is added, so the
+// decoded samples are identical on all platforms.
 const (
 	alpha97 = -1.586134342059924
 	beta97  = -0.052980118572961
@@ -224,19 +226,21 @@ func lift97(x []float32, cas int) {
 }
 
 // liftStep97 adds c times the sum of the two neighbours to every sample of
-// parity start, mirroring at the ends.
+// parity start, mirroring at the ends. The float32 conversion of each
+// product forbids fused multiply-adds, so that results are the same on
+// every architecture (the Go spec allows fusing x*y+z otherwise).
 func liftStep97(x []float32, start int, c float32) {
 	n := len(x)
 	k := start
 	if k == 0 {
-		x[0] += c * (x[1] + x[1])
+		x[0] += float32(c * (x[1] + x[1]))
 		k = 2
 	}
 	for ; k+1 < n; k += 2 {
-		x[k] += c * (x[k-1] + x[k+1])
+		x[k] += float32(c * (x[k-1] + x[k+1]))
 	}
 	if k < n {
-		x[k] += c * (x[k-1] + x[k-1])
+		x[k] += float32(c * (x[k-1] + x[k-1]))
 	}
 }
 
@@ -278,7 +282,7 @@ func lift97Cols(t []float32, n, cas int) {
 			x, l, r := row(k), row(kl), row(kr)
 			c := st.c
 			for j := 0; j < B; j++ {
-				x[j] += c * (l[j] + r[j])
+				x[j] += float32(c * (l[j] + r[j])) // no FMA: see liftStep97
 			}
 		}
 	}

@@ -10,10 +10,12 @@ type mqCtx = uint8
 // Per combined state (index*2 + mps): probability estimate, and the next
 // combined state after an MPS or an LPS (the LPS transition already
 // includes the MPS switch of Table C.2).
+// The tables have 256 entries so that indexing with a context byte needs no
+// bounds check (only the first 94 are used).
 var (
-	mqQe   [94]uint32
-	mqNMPS [94]uint8
-	mqNLPS [94]uint8
+	mqQe   [256]uint32
+	mqNMPS [256]uint8
+	mqNLPS [256]uint8
 )
 
 func init() {
@@ -42,19 +44,27 @@ func init() {
 	}
 }
 
-// mqDecoder is the MQ decoder with the software conventions of Annex C
-// (C register holding Chigh in its upper half). Reading past the end of the
-// segment feeds 0xFF bytes, as a terminating marker would.
-type mqDecoder struct {
-	data []byte
-	pos  int // index of the current byte B
+// mqRegs are the registers of the MQ decoder with the software conventions
+// of Annex C (C holding Chigh in its upper half). They are a small value
+// type so that the coding passes can keep them in local variables (machine
+// registers): the common decision is the inlined [mqRegs.fast], the rest
+// [mqSlow], which takes and returns the registers by value.
+type mqRegs struct {
 	a, c uint32
 	ct   int
+	pos  int // index of the current byte B
 }
 
-func (m *mqDecoder) byteAt(i int) uint32 {
-	if i < len(m.data) {
-		return uint32(m.data[i])
+// mqDecoder is an MQ decoder over one terminated segment. Reading past the
+// end of the segment feeds 0xFF bytes, as a terminating marker would.
+type mqDecoder struct {
+	mqRegs
+	data []byte
+}
+
+func byteAt(data []byte, i int) uint32 {
+	if uint(i) < uint(len(data)) {
+		return uint32(data[i])
 	}
 	return 0xFF
 }
@@ -62,71 +72,84 @@ func (m *mqDecoder) byteAt(i int) uint32 {
 // init starts decoding a terminated segment (INITDEC).
 func (m *mqDecoder) init(data []byte) {
 	m.data = data
-	m.pos = 0
-	m.c = m.byteAt(0) << 16
-	m.bytein()
-	m.c <<= 7
-	m.ct -= 7
-	m.a = 0x8000
+	r := mqRegs{pos: 0, c: byteAt(data, 0) << 16}
+	r = bytein(r, data)
+	r.c <<= 7
+	r.ct -= 7
+	r.a = 0x8000
+	m.mqRegs = r
 }
 
 // bytein is BYTEIN of Figure C.19, with bit unstuffing after 0xFF.
-func (m *mqDecoder) bytein() {
-	if m.byteAt(m.pos) == 0xFF {
-		next := m.byteAt(m.pos + 1)
+func bytein(m mqRegs, data []byte) mqRegs {
+	if byteAt(data, m.pos) == 0xFF {
+		next := byteAt(data, m.pos+1)
 		if next > 0x8F {
 			m.c += 0xFF00
 			m.ct = 8
-			return
+			return m
 		}
 		m.pos++
 		m.c += next << 9
 		m.ct = 7
-		return
+		return m
 	}
 	m.pos++
-	m.c += m.byteAt(m.pos) << 8
+	m.c += byteAt(data, m.pos) << 8
 	m.ct = 8
+	return m
 }
 
-// decode returns the next decision in context *cx. The common case (MPS
-// without renormalization) is small enough to be inlined.
-func (m *mqDecoder) decode(cx *mqCtx) uint32 {
+// fast decodes a decision in context *cx when it is an MPS that needs no
+// renormalization, the common case; otherwise it reports false and changes
+// nothing, and the caller calls mqSlow.
+func (m *mqRegs) fast(cx *mqCtx) (uint32, bool) {
 	st := *cx
 	qe := mqQe[st]
 	a := m.a - qe
-	if a&0x8000 != 0 && m.c>>16 >= qe {
-		m.a = a
-		m.c -= qe << 16
-		return uint32(st & 1)
+	if a&0x8000 == 0 || m.c>>16 < qe {
+		return 0, false
 	}
-	return m.decodeSlow(cx)
+	m.a = a
+	m.c -= qe << 16
+	return uint32(st & 1), true
 }
 
-// decodeSlow is DECODE of Figure C.15 for the cases that exchange or
-// renormalize.
-func (m *mqDecoder) decodeSlow(cx *mqCtx) uint32 {
+// decode decodes one decision (for the rarely used contexts).
+func (m *mqDecoder) decode(cx *mqCtx) uint32 {
+	d, ok := m.fast(cx)
+	if !ok {
+		m.mqRegs, d = mqSlow(m.mqRegs, m.data, cx)
+	}
+	return d
+}
+
+// mqSlow is DECODE of Figure C.15 for the cases that exchange or
+// renormalize (RENORMD).
+func mqSlow(m mqRegs, data []byte, cx *mqCtx) (mqRegs, uint32) {
 	st := *cx
 	qe := mqQe[st]
-	m.a -= qe
+	a := m.a - qe
+	c := m.c
 	var d uint32
-	if m.c>>16 < qe {
+	if c>>16 < qe {
 		// LPS_EXCHANGE
-		if m.a < qe {
+		if a < qe {
 			d = uint32(st & 1)
 			*cx = mqNMPS[st]
 		} else {
 			d = uint32(st&1) ^ 1
 			*cx = mqNLPS[st]
 		}
-		m.a = qe
+		a = qe
 	} else {
-		m.c -= qe << 16
-		if m.a&0x8000 != 0 {
-			return uint32(st & 1)
+		c -= qe << 16
+		if a&0x8000 != 0 {
+			m.a, m.c = a, c
+			return m, uint32(st & 1)
 		}
 		// MPS_EXCHANGE
-		if m.a < qe {
+		if a < qe {
 			d = uint32(st&1) ^ 1
 			*cx = mqNLPS[st]
 		} else {
@@ -134,19 +157,21 @@ func (m *mqDecoder) decodeSlow(cx *mqCtx) uint32 {
 			*cx = mqNMPS[st]
 		}
 	}
-	// RENORMD
 	for {
 		if m.ct == 0 {
-			m.bytein()
+			m.c = c
+			m = bytein(m, data)
+			c = m.c
 		}
-		m.a <<= 1
-		m.c <<= 1
+		a <<= 1
+		c <<= 1
 		m.ct--
-		if m.a&0x8000 != 0 {
+		if a&0x8000 != 0 {
 			break
 		}
 	}
-	return d
+	m.a, m.c = a, c
+	return m, d
 }
 
 // rawDecoder reads the raw (bypassed) bits of the lazy mode: MSB first,

@@ -39,7 +39,7 @@ const (
 	ctxMR2 = 16
 	ctxRL  = 17
 	ctxUni = 18
-	nCtx   = 19
+	nCtx   = 256 // contexts are indexed by a byte: no bounds checks
 )
 
 var (
@@ -174,7 +174,7 @@ type t1Decoder struct {
 }
 
 func (t *t1Decoder) resetContexts() {
-	t.ctx = [nCtx]mqCtx{}
+	clear(t.ctx[:ctxUni+1])
 	t.ctx[0] = 4 * 2
 	t.ctx[ctxRL] = 3 * 2
 	t.ctx[ctxUni] = 46 * 2
@@ -324,12 +324,15 @@ func (t *t1Decoder) decodeSign(f uint32) uint32 {
 	return t.mq.decode(&t.ctx[lut&0x1F]) ^ uint32(lut>>7)
 }
 
+// The three arithmetic-coded passes keep the MQ registers in a local
+// variable: each decision is the inlined fast path, or mqSlow.
+
 // sigPass is the significance propagation pass (D.3.1).
 func (t *t1Decoder) sigPass(bp int, zc *[256]uint8, causal bool) {
 	one := int32(3) << bp
 	s := t.stride
-	fl := t.flags
-	mq := &t.mq
+	fl, data, ctx := t.flags, t.data, &t.ctx
+	m, src := t.mq.mqRegs, t.mq.data
 	for y0 := 0; y0 < t.h; y0 += 4 {
 		rows := min(4, t.h-y0)
 		base := (y0+1)*s + 1
@@ -338,10 +341,20 @@ func (t *t1Decoder) sigPass(bp int, zc *[256]uint8, causal bool) {
 			for k := 0; k < rows; k++ {
 				f := fl[i]
 				if f&(fSig|fVisit) == 0 && f&fNbr != 0 {
-					if mq.decode(&t.ctx[zc[f&0xFF]]) != 0 {
-						neg := t.decodeSign(f)
-						t.setSig(i, neg, causal && k == 0)
-						t.data[i] = one
+					cx := &ctx[zc[f&0xFF]]
+					d, ok := m.fast(cx)
+					if !ok {
+						m, d = mqSlow(m, src, cx)
+					}
+					if d != 0 {
+						lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
+						cx := &ctx[lut&0x1F]
+						d, ok := m.fast(cx)
+						if !ok {
+							m, d = mqSlow(m, src, cx)
+						}
+						t.setSig(i, d^uint32(lut>>7), causal && k == 0)
+						data[i] = one
 					}
 					fl[i] |= fVisit
 				}
@@ -349,14 +362,15 @@ func (t *t1Decoder) sigPass(bp int, zc *[256]uint8, causal bool) {
 			}
 		}
 	}
+	t.mq.mqRegs = m
 }
 
 // refPass is the magnitude refinement pass (D.3.3).
 func (t *t1Decoder) refPass(bp int) {
 	half := int32(1) << bp
 	s := t.stride
-	fl := t.flags
-	mq := &t.mq
+	fl, data, ctx := t.flags, t.data, &t.ctx
+	m, src := t.mq.mqRegs, t.mq.data
 	for y0 := 0; y0 < t.h; y0 += 4 {
 		rows := min(4, t.h-y0)
 		base := (y0+1)*s + 1
@@ -372,10 +386,15 @@ func (t *t1Decoder) refPass(bp int) {
 							c = ctxMR1
 						}
 					}
-					if mq.decode(&t.ctx[c]) != 0 {
-						t.data[i] += half
+					cx := &ctx[c]
+					d, ok := m.fast(cx)
+					if !ok {
+						m, d = mqSlow(m, src, cx)
+					}
+					if d != 0 {
+						data[i] += half
 					} else {
-						t.data[i] -= half
+						data[i] -= half
 					}
 					fl[i] = f | fRef
 				}
@@ -383,14 +402,15 @@ func (t *t1Decoder) refPass(bp int) {
 			}
 		}
 	}
+	t.mq.mqRegs = m
 }
 
 // cleanupPass is the cleanup pass with run-length coding (D.3.4).
 func (t *t1Decoder) cleanupPass(bp int, zc *[256]uint8, causal bool) {
 	one := int32(3) << bp
 	s := t.stride
-	fl := t.flags
-	mq := &t.mq
+	fl, data, ctx := t.flags, t.data, &t.ctx
+	m, src := t.mq.mqRegs, t.mq.data
 	for y0 := 0; y0 < t.h; y0 += 4 {
 		rows := min(4, t.h-y0)
 		base := (y0+1)*s + 1
@@ -398,26 +418,54 @@ func (t *t1Decoder) cleanupPass(bp int, zc *[256]uint8, causal bool) {
 			i := base + x
 			k := 0
 			if rows == 4 && (fl[i]|fl[i+s]|fl[i+2*s]|fl[i+3*s])&(fSig|fVisit|fNbr) == 0 {
-				if mq.decode(&t.ctx[ctxRL]) == 0 {
+				cx := &ctx[ctxRL]
+				d, ok := m.fast(cx)
+				if !ok {
+					m, d = mqSlow(m, src, cx)
+				}
+				if d == 0 {
 					continue
 				}
-				r := mq.decode(&t.ctx[ctxUni]) << 1
-				r |= mq.decode(&t.ctx[ctxUni])
-				k = int(r)
+				cx = &ctx[ctxUni]
+				r, ok := m.fast(cx)
+				if !ok {
+					m, r = mqSlow(m, src, cx)
+				}
+				d, ok = m.fast(cx)
+				if !ok {
+					m, d = mqSlow(m, src, cx)
+				}
+				k = int(r<<1 | d)
 				i += k * s
-				neg := t.decodeSign(fl[i])
-				t.setSig(i, neg, causal && k == 0)
-				t.data[i] = one
+				f := fl[i]
+				lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
+				cx = &ctx[lut&0x1F]
+				d, ok = m.fast(cx)
+				if !ok {
+					m, d = mqSlow(m, src, cx)
+				}
+				t.setSig(i, d^uint32(lut>>7), causal && k == 0)
+				data[i] = one
 				k++
 				i += s
 			}
 			for ; k < rows; k++ {
 				f := fl[i]
 				if f&(fSig|fVisit) == 0 {
-					if mq.decode(&t.ctx[zc[f&0xFF]]) != 0 {
-						neg := t.decodeSign(f)
-						t.setSig(i, neg, causal && k == 0)
-						t.data[i] = one
+					cx := &ctx[zc[f&0xFF]]
+					d, ok := m.fast(cx)
+					if !ok {
+						m, d = mqSlow(m, src, cx)
+					}
+					if d != 0 {
+						lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
+						cx := &ctx[lut&0x1F]
+						d, ok := m.fast(cx)
+						if !ok {
+							m, d = mqSlow(m, src, cx)
+						}
+						t.setSig(i, d^uint32(lut>>7), causal && k == 0)
+						data[i] = one
 					}
 				}
 				fl[i] &^= fVisit
@@ -425,6 +473,7 @@ func (t *t1Decoder) cleanupPass(bp int, zc *[256]uint8, causal bool) {
 			}
 		}
 	}
+	t.mq.mqRegs = m
 }
 
 // sigPassRaw is the significance pass of the bypass mode: raw bits.

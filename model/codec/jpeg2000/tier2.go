@@ -211,6 +211,10 @@ type tileDecoder struct {
 	pending        []pendingPiece
 	maxRes         int
 	compInfo       []compInfo
+	// trace, if set, is told where each packet lay in the body: from
+	// start (its SOP marker, if any) through its header (with EPH) to the
+	// end of its data. Used by tests to rewrite codestreams.
+	trace func(start, hdrStart, hdrEnd, end int)
 }
 
 type pendingPiece struct {
@@ -353,6 +357,7 @@ func (td *tileDecoder) countPackets() int {
 func (td *tileDecoder) readPacket(l, r, c, p int) error {
 	tc := &td.comps[c]
 	res := &tc.res[r]
+	start := td.pos
 	if td.cod.sop && td.pos+6 <= len(td.body) && td.body[td.pos] == 0xFF && td.body[td.pos+1] == 0x91 {
 		td.pos += 6
 	}
@@ -366,6 +371,7 @@ func (td *tileDecoder) readPacket(l, r, c, p int) error {
 		return formatErr("tile %d: data ends before packet (layer %d, resolution %d, component %d, precinct %d)", td.idx, l, r, c, p)
 	}
 	td.pending = td.pending[:0]
+	hdrStart := br.pos
 	if br.bit() != 0 {
 		style := tc.cs.cbStyle
 		for bi := range res.bands {
@@ -456,6 +462,7 @@ func (td *tileDecoder) readPacket(l, r, c, p int) error {
 			td.pos += 2
 		}
 	}
+	hdrEnd := td.pos
 	for _, pp := range td.pending {
 		if pp.n > len(td.body)-td.pos {
 			return formatErr("tile %d: data ends inside a packet (layer %d, resolution %d, component %d, precinct %d): %d bytes missing", td.idx, l, r, c, p, pp.n-(len(td.body)-td.pos))
@@ -463,6 +470,9 @@ func (td *tileDecoder) readPacket(l, r, c, p int) error {
 		seg := &pp.cb.segs[pp.seg]
 		seg.pieces = append(seg.pieces, piece{td.pos, pp.n})
 		td.pos += pp.n
+	}
+	if td.trace != nil {
+		td.trace(start, hdrStart, hdrEnd, td.pos)
 	}
 	return nil
 }
