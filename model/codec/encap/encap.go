@@ -97,6 +97,21 @@ func Parse(data []byte) (offsets []uint32, fragments [][]byte, err error) {
 // 2000 SOC+SIZ (FF4F FF51) or a JP2 signature box, right after a fragment
 // that ends with EOI/EOC (FFD9, possibly followed by one padding byte).
 func Frames(fragments [][]byte, offsets []uint32, numFrames int) ([][]byte, error) {
+	ranges, err := FrameRanges(fragments, offsets, numFrames)
+	if err != nil {
+		return nil, err
+	}
+	return gather(fragments, ranges), nil
+}
+
+// A Range is a run of consecutive fragments, fragments[First:End], that
+// make up one frame.
+type Range struct{ First, End int }
+
+// FrameRanges is Frames returning, instead of the frames' bytes, the
+// fragments each frame is made of (for readers that fetch a frame's
+// fragments from a file only when it is decoded).
+func FrameRanges(fragments [][]byte, offsets []uint32, numFrames int) ([]Range, error) {
 	if numFrames < 1 {
 		return nil, fmt.Errorf("encap: invalid number of frames %d", numFrames)
 	}
@@ -108,32 +123,44 @@ func Frames(fragments [][]byte, offsets []uint32, numFrames int) ([][]byte, erro
 		for i, o := range offsets {
 			off[i] = uint64(o)
 		}
-		frames, err := fromOffsets(fragments, off, nil)
-		if err == nil && len(frames) != numFrames {
+		ranges, err := fromOffsets(fragments, off)
+		if err == nil && len(ranges) != numFrames {
 			err = fmt.Errorf("encap: basic offset table has %d entries for %d frames", len(off), numFrames)
 		}
 		if err == nil {
-			return frames, nil
+			return ranges, nil
 		}
 		// A broken table: try without it, but report the table's fault.
-		if frames, err2 := withoutTable(fragments, numFrames); err2 == nil {
-			return frames, nil
+		if ranges, err2 := withoutTable(fragments, numFrames); err2 == nil {
+			return ranges, nil
 		}
 		return nil, err
 	}
 	return withoutTable(fragments, numFrames)
 }
 
-func withoutTable(fragments [][]byte, numFrames int) ([][]byte, error) {
+func withoutTable(fragments [][]byte, numFrames int) ([]Range, error) {
 	switch {
 	case numFrames == 1:
-		return [][]byte{concat(fragments)}, nil
+		return []Range{{0, len(fragments)}}, nil
 	case len(fragments) == numFrames:
-		return append([][]byte(nil), fragments...), nil
+		ranges := make([]Range, numFrames)
+		for i := range ranges {
+			ranges[i] = Range{i, i + 1}
+		}
+		return ranges, nil
 	case len(fragments) < numFrames:
 		return nil, fmt.Errorf("encap: %d fragments for %d frames", len(fragments), numFrames)
 	}
 	return byMarkers(fragments, numFrames)
+}
+
+func gather(fragments [][]byte, ranges []Range) [][]byte {
+	frames := make([][]byte, len(ranges))
+	for i, r := range ranges {
+		frames[i] = concat(fragments[r.First:r.End])
+	}
+	return frames
 }
 
 // ExtendedFrames groups fragments into frames using the Extended Offset Table
@@ -155,19 +182,29 @@ func ExtendedFrames(fragments [][]byte, offsetTable, lengthTable []byte) ([][]by
 	}
 	n := len(offsetTable) / 8
 	off := make([]uint64, n)
-	lens := make([]uint64, n)
 	for i := range off {
 		off[i] = binary.LittleEndian.Uint64(offsetTable[8*i:])
-		lens[i] = binary.LittleEndian.Uint64(lengthTable[8*i:])
 	}
-	return fromOffsets(fragments, off, lens)
+	ranges, err := fromOffsets(fragments, off)
+	if err != nil {
+		return nil, err
+	}
+	frames := gather(fragments, ranges)
+	for i := range frames {
+		l := binary.LittleEndian.Uint64(lengthTable[8*i:])
+		if l > uint64(len(frames[i])) {
+			return nil, fmt.Errorf("encap: frame %d length %d exceeds its %d fragment bytes", i, l, len(frames[i]))
+		}
+		frames[i] = frames[i][:l]
+	}
+	return frames, nil
 }
 
-// fromOffsets builds frames from offsets relative to the first fragment item
-// header. lens, when not nil, gives each frame's length in bytes; otherwise a
-// frame runs to the next offset (or the last fragment).
-func fromOffsets(fragments [][]byte, off, lens []uint64) ([][]byte, error) {
-	// start[i]: position of fragment i's item header; start[len] = end.
+// fromOffsets finds the fragments of each frame from offsets relative to
+// the first fragment's item header; a frame runs to the next offset, the
+// last one to the last fragment.
+func fromOffsets(fragments [][]byte, off []uint64) ([]Range, error) {
+	// start[i]: position of fragment i's item header.
 	start := make([]uint64, len(fragments)+1)
 	for i, f := range fragments {
 		start[i+1] = start[i] + 8 + uint64(len(f))
@@ -192,31 +229,19 @@ func fromOffsets(fragments [][]byte, off, lens []uint64) ([][]byte, error) {
 			return nil, fmt.Errorf("encap: offset table entry %d (%d) does not increase", i, off[i])
 		}
 	}
-	frames := make([][]byte, len(off))
+	ranges := make([]Range, len(off))
 	for i, o := range off {
 		a := idx(o)
 		if a < 0 {
 			return nil, fmt.Errorf("encap: offset table entry %d (%d) does not point at a fragment", i, o)
 		}
-		var b int
-		if i+1 < len(off) {
-			b = idx(off[i+1])
-			if b < 0 {
-				return nil, fmt.Errorf("encap: offset table entry %d (%d) does not point at a fragment", i+1, off[i+1])
-			}
-		} else {
-			b = len(fragments)
+		ranges[i].First = a
+		if i > 0 {
+			ranges[i-1].End = a
 		}
-		f := concat(fragments[a:b])
-		if lens != nil {
-			if lens[i] > uint64(len(f)) {
-				return nil, fmt.Errorf("encap: frame %d length %d exceeds its %d fragment bytes", i, lens[i], len(f))
-			}
-			f = f[:lens[i]]
-		}
-		frames[i] = f
 	}
-	return frames, nil
+	ranges[len(ranges)-1].End = len(fragments)
+	return ranges, nil
 }
 
 var (
@@ -242,23 +267,23 @@ func endsFrame(f []byte) bool {
 	return n >= 3 && f[n-3] == 0xFF && f[n-2] == 0xD9 && f[n-1] == 0
 }
 
-func byMarkers(fragments [][]byte, numFrames int) ([][]byte, error) {
+func byMarkers(fragments [][]byte, numFrames int) ([]Range, error) {
 	if !startsFrame(fragments[0]) {
 		return nil, fmt.Errorf("encap: %d fragments for %d frames, no offset table, and the first fragment starts with no known codestream marker", len(fragments), numFrames)
 	}
-	var frames [][]byte
+	var ranges []Range
 	first := 0
 	for i := 1; i <= len(fragments); i++ {
 		if i < len(fragments) && !(endsFrame(fragments[i-1]) && startsFrame(fragments[i])) {
 			continue
 		}
-		frames = append(frames, concat(fragments[first:i]))
+		ranges = append(ranges, Range{first, i})
 		first = i
 	}
-	if len(frames) != numFrames {
-		return nil, fmt.Errorf("encap: found %d codestreams in %d fragments but the header says %d frames", len(frames), len(fragments), numFrames)
+	if len(ranges) != numFrames {
+		return nil, fmt.Errorf("encap: found %d codestreams in %d fragments but the header says %d frames", len(ranges), len(fragments), numFrames)
 	}
-	return frames, nil
+	return ranges, nil
 }
 
 func concat(frags [][]byte) []byte {

@@ -126,6 +126,15 @@ func TestFrames(t *testing.T) {
 			if !equalFrags(got, tt.want) {
 				t.Fatalf("got %x, want %x", got, tt.want)
 			}
+			ranges, err := FrameRanges(tt.frags, tt.offsets, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range ranges {
+				if r.First >= r.End || !bytes.Equal(bytes.Join(tt.frags[r.First:r.End], nil), tt.want[i]) {
+					t.Errorf("range %d = %v does not give frame %d", i, r, i)
+				}
+			}
 		})
 	}
 }
