@@ -159,7 +159,6 @@ func newSeries(uid string, missing bool, refs []frameRef) *Series {
 		PatientName: h.patientName, PatientID: h.patientID, PatientBirthDate: h.patientBirth,
 		StudyUID: h.studyUID, StudyDate: h.studyDate, StudyDescription: h.studyDescription,
 		Rows: h.rows, Columns: h.cols,
-		TransferSyntax: syntaxLabel(refs[0].fh.img.ts),
 	}
 	var usable []*frameHeader
 	var all []*frameHeader
@@ -186,6 +185,7 @@ func newSeries(uid string, missing bool, refs []frameRef) *Series {
 			}
 		}
 	}
+	s.TransferSyntax = syntaxLabel(stack[0].img.ts)
 	s.arrange(stack)
 	return s
 }

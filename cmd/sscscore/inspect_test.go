@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// inspectTestdata returns ../shared/testdata from the repository root,
+// skipping (failing with CI=true) when it is missing.
+func inspectTestdata(t *testing.T) string {
+	t.Helper()
+	td, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(td, "README.md")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("test data missing at %s (CI=true)", td)
+		}
+		t.Skipf("test data missing at %s", td)
+	}
+	return td
+}
+
+func inspectRun(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runMain(append([]string{"inspect"}, args...), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestInspectJSON(t *testing.T) {
+	td := inspectTestdata(t)
+	b40, b70 := filepath.Join(td, "chest-ct", "A0002-B40f"), filepath.Join(td, "chest-ct", "A0002-B70f")
+	notes := filepath.Join(td, "chest-ct", "levels.csv")
+	out, errs, code := inspectRun(t, "--json", b40, b70, notes)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got inspectJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(got.Series) != 2 || got.Series[0].Kernel != "B70f" || !got.Series[0].Chosen || got.Chosen != got.Series[0].UID {
+		t.Fatalf("series %+v chosen %s", got.Series, got.Chosen)
+	}
+	s := got.Series[1]
+	if s.Slices != 30 || s.SpacingMM[2] != 8 || s.ZMinMM != 80 || s.ZMaxMM != 312 || !s.Axial || s.Chosen {
+		t.Errorf("B40f series %+v", s)
+	}
+	if len(got.Files) != 61 {
+		t.Errorf("%d files, want 61", len(got.Files))
+	}
+	for _, f := range got.Files {
+		want := "decoded"
+		if strings.HasSuffix(f.Path, "levels.csv") {
+			want = "skipped"
+		}
+		if f.Status != want {
+			t.Errorf("%s: %s (%s), want %s", f.Path, f.Status, f.Reason, want)
+		}
+	}
+	if got.HUStats != nil || got.Series[0].Patient != nil {
+		t.Error("hu_stats or patient data without being asked for")
+	}
+	// The required keys, as a reader of the JSON sees them.
+	var raw map[string]any
+	json.Unmarshal([]byte(out), &raw)
+	ser := raw["series"].([]any)[0].(map[string]any)
+	for _, k := range []string{"uid", "description", "kernel", "slices", "spacing_mm", "z_min_mm", "z_max_mm", "axial", "chosen"} {
+		if _, ok := ser[k]; !ok {
+			t.Errorf("series lacks %q", k)
+		}
+	}
+	file := raw["files"].([]any)[0].(map[string]any)
+	for _, k := range []string{"path", "status", "reason"} {
+		if _, ok := file[k]; !ok {
+			t.Errorf("file lacks %q", k)
+		}
+	}
+
+	// --series picks the other one.
+	out, errs, code = inspectRun(t, "--json", "--series", got.Series[1].UID, b40, b70)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var other inspectJSON
+	json.Unmarshal([]byte(out), &other)
+	if other.Chosen != got.Series[1].UID {
+		t.Errorf("--series: chosen %s", other.Chosen)
+	}
+	if _, errs, code = inspectRun(t, "--series", "1.2.3", b40); code == 0 || !strings.Contains(errs, "1.2.3") {
+		t.Errorf("unknown --series: exit %d %q", code, errs)
+	}
+}
+
+// TestInspectHUStats: two encodings of the same images print the same
+// statistics and digest.
+func TestInspectHUStats(t *testing.T) {
+	td := inspectTestdata(t)
+	var first *inspectJSON
+	for _, dir := range []string{"A0002-B40f", "A0002-B40f-jpegls"} {
+		out, errs, code := inspectRun(t, "--json", "--hu-stats", filepath.Join(td, "chest-ct", dir))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", dir, code, errs)
+		}
+		var got inspectJSON
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		h := got.HUStats
+		if h == nil || len(h.SHA256) != 64 || h.MeanBody < -400 || h.MeanBody > 100 || h.MeanOutside > -800 {
+			t.Fatalf("%s: hu_stats %+v", dir, h)
+		}
+		if first == nil {
+			first = &got
+		} else if *h != *first.HUStats {
+			t.Errorf("%s: %+v, want %+v", dir, *h, *first.HUStats)
+		}
+	}
+}
+
+func TestInspectText(t *testing.T) {
+	td := inspectTestdata(t)
+	out, errs, code := inspectRun(t, filepath.Join(td, "slices"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Chosen: ", "coronal image, not axial", "not a DICOM file", "decoded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, code := inspectRun(t); code == 0 {
+		t.Error("no PATH: want a failure")
+	}
+}
