@@ -25,9 +25,10 @@
 // Some encoders computed lossless predictor 6, Rb + ((Ra - Rc) >> 1), with
 // Ra - Rc truncated to 16 bits, which garbles 16-bit images with large
 // steps (pylibjpeg's JPEGLossless_1s_1f_i_16_16_bad.dcm; GDCM decodes it to
-// noise, DCMTK needs its +w6 option). For 16-bit streams with predictor 6
-// Decode also decodes with that variant and keeps it when the image is much
-// smoother (half the vertical variation), which only the right variant is.
+// noise, DCMTK needs its +w6 option). When a 16-bit stream with predictor 6
+// has such overflows (the two variants then differ), Decode also decodes it
+// with the buggy variant and keeps that when the image is much smoother
+// (half the vertical variation): the wrong variant gives garbage.
 //
 // # Colour
 //
@@ -95,8 +96,9 @@ type decoder struct {
 	sawScan   []bool
 	// dct is the state of the DCT-based decoder.
 	dct *dctState
-	// pred6At16 records a 16-bit lossless scan with predictor 6;
-	// pred6Workaround decodes such scans as buggy encoders coded them.
+	// pred6At16 records a 16-bit lossless scan with predictor 6 where
+	// Ra-Rc overflowed 16 bits; pred6Workaround decodes such scans as buggy
+	// encoders coded them.
 	pred6At16, pred6Workaround bool
 }
 

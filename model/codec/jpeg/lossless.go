@@ -37,7 +37,9 @@ func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
 		rowsPerInterval = d.restart / cols
 	}
 	if psv == 6 && d.precision == 16 {
-		d.pred6At16 = true
+		if len(idx) > 1 {
+			d.pred6At16 = true // lossless1 sets it only when Ra-Rc overflows
+		}
 		if d.pred6Workaround {
 			psv = pred6Overflow
 		}
@@ -106,6 +108,9 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 					pred = ra + (rb-rc)>>1
 				case 6:
 					pred = rb + (ra-rc)>>1
+					if ra-rc != int32(int16(ra-rc)) {
+						d.pred6At16 = true
+					}
 				case pred6Overflow:
 					pred = rb + int32(int16(ra-rc))>>1
 				case 7:
