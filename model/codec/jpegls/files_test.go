@@ -96,20 +96,10 @@ func TestGH364(t *testing.T) {
 	}
 }
 
+// FuzzDecode feeds mutated frames and header values to Decode, which must
+// return (an error or not) without panicking. Seeds: the small synthetic
+// streams of testdata.
 func FuzzDecode(f *testing.F) {
-	for _, file := range []string{
-		"robustness/nema-wg04-ct/CT1_JLSN.dcm",
-		"robustness/pydicom-edge/JPEGLSNearLossless_16.dcm",
-		"robustness/pydicom-edge/JLSL_16_15_1_1F.dcm",
-	} {
-		file := encaptest.Load(f, file)
-		frames, err := file.Frames()
-		if err != nil {
-			f.Fatal(err)
-		}
-		i := file.Info
-		f.Add(frames[0], uint16(i.Rows), uint16(i.Columns), uint8(i.BitsStored), uint8(i.PixelRepresentation))
-	}
 	for _, name := range []string{"jls_u16.dcm", "jls_u16_near3.dcm", "jls_u8_custom.dcm", "jls_rgb8_line.dcm", "jls_rgb8_none.dcm"} {
 		file, err := encaptest.ReadFile("testdata/" + name)
 		if err != nil {
@@ -123,7 +113,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(frames[0], uint16(i.Rows), uint16(i.Columns), uint8(i.BitsStored), uint8(i.PixelRepresentation|(i.SamplesPerPixel-1)))
 	}
 	f.Fuzz(func(t *testing.T, frame []byte, rows, cols uint16, bits, pixrep uint8) {
-		info := codec.FrameInfo{Rows: int(rows % 600), Columns: int(cols % 600), SamplesPerPixel: 1 + 2*int(pixrep&2>>1),
+		info := codec.FrameInfo{Rows: int(rows % 300), Columns: int(cols % 300), SamplesPerPixel: 1 + 2*int(pixrep&2>>1),
 			BitsAllocated: 16, BitsStored: int(bits % 33), PixelRepresentation: int(pixrep & 1)}
 		_ = jpegls.Decode(frame, info, make([]int32, info.Len()))
 	})

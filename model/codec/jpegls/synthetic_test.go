@@ -35,6 +35,12 @@ func TestCharLSEncoded(t *testing.T) {
 		{"jls_rgb8_line.dcm", rgb, ""},   // line interleaved
 		{"jls_rgb8_none.dcm", rgb, ""},   // one scan per component
 		{"jls_rgb8_sample.dcm", rgb, ""}, // sample interleaved
+		// Restart markers: lines 0-15, 16-31 and 32-36 encoded separately by
+		// CharLS, joined with DRI 16, RST0 and RST1 (after a restart the decoder
+		// starts afresh: contexts, run index and previous line, as CharLS
+		// does). The near-lossless hash is that of dcmdjpls's three parts.
+		{"jls_u16_restart.dcm", u16, ""},
+		{"jls_u16_near2_restart.dcm", 0x530aaa08cff6bcd6, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
