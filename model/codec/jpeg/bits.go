@@ -1,5 +1,7 @@
 package jpeg
 
+import "encoding/binary"
+
 // bitReader reads the entropy-coded segment of a scan, most significant bit
 // first, removing the stuffed zero byte after each 0xFF. It stops at a marker
 // (0xFF followed by a non-zero byte) and then feeds zero bits, counting them
@@ -14,6 +16,18 @@ type bitReader struct {
 
 // fill loads bytes until acc holds more than 56 bits.
 func (br *bitReader) fill() {
+	// Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker).
+	if br.pos+8 <= len(br.data) {
+		w := binary.BigEndian.Uint64(br.data[br.pos:])
+		if v := ^w; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			nb := (64 - br.n) / 8
+			bits := nb * 8
+			br.acc |= w >> (64 - bits) << (64 - bits - br.n)
+			br.n += bits
+			br.pos += int(nb)
+			return
+		}
+	}
 	for br.n <= 56 {
 		var b byte
 		if br.pos < len(br.data) {

@@ -1,6 +1,16 @@
 package jpegls
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// hasFF reports whether any byte of w is 0xFF.
+func hasFF(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	v := ^w // 0xFF bytes become zero bytes
+	return (v-lo)&^v&hi != 0
+}
 
 // bitReader reads JPEG-LS entropy-coded data (T.87 A.1): most significant bit
 // first; after a 0xFF byte the next byte carries only 7 data bits (its top
@@ -17,6 +27,18 @@ type bitReader struct {
 }
 
 func (br *bitReader) fill() {
+	// Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker).
+	if !br.prevFF && br.pos+8 <= len(br.data) {
+		w := binary.BigEndian.Uint64(br.data[br.pos:])
+		if !hasFF(w) {
+			nb := (64 - br.n) / 8
+			bits := nb * 8
+			br.acc |= w >> (64 - bits) << (64 - bits - br.n)
+			br.n += bits
+			br.pos += int(nb)
+			return
+		}
+	}
 	for br.n <= 56 {
 		if br.pos >= len(br.data) {
 			br.n += 8
