@@ -15,9 +15,9 @@ type scanState struct {
 	near, maxval, rng  int32
 	qbpp, limit, reset int32
 	t1, t2, t3         int32
-	ctx                [365]context // regular mode contexts
-	ri                 [2]riContext // run interruption contexts (RItype 0, 1)
-	qlut               []int8       // gradient quantisation, index d + maxval
+	ctx                [512]context    // regular mode contexts 0..364 (512 for bounds-check-free masking)
+	ri                 [2]riContext    // run interruption contexts (RItype 0, 1)
+	qlut               *[qlutSize]int8 // gradient quantisation, index d + maxval
 	br                 bitReader
 }
 
@@ -148,6 +148,11 @@ func (d *decoder) newScanState(near int32) (*scanState, error) {
 	return s, nil
 }
 
+// qlutSize bounds the quantisation table index d + MAXVAL (at most
+// 2*65535); masking an index with qlutSize-1 lets the compiler drop bounds
+// checks.
+const qlutSize = 1 << 17
+
 // lutKey identifies a gradient quantisation table.
 type lutKey struct{ maxval, near, t1, t2, t3 int32 }
 
@@ -155,24 +160,24 @@ type lutKey struct{ maxval, near, t1, t2, t3 int32 }
 // series of slices shares one. The cache holds a few tables at most.
 var luts struct {
 	sync.Mutex
-	m map[lutKey][]int8
+	m map[lutKey]*[qlutSize]int8
 }
 
 // quantTable returns the table mapping a gradient d to its quantised value,
 // indexed by d + MAXVAL.
-func (s *scanState) quantTable() []int8 {
+func (s *scanState) quantTable() *[qlutSize]int8 {
 	key := lutKey{s.maxval, s.near, s.t1, s.t2, s.t3}
 	luts.Lock()
 	defer luts.Unlock()
 	if t, ok := luts.m[key]; ok {
 		return t
 	}
-	t := make([]int8, 2*s.maxval+1)
-	for i := range t {
-		t[i] = s.quantize(int32(i) - s.maxval)
+	t := new([qlutSize]int8)
+	for i := range 2*s.maxval + 1 {
+		t[i] = s.quantize(i - s.maxval)
 	}
 	if luts.m == nil || len(luts.m) >= 8 {
-		luts.m = map[lutKey][]int8{}
+		luts.m = map[lutKey]*[qlutSize]int8{}
 	}
 	luts.m[key] = t
 	return t
@@ -302,15 +307,16 @@ var (
 // (both with one border sample at each end) and returns the new run index.
 func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 	cols := len(cur) - 2
-	maxval, near := s.maxval, s.near
-	qlut := s.qlut[:2*maxval+1]
+	prev = prev[:cols+2]
+	maxval, near, reset := s.maxval, s.near, s.reset
+	qlut := s.qlut
 	br := &s.br
 	escape := s.limit - s.qbpp - 1
 	for x := 1; x <= cols; {
 		ra, rb, rc, rd := cur[x-1], prev[x], prev[x-1], prev[x+1]
-		q1 := int32(qlut[rd-rb+maxval])
-		q2 := int32(qlut[rb-rc+maxval])
-		q3 := int32(qlut[rc-ra+maxval])
+		q1 := int32(qlut[(rd-rb+maxval)&(qlutSize-1)])
+		q2 := int32(qlut[(rb-rc+maxval)&(qlutSize-1)])
+		q3 := int32(qlut[(rc-ra+maxval)&(qlutSize-1)])
 		if q1|q2|q3 == 0 {
 			// Run mode.
 			var cnt int
@@ -362,7 +368,7 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		if rc >= mx {
 			px = mn
 		}
-		cx := &s.ctx[ctx]
+		cx := &s.ctx[ctx&511]
 		a, b, c, n := cx.a, cx.b, cx.c, cx.n
 		px = min(max(px+(c^sgn)-sgn, 0), maxval)
 		k := golombK(a, n)
@@ -394,7 +400,7 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		// Update the context (A.6).
 		b += errv * (2*near + 1)
 		a += abs(errv)
-		if n == s.reset {
+		if n == reset {
 			a >>= 1
 			b >>= 1
 			n >>= 1
@@ -493,7 +499,7 @@ func (s *scanState) regular(q, ra, rb, rc int32) (int32, error) {
 	if rc >= mx {
 		px = mn
 	}
-	cx := &s.ctx[q]
+	cx := &s.ctx[q&511]
 	a, b, c, n := cx.a, cx.b, cx.c, cx.n
 	px = min(max(px+(c^sgn)-sgn, 0), maxval)
 	k := golombK(a, n)
@@ -540,13 +546,13 @@ func (s *scanState) regular(q, ra, rb, rc int32) (int32, error) {
 func (s *scanState) decodeLineInterleaved(prev, cur []int32, nc, ri int) (int, error) {
 	cols := len(cur)/nc - 2
 	maxval := s.maxval
-	qlut := s.qlut[:2*maxval+1]
+	qlut := s.qlut
 	var qs [4]int32
 	for x := 1; x <= cols; {
 		zero := true
 		for c := 0; c < nc; c++ {
 			ra, rb, rc, rd := cur[(x-1)*nc+c], prev[x*nc+c], prev[(x-1)*nc+c], prev[(x+1)*nc+c]
-			qs[c] = 81*int32(qlut[rd-rb+maxval]) + 9*int32(qlut[rb-rc+maxval]) + int32(qlut[rc-ra+maxval])
+			qs[c] = 81*int32(qlut[(rd-rb+maxval)&(qlutSize-1)]) + 9*int32(qlut[(rb-rc+maxval)&(qlutSize-1)]) + int32(qlut[(rc-ra+maxval)&(qlutSize-1)])
 			zero = zero && qs[c] == 0
 		}
 		if !zero {
