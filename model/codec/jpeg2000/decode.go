@@ -98,11 +98,16 @@ func Decode(data []byte) (*Image, error) {
 func decode(data []byte, maxSamples int) (img *Image, err error) {
 	// Bounds are checked explicitly everywhere; this recover is a last line
 	// of defence so that a bug can never take down a whole folder load.
+	// (The fuzz test calls decodeUnguarded, so that such bugs show.)
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = nil, fmt.Errorf("%w: internal error decoding codestream: %v", errFormat, r)
 		}
 	}()
+	return decodeUnguarded(data, maxSamples)
+}
+
+func decodeUnguarded(data []byte, maxSamples int) (img *Image, err error) {
 	raw, err := codestreamOf(data)
 	if err != nil {
 		return nil, err
@@ -318,6 +323,10 @@ func (d *decoder) setupTile(ti int, body, hdr []byte) (*tileDecoder, error) {
 	return td, nil
 }
 
+// parallelT1 lets tier-1 spread code-blocks over goroutines. The fuzz test
+// turns it off so that a panic is not turned into an error by a worker.
+var parallelT1 = true
+
 // blockJob is one code-block to decode with its band.
 type blockJob struct {
 	tc *tileComp
@@ -348,6 +357,9 @@ func (d *decoder) decodeBlocks(td *tileDecoder, t1 *t1Decoder) error {
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(jobs)/8)
+	if !parallelT1 {
+		workers = 1
+	}
 	if workers <= 1 {
 		for _, j := range jobs {
 			d.decodeBlock(td, t1, j)

@@ -157,21 +157,33 @@ func mqSlow(m mqRegs, data []byte, cx *mqCtx) (mqRegs, uint32) {
 			*cx = mqNMPS[st]
 		}
 	}
+	// RENORMD with BYTEIN inlined.
+	ct, pos := m.ct, m.pos
 	for {
-		if m.ct == 0 {
-			m.c = c
-			m = bytein(m, data)
-			c = m.c
+		if ct == 0 {
+			if byteAt(data, pos) == 0xFF {
+				if next := byteAt(data, pos+1); next > 0x8F {
+					c += 0xFF00
+					ct = 8
+				} else {
+					pos++
+					c += next << 9
+					ct = 7
+				}
+			} else {
+				pos++
+				c += byteAt(data, pos) << 8
+				ct = 8
+			}
 		}
 		a <<= 1
 		c <<= 1
-		m.ct--
+		ct--
 		if a&0x8000 != 0 {
 			break
 		}
 	}
-	m.a, m.c = a, c
-	return m, d
+	return mqRegs{a: a, c: c, ct: ct, pos: pos}, d
 }
 
 // rawDecoder reads the raw (bypassed) bits of the lazy mode: MSB first,

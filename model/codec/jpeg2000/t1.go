@@ -338,6 +338,14 @@ func (t *t1Decoder) sigPass(bp int, zc *[256]uint8, causal bool) {
 		base := (y0+1)*s + 1
 		for x := 0; x < t.w; x++ {
 			i := base + x
+			if rows == 4 {
+				// Nothing to code in this stripe column if no coefficient
+				// has a significant neighbour, or all are significant.
+				f0, f1, f2, f3 := fl[i], fl[i+s], fl[i+2*s], fl[i+3*s]
+				if (f0|f1|f2|f3)&fNbr == 0 || (f0&f1&f2&f3)&fSig != 0 {
+					continue
+				}
+			}
 			for k := 0; k < rows; k++ {
 				f := fl[i]
 				if f&(fSig|fVisit) == 0 && f&fNbr != 0 {
@@ -376,6 +384,9 @@ func (t *t1Decoder) refPass(bp int) {
 		base := (y0+1)*s + 1
 		for x := 0; x < t.w; x++ {
 			i := base + x
+			if rows == 4 && (fl[i]|fl[i+s]|fl[i+2*s]|fl[i+3*s])&fSig == 0 {
+				continue
+			}
 			for k := 0; k < rows; k++ {
 				f := fl[i]
 				if f&(fSig|fVisit) == fSig {
@@ -391,11 +402,9 @@ func (t *t1Decoder) refPass(bp int) {
 					if !ok {
 						m, d = mqSlow(m, src, cx)
 					}
-					if d != 0 {
-						data[i] += half
-					} else {
-						data[i] -= half
-					}
+					// +half for a 1, -half for a 0, without a branch on
+					// what is close to a coin toss.
+					data[i] += (int32(d)*2 - 1) * half
 					fl[i] = f | fRef
 				}
 				i += s
@@ -417,6 +426,14 @@ func (t *t1Decoder) cleanupPass(bp int, zc *[256]uint8, causal bool) {
 		for x := 0; x < t.w; x++ {
 			i := base + x
 			k := 0
+			if rows == 4 {
+				f0, f1, f2, f3 := fl[i], fl[i+s], fl[i+2*s], fl[i+3*s]
+				// All significant before this bit-plane: nothing to code
+				// and no visit mark to clear.
+				if (f0&f1&f2&f3)&fSig != 0 && (f0|f1|f2|f3)&fVisit == 0 {
+					continue
+				}
+			}
 			if rows == 4 && (fl[i]|fl[i+s]|fl[i+2*s]|fl[i+3*s])&(fSig|fVisit|fNbr) == 0 {
 				cx := &ctx[ctxRL]
 				d, ok := m.fast(cx)
