@@ -5,6 +5,7 @@ package ingest
 // registered decoder is rejected with a message naming it.
 import (
 	_ "sscscore/model/codec/jpeg"
+	_ "sscscore/model/codec/jpeg2000"
 	_ "sscscore/model/codec/jpegls"
 	_ "sscscore/model/codec/rle"
 )
