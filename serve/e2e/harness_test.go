@@ -1,0 +1,330 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests run the real server binary (built from ./serve with the
+// wasm binaries in web/static embedded) and drive Debian's Chromium through
+// chromedp. Screenshots go to out/screenshots at the repository root.
+
+var (
+	root       string     // repository root
+	testdata   string     // ../shared/testdata
+	baseURL    string     // the server, e.g. http://127.0.0.1:39001
+	serverLog  syncBuffer // the server's access log
+	browserCtx context.Context
+	setupErr   error // why the browser tests cannot run
+)
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func chromiumPath() string {
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	var err error
+	root, err = findRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	testdata = filepath.Join(filepath.Dir(root), "shared", "testdata")
+	stop, err := setup()
+	if err != nil {
+		setupErr = err
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "e2e: the browser tests cannot run:", err)
+			return 1
+		}
+	}
+	code := m.Run()
+	if stop != nil {
+		stop()
+	}
+	return code
+}
+
+// setup builds and starts the server and the browser.
+func setup() (stop func(), err error) {
+	for _, f := range []string{"ui.wasm", "worker.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(root, "web", "static", f)); err != nil {
+			return nil, fmt.Errorf("web/static/%s is missing: run ./build.sh wasm first", f)
+		}
+	}
+	chrome := chromiumPath()
+	if chrome == "" {
+		return nil, fmt.Errorf("no Chromium found (apt-get install chromium)")
+	}
+	tmp, err := os.MkdirTemp("", "sscscore-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(tmp, "serve")
+	build := exec.Command("go", "build", "-o", bin, "./serve")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building the server: %v\n%s", err, out)
+	}
+	srv := exec.Command(bin, "-addr", "127.0.0.1:0")
+	srv.Stderr = &serverLog
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		srv.Process.Kill()
+		return nil, fmt.Errorf("server did not start: %v; log: %s", err, serverLog.String())
+	}
+	u := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
+	if u == "" {
+		srv.Process.Kill()
+		return nil, fmt.Errorf("no address in %q", line)
+	}
+	baseURL = u
+	ctx, cancel := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chrome),
+			chromedp.NoSandbox,
+			chromedp.WindowSize(1280, 1000),
+			chromedp.UserDataDir(filepath.Join(tmp, "profile")),
+			chromedp.Flag("lang", "en-GB"),
+		)...)
+	bctx, bcancel := chromedp.NewContext(ctx)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		bcancel()
+		cancel()
+		srv.Process.Kill()
+		return nil, fmt.Errorf("starting Chromium: %w", err)
+	}
+	browserCtx = bctx
+	return func() {
+		bcancel()
+		cancel()
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+		os.RemoveAll(tmp)
+	}, nil
+}
+
+// needBrowser skips (or, in CI, fails) a test when the browser tests cannot
+// run.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if setupErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(setupErr)
+		}
+		t.Skip(setupErr)
+	}
+}
+
+// needTestdata returns a path under ../shared/testdata, skipping (or in CI
+// failing) when it is missing.
+func needTestdata(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(testdata, rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("test data missing: %v", err)
+		}
+		t.Skipf("test data missing: %v", err)
+	}
+	return p
+}
+
+// tab is one browser tab with its recorded requests and console.
+type tab struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	requests []request
+	console  []string
+}
+
+// request is one network request seen by the browser.
+type request struct {
+	Method, URL, Type string
+	HasBody           bool
+	Worker            bool
+}
+
+// newTab opens a tab in a fresh browser context (no shared cache or
+// service worker) that records its requests and console messages.
+func newTab(t *testing.T) *tab {
+	t.Helper()
+	needBrowser(t)
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	tb := &tab{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			tb.requests = append(tb.requests, request{
+				Method: ev.Request.Method, URL: ev.Request.URL, Type: string(ev.Type),
+				HasBody: ev.Request.HasPostData,
+			})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// eval evaluates a JavaScript expression (awaiting promises) and decodes the
+// result into T.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it is true.
+func (tb *tab) waitFor(cond string, timeout time.Duration) {
+	tb.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.documentElement.dataset.state + " | " + document.getElementById("app-status").textContent + " | " + document.getElementById("error").textContent`))
+			tb.t.Fatalf("timed out waiting for %s (err %v); page: %s", cond, err, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// open loads the app and waits until it is ready.
+func (tb *tab) open() {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(baseURL+"/")); err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.waitFor(`document.documentElement.dataset.state === "idle"`, time.Minute)
+}
+
+// screenshot saves a full-page screenshot as out/screenshots/name.png.
+func (tb *tab) screenshot(name string) string {
+	tb.t.Helper()
+	buf, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Fatalf("screenshot: %v", err)
+	}
+	dir := filepath.Join(root, "out", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+	return p
+}
+
+// checkRequests fails the test if any request was not a same-origin GET of
+// a static asset without a body.
+func (tb *tab) checkRequests() {
+	tb.t.Helper()
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	base, _ := url.Parse(baseURL)
+	for _, r := range tb.requests {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			tb.t.Errorf("unparsable request URL %q", r.URL)
+			continue
+		}
+		switch u.Scheme {
+		case "blob", "data":
+			continue // local downloads and images, never on the network
+		}
+		if r.Method != "GET" || r.HasBody || u.Host != base.Host || u.Scheme != base.Scheme {
+			tb.t.Errorf("forbidden request: %s %s (body %v)", r.Method, r.URL, r.HasBody)
+		}
+		if strings.Contains(u.Path, "..") {
+			tb.t.Errorf("odd request path %s", r.URL)
+		}
+	}
+}

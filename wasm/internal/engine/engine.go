@@ -1,0 +1,304 @@
+// Package engine is the worker's logic, kept free of syscall/js so that it
+// is tested natively: it reads a scan's files with model/ingest, chooses the
+// series, builds the coronal reformat and the axial images, runs the scoring
+// cascade when the build has one, and makes the exports. The worker program
+// (wasm/worker) only turns browser messages into calls of an [Engine] and
+// its events back into messages.
+//
+// One job runs at a time (the worker serialises them). Every job ends with a
+// done event, after an error event if it failed; a job whose context is
+// cancelled stops at its next checkpoint and ends with done{cancelled}.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sscscore/model/ingest"
+	"sscscore/model/volume"
+	"sscscore/wasm/internal/protocol"
+)
+
+// Send delivers one event to the page; pixels, when not nil, are the int16
+// Hounsfield values of an image event.
+type Send func(m *protocol.Msg, pixels []int16)
+
+// Options configure an Engine.
+type Options struct {
+	// Version is the app's version string.
+	Version string
+	// Scorer is the trained cascade; nil when the build has none, in which
+	// case no levels or scores are ever produced.
+	Scorer Scorer
+	// NoScoring says why there is no Scorer, for the page.
+	NoScoring string
+	// Demo returns the files of the built-in demo scan; nil when the build
+	// has none.
+	Demo func(ctx context.Context) ([]ingest.File, error)
+	// Yield, if not nil, is called at checkpoints (at most every
+	// YieldEvery) so that the host can deliver a cancel request: in the
+	// browser it returns to the event loop for a moment.
+	Yield func()
+	// YieldEvery is the longest stretch of work between two Yield calls;
+	// 0 means 40 ms.
+	YieldEvery time.Duration
+	// MaxCoronalRows bounds the rows (slices) of the coronal reformat; 0
+	// means 768.
+	MaxCoronalRows int
+}
+
+// Engine holds the state of the worker: the last inventory, the series in
+// use and its result.
+type Engine struct {
+	opt       Options
+	lastYield time.Time
+
+	inv     *ingest.Inventory
+	invInfo *protocol.InventoryInfo
+	src     volume.Source
+	series  *ingest.Series
+	job     int
+	result  *Result
+}
+
+// New returns an Engine.
+func New(opt Options) *Engine {
+	if opt.YieldEvery <= 0 {
+		opt.YieldEvery = 40 * time.Millisecond
+	}
+	if opt.MaxCoronalRows <= 0 {
+		opt.MaxCoronalRows = 768
+	}
+	if opt.Scorer == nil && opt.NoScoring == "" {
+		opt.NoScoring = "this build holds no trained scoring model."
+	}
+	return &Engine{opt: opt, lastYield: time.Now()}
+}
+
+// Ready describes what this build can do.
+func (e *Engine) Ready() *protocol.ReadyInfo {
+	r := &protocol.ReadyInfo{Version: e.opt.Version, Demo: e.opt.Demo != nil}
+	if e.opt.Scorer != nil {
+		r.Scoring = true
+		card := e.opt.Scorer.Card()
+		r.Model = &card
+	} else {
+		r.NoScoring = e.opt.NoScoring
+	}
+	if e.opt.Demo == nil {
+		r.NoDemo = "The demo scan is not included in this build."
+	}
+	return r
+}
+
+// checkpoint yields to the host when enough time has passed since the last
+// yield, then reports whether the job was cancelled.
+func (e *Engine) checkpoint(ctx context.Context) error {
+	if e.opt.Yield != nil && time.Since(e.lastYield) >= e.opt.YieldEvery {
+		e.opt.Yield()
+		e.lastYield = time.Now()
+	}
+	return ctx.Err()
+}
+
+// progress reports a stage's progress, at most every 50 ms and always at
+// its start and end.
+type progress struct {
+	e      *Engine
+	send   Send
+	job    int
+	stage  string
+	unit   string
+	start  time.Time
+	last   time.Time
+	sentAt int
+}
+
+func (e *Engine) stage(send Send, job int, stage, unit string) *progress {
+	return &progress{e: e, send: send, job: job, stage: stage, unit: unit, start: time.Now(), sentAt: -1}
+}
+
+func (p *progress) report(done, total int) {
+	now := time.Now()
+	if done != 0 && done < total && now.Sub(p.last) < 50*time.Millisecond {
+		return
+	}
+	if done == p.sentAt && done != 0 {
+		return
+	}
+	p.last, p.sentAt = now, done
+	p.send(&protocol.Msg{Kind: protocol.Progress, Job: p.job, Progress: &protocol.ProgressInfo{
+		Stage: p.stage, Done: done, Total: total, Unit: p.unit,
+		ElapsedMS: float64(now.Sub(p.start).Microseconds()) / 1000,
+	}}, nil)
+}
+
+// finish sends the job's last events: an error (unless cancelled) and done.
+func finish(send Send, job int, err error) {
+	cancelled := errors.Is(err, context.Canceled)
+	if err != nil && !cancelled {
+		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
+	}
+	send(&protocol.Msg{Kind: protocol.Done, Job: job, Cancelled: cancelled}, nil)
+}
+
+// Open reads files (zip archives are opened, everything else is classified
+// by content), reports the inventory and goes on with the chosen series.
+func (e *Engine) Open(ctx context.Context, job int, files []ingest.File, send Send) {
+	finish(send, job, e.open(ctx, job, files, send))
+}
+
+// Demo reads the built-in demo scan as Open reads files.
+func (e *Engine) Demo(ctx context.Context, job int, send Send) {
+	if e.opt.Demo == nil {
+		finish(send, job, errors.New("The demo scan is not included in this build."))
+		return
+	}
+	files, err := e.opt.Demo(ctx)
+	if err != nil {
+		finish(send, job, fmt.Errorf("The demo scan could not be made: %w", err))
+		return
+	}
+	finish(send, job, e.open(ctx, job, files, send))
+}
+
+func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Send) error {
+	e.reset(job)
+	if len(files) == 0 {
+		return errors.New("No files were given.")
+	}
+	prog := e.stage(send, job, protocol.StageRead, "files")
+	prog.report(0, len(files))
+	var yieldErr error
+	inv, err := ingest.Scan(ctx, files, ingest.Options{
+		Workers: 1,
+		Progress: func(p ingest.Progress) {
+			prog.report(p.FilesDone, p.FilesTotal)
+			if err := e.checkpoint(ctx); err != nil {
+				yieldErr = err
+			}
+		},
+	})
+	if err == nil {
+		err = yieldErr
+	}
+	if err != nil {
+		return err
+	}
+	prog.report(len(inv.Files), len(inv.Files))
+	e.inv = inv
+	if inv.Chosen == "" {
+		info := summarize(inv, "", false)
+		e.invInfo = info
+		send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
+		return fmt.Errorf("No usable CT series was found in the %s: %s.", plural(len(files), "file", "files"), inv.ChosenWhy)
+	}
+	return e.use(ctx, job, inv.Chosen, false, send)
+}
+
+// Choose switches to another series of the last inventory.
+func (e *Engine) Choose(ctx context.Context, job int, uid string, send Send) {
+	if e.inv == nil {
+		finish(send, job, errors.New("Open a scan first."))
+		return
+	}
+	e.reset(job)
+	finish(send, job, e.use(ctx, job, uid, true, send))
+}
+
+// reset forgets the previous job's series and result (not the inventory).
+func (e *Engine) reset(job int) {
+	e.job = job
+	e.src, e.series, e.result = nil, nil, nil
+}
+
+// use reads series uid: reports the inventory with it chosen, builds the
+// coronal reformat and, with a scorer, finds the levels and scores them.
+func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send Send) error {
+	lv, err := e.inv.Open(uid)
+	if err != nil {
+		return fmt.Errorf("This series cannot be read: %w", err)
+	}
+	e.series = lv.Series()
+	info := summarize(e.inv, uid, manual)
+	e.invInfo = info
+	send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
+	e.src = lv
+
+	g := lv.Geometry()
+	cor, err := e.coronal(ctx, lv, e.stage(send, job, protocol.StageDecode, "slices"))
+	if err != nil {
+		return err
+	}
+	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &cor.info}, cor.pixels)
+	if rep := lv.Report(); len(rep.Errors) > 0 {
+		info.Warnings = append(info.Warnings, fmt.Sprintf("%s could not be decoded and show as air in the reformat: %s",
+			plural(len(rep.Errors), "slice", "slices"), rep.Errors[0].String()))
+		send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
+	}
+	if e.opt.Scorer == nil {
+		return nil
+	}
+	res, err := e.score(ctx, job, send)
+	if err != nil {
+		return err
+	}
+	e.result = res
+	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: res.Info()}, nil)
+	for i := range res.Levels {
+		if err := e.sendAxial(ctx, job, res.Levels[i].Level, res.Levels[i].Slice, res.Levels[i].Outline, send); err != nil {
+			return err
+		}
+	}
+	_ = g
+	return nil
+}
+
+// sendAxial decodes slice k and sends it as the image of a level.
+func (e *Engine) sendAxial(ctx context.Context, job, level, k int, outline [][]float32, send Send) error {
+	g := e.src.Geometry()
+	buf := make([]int16, g.SliceLen())
+	if err := e.src.Slice(ctx, k, buf); err != nil {
+		return fmt.Errorf("slice %d: %w", k+1, err)
+	}
+	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &protocol.ImageInfo{
+		Role: protocol.RoleAxial, Width: g.Nx, Height: g.Ny, PixelW: g.Spacing[0], PixelH: g.Spacing[1],
+		Slice: k, Z: g.ZOf(k), Level: level, Outline: outline,
+	}}, buf)
+	return nil
+}
+
+// plural returns "1 file" or "n files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// Export makes an export of the current result: "csv" or "json", with the
+// patient's name and ID only when patient is true.
+func (e *Engine) Export(job int, format string, patient bool, send Send) {
+	x, err := e.export(job, format, patient)
+	if err != nil {
+		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
+		return
+	}
+	send(&protocol.Msg{Kind: protocol.Exported, Job: job, Export: x}, nil)
+}

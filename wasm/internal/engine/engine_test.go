@@ -1,0 +1,398 @@
+package engine
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sscscore/model/ingest"
+	"sscscore/model/volume"
+	"sscscore/wasm/internal/protocol"
+)
+
+// testdata returns ../shared/testdata/rel from the repository root,
+// skipping the test (failing it with CI=true) when it is missing.
+func testdata(t *testing.T, rel string) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = filepath.Dir(dir)
+	}
+	p := filepath.Join(filepath.Dir(dir), "shared", "testdata", rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("test data missing: %v", err)
+		}
+		t.Skipf("test data missing: %v", err)
+	}
+	return p
+}
+
+func diskFiles(t *testing.T, paths ...string) []ingest.File {
+	t.Helper()
+	files, err := ingest.DiskFiles(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// event is one event sent by the engine.
+type event struct {
+	m      *protocol.Msg
+	pixels []int16
+}
+
+type recorder struct{ events []event }
+
+func (r *recorder) send(m *protocol.Msg, pixels []int16) {
+	r.events = append(r.events, event{m, pixels})
+}
+
+func (r *recorder) kind(k string) []event {
+	var out []event
+	for _, e := range r.events {
+		if e.m.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (r *recorder) last(k string) *protocol.Msg {
+	ev := r.kind(k)
+	if len(ev) == 0 {
+		return nil
+	}
+	return ev[len(ev)-1].m
+}
+
+// checkEnd checks that the job ended with exactly one done event, last.
+func (r *recorder) checkEnd(t *testing.T, job int, cancelled bool) {
+	t.Helper()
+	if len(r.events) == 0 {
+		t.Fatal("no events")
+	}
+	last := r.events[len(r.events)-1].m
+	if last.Kind != protocol.Done || last.Job != job || last.Cancelled != cancelled {
+		t.Fatalf("last event %+v, want done{job %d, cancelled %v}", last, job, cancelled)
+	}
+	if n := len(r.kind(protocol.Done)); n != 1 {
+		t.Fatalf("%d done events", n)
+	}
+	for _, e := range r.events {
+		if e.m.Job != job {
+			t.Errorf("event %s for job %d, want %d", e.m.Kind, e.m.Job, job)
+		}
+	}
+}
+
+func TestOpenA0002(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	e := New(Options{Version: "test"})
+	if r := e.Ready(); r.Scoring || r.NoScoring == "" || r.Model != nil {
+		t.Errorf("ready without a scorer: %+v", r)
+	}
+	var rec recorder
+	e.Open(context.Background(), 7, diskFiles(t, dir), rec.send)
+	rec.checkEnd(t, 7, false)
+	if m := rec.last(protocol.Error); m != nil {
+		t.Fatalf("error: %s", m.Error)
+	}
+	inv := rec.last(protocol.Inventory).Inventory
+	if inv.Chosen == "" || inv.Files != 30 || inv.Used != 30 || len(inv.Groups) != 0 {
+		t.Errorf("inventory: chosen %q, files %d, used %d, groups %+v", inv.Chosen, inv.Files, inv.Used, inv.Groups)
+	}
+	if len(inv.Series) != 1 || inv.Series[0].Slices != 30 || inv.Series[0].Kernel != "B40f" || inv.Series[0].Thickness != 8 {
+		t.Errorf("series: %+v", inv.Series)
+	}
+	// Progress: reading files then decoding slices, ending complete.
+	var stages []string
+	for _, ev := range rec.kind(protocol.Progress) {
+		p := ev.m.Progress
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		if p.Done > p.Total {
+			t.Errorf("progress %d of %d", p.Done, p.Total)
+		}
+	}
+	if strings.Join(stages, ",") != "read,decode" {
+		t.Errorf("stages %v", stages)
+	}
+	// The coronal reformat: one row per slice, head first.
+	imgs := rec.kind(protocol.Image)
+	if len(imgs) != 1 {
+		t.Fatalf("%d images without a scorer, want the coronal only", len(imgs))
+	}
+	img := imgs[0].m.Image
+	if img.Role != protocol.RoleCoronal || img.Width != 512 || img.Height != 30 || len(imgs[0].pixels) != 512*30 {
+		t.Fatalf("coronal %+v with %d pixels", img, len(imgs[0].pixels))
+	}
+	if img.SliceZ[0] != 312 || img.SliceZ[29] != 80 || img.RowSlice[29] != 29 {
+		t.Errorf("coronal z %v..%v", img.SliceZ[0], img.SliceZ[29])
+	}
+	// Lung (air inside the body) in the middle rows, body at the sides.
+	row := imgs[0].pixels[15*512 : 16*512]
+	lung := 0
+	for _, v := range row[100:412] {
+		if v < -500 && v > -1000 {
+			lung++
+		}
+	}
+	if lung < 100 {
+		t.Errorf("only %d lung pixels across the middle row of the coronal reformat", lung)
+	}
+	if rec.last(protocol.Result) != nil {
+		t.Error("a result without a scorer")
+	}
+	// Nothing to export without a result.
+	var rec2 recorder
+	e.Export(7, "csv", false, rec2.send)
+	if m := rec2.last(protocol.Error); m == nil || rec2.last(protocol.Exported) != nil {
+		t.Error("export without a result did not fail")
+	}
+}
+
+func TestMixedFolder(t *testing.T) {
+	a := testdata(t, "chest-ct/A0002-B40f")
+	corpus := testdata(t, "robustness")
+	e := New(Options{})
+	var rec recorder
+	e.Open(context.Background(), 1, diskFiles(t, corpus, a), rec.send)
+	rec.checkEnd(t, 1, false)
+	inv := rec.last(protocol.Inventory).Inventory
+	var chosen *protocol.SeriesInfo
+	for i := range inv.Series {
+		if inv.Series[i].UID == inv.Chosen {
+			chosen = &inv.Series[i]
+		}
+	}
+	if chosen == nil || chosen.Slices != 30 || chosen.Kernel != "B40f" {
+		t.Fatalf("chosen %+v, want A0002-B40f; why: %s", chosen, inv.Why)
+	}
+	if inv.Used != 30 {
+		t.Errorf("used %d", inv.Used)
+	}
+	// Every file not used is in exactly one group, with its own reason.
+	n := 0
+	seen := map[string]bool{}
+	rejected := false
+	for _, g := range inv.Groups {
+		if g.Count != len(g.Paths) || len(g.Paths) != len(g.Reasons) || g.Text == "" {
+			t.Errorf("group %+v", g)
+		}
+		if !strings.HasPrefix(g.Text, "1 file ") && !strings.HasPrefix(g.Text, strings.Fields(g.Text)[0]+" files ") {
+			t.Errorf("group text %q does not start with its count", g.Text)
+		}
+		rejected = rejected || g.Status == "rejected"
+		n += g.Count
+		for i, p := range g.Paths {
+			if seen[p] {
+				t.Errorf("%s in two groups", p)
+			}
+			seen[p] = true
+			if g.Reasons[i] == "" {
+				t.Errorf("%s has no reason", p)
+			}
+		}
+	}
+	if n+inv.Used != inv.Files {
+		t.Errorf("%d grouped + %d used != %d files", n, inv.Used, inv.Files)
+	}
+	if !rejected {
+		t.Error("no rejected group: the corpus holds damaged files")
+	}
+	for _, g := range inv.Groups {
+		t.Logf("%s: %s", g.Status, g.Text)
+	}
+}
+
+func TestNoUsableSeries(t *testing.T) {
+	dir := testdata(t, "robustness/fo-dicom-edge")
+	e := New(Options{})
+	var rec recorder
+	e.Open(context.Background(), 2, diskFiles(t, filepath.Join(dir, "GH1146.dcm"), filepath.Join(dir, "GH179B.dcm")), rec.send)
+	rec.checkEnd(t, 2, false)
+	m := rec.last(protocol.Error)
+	if m == nil || !strings.Contains(m.Error, "No usable CT series") {
+		t.Fatalf("error %+v", m)
+	}
+	inv := rec.last(protocol.Inventory).Inventory
+	if inv.Chosen != "" || inv.Files != 2 || len(inv.Groups) != 2 {
+		t.Errorf("inventory %+v", inv)
+	}
+}
+
+func TestZipArchive(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range diskFiles(t, dir) {
+		b := make([]byte, f.Size)
+		if _, err := f.R.ReadAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		w, _ := zw.Create("scan/" + filepath.Base(f.Path))
+		w.Write(b)
+	}
+	zw.Close()
+	e := New(Options{})
+	var rec recorder
+	e.Open(context.Background(), 3, []ingest.File{ingest.BytesFile("scan.zip", buf.Bytes())}, rec.send)
+	rec.checkEnd(t, 3, false)
+	inv := rec.last(protocol.Inventory).Inventory
+	if inv.Used != 30 || inv.Files != 30 {
+		t.Errorf("zip: used %d of %d files", inv.Used, inv.Files)
+	}
+	if !strings.Contains(strings.Join(inv.Warnings, " "), "zip archive") {
+		t.Errorf("warnings %q do not mention the archive", inv.Warnings)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	ctx, cancel := context.WithCancel(context.Background())
+	yields := 0
+	e := New(Options{YieldEvery: 1, Yield: func() {
+		yields++
+		if yields == 3 {
+			cancel() // as a cancel message delivered while yielding
+		}
+	}})
+	var rec recorder
+	e.Open(ctx, 4, diskFiles(t, dir), rec.send)
+	rec.checkEnd(t, 4, true)
+	if rec.last(protocol.Error) != nil {
+		t.Errorf("error after a cancel: %s", rec.last(protocol.Error).Error)
+	}
+	if len(rec.kind(protocol.Image)) != 0 {
+		t.Error("an image after the cancel")
+	}
+}
+
+// slopeScorer is a test double of the cascade: deterministic values that
+// follow from the slice content, so tests can tell which slice was scored.
+type slopeScorer struct{ calls int }
+
+func (s *slopeScorer) Card() protocol.ModelCard {
+	return protocol.ModelCard{Name: "test double", Weights: "none", Statement: "test only"}
+}
+
+func (s *slopeScorer) Levels(ctx context.Context, src volume.Source, progress func(done, total int)) ([5]float64, error) {
+	n := src.Geometry().Nz
+	for i := range 4 {
+		progress(i, 4)
+	}
+	return [5]float64{0.2 * float64(n), 0.35 * float64(n), 0.5 * float64(n), 0.6 * float64(n), 1.7 * float64(n)}, nil
+}
+
+func (s *slopeScorer) Score(ctx context.Context, src volume.Source, k int) (Scored, error) {
+	s.calls++
+	return Scored{Scores: protocol.Scores{TOT: float64(k), GG: float64(k) / 2, RET: float64(k) / 4}}, nil
+}
+
+func TestScoringFlow(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	sc := &slopeScorer{}
+	e := New(Options{Scorer: sc, Version: "test"})
+	if r := e.Ready(); !r.Scoring || r.Model == nil || r.Model.Name != "test double" {
+		t.Errorf("ready %+v", r)
+	}
+	var rec recorder
+	e.Open(context.Background(), 5, diskFiles(t, dir), rec.send)
+	rec.checkEnd(t, 5, false)
+	res := rec.last(protocol.Result).Result
+	if len(res.Levels) != 5 {
+		t.Fatalf("levels %+v", res.Levels)
+	}
+	wantSlices := []int{6, 11, 15, 18, 29} // 0.2*30, 0.35*30=10.5->11, 15, 18, 51 clamped
+	for i, l := range res.Levels {
+		if l.Slice != wantSlices[i] || l.Scores.TOT != float64(wantSlices[i]) {
+			t.Errorf("L%d: slice %d TOT %v, want slice %d", l.Level, l.Slice, l.Scores.TOT, wantSlices[i])
+		}
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "L5") {
+		t.Errorf("warnings %q, want one about L5 outside the scan", res.Warnings)
+	}
+	if got, want := res.Mean.TOT, float64(6+11+15+18+29)/5; math.Abs(got-want) > 1e-9 {
+		t.Errorf("mean TOT %v, want %v", got, want)
+	}
+	axials := 0
+	for _, ev := range rec.kind(protocol.Image) {
+		if ev.m.Image.Role == protocol.RoleAxial {
+			axials++
+			if len(ev.pixels) != 512*512 || ev.m.Image.Level < 1 {
+				t.Errorf("axial %+v", ev.m.Image)
+			}
+		}
+	}
+	if axials != 5 {
+		t.Errorf("%d axial images", axials)
+	}
+
+	// Move L2 to slice 20: rescored there, the mean follows.
+	var mv recorder
+	e.Move(context.Background(), 5, 2, 20, mv.send)
+	res = mv.last(protocol.Result).Result
+	if res.Levels[1].Slice != 20 || res.Levels[1].Scores.TOT != 20 || len(res.Moved) != 1 || res.Moved[0] != 2 {
+		t.Errorf("after the move: %+v moved %v", res.Levels[1], res.Moved)
+	}
+	if got, want := res.Mean.TOT, float64(6+20+15+18+29)/5; math.Abs(got-want) > 1e-9 {
+		t.Errorf("mean TOT after the move %v, want %v", got, want)
+	}
+	if im := mv.last(protocol.Image); im == nil || im.Image.Level != 2 || im.Image.Slice != 20 {
+		t.Errorf("no new axial image for L2: %+v", im)
+	}
+	// Moves of another job or out of range are refused.
+	var bad recorder
+	e.Move(context.Background(), 4, 2, 3, bad.send)
+	e.Move(context.Background(), 5, 6, 3, bad.send)
+	e.Move(context.Background(), 5, 1, 30, bad.send)
+	if len(bad.kind(protocol.Error)) != 3 {
+		t.Errorf("bad moves: %+v", bad.events)
+	}
+
+	// Exports.
+	var ex recorder
+	e.Export(5, "csv", false, ex.send)
+	e.Export(5, "json", true, ex.send)
+	e.Export(5, "pdf", false, ex.send)
+	exp := ex.kind(protocol.Exported)
+	if len(exp) != 2 || len(ex.kind(protocol.Error)) != 1 {
+		t.Fatalf("exports: %+v", ex.events)
+	}
+	csvText := exp[0].m.Export.Text
+	if !strings.Contains(csvText, ",L2,") || !strings.Contains(csvText, ",20,20,10,5,20.00,10.00,5.00") {
+		t.Errorf("CSV:\n%s", csvText)
+	}
+	if !strings.Contains(exp[1].m.Export.Text, `"moved": true`) || !strings.Contains(exp[1].m.Export.Text, `"patient"`) {
+		t.Errorf("JSON:\n%s", exp[1].m.Export.Text)
+	}
+}
+
+func TestPickRows(t *testing.T) {
+	if got := pickRows(5, 10); len(got) != 5 || got[4] != 4 {
+		t.Errorf("pickRows(5,10) = %v", got)
+	}
+	got := pickRows(3000, 768)
+	if len(got) != 768 || got[0] != 0 || got[767] != 2999 {
+		t.Errorf("pickRows(3000,768): %d rows, ends %d %d", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			t.Fatalf("rows not increasing at %d", i)
+		}
+	}
+}

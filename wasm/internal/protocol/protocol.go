@@ -1,0 +1,266 @@
+// Package protocol defines the messages between the page (wasm/ui) and the
+// Web Worker that reads and scores scans (wasm/worker).
+//
+// Every message posted either way is a JavaScript object
+//
+//	{json: string, files?: File[], buf?: ArrayBuffer}
+//
+// where json is a [Msg] in JSON (field names from the json tags), files are
+// the File objects of an [Open] request (passed by reference: the worker
+// reads them lazily, nothing is copied) and buf is the pixel data of an
+// [Image] event (transferred, not copied). Keeping the structured part in
+// JSON lets both sides share these types and lets the protocol be tested
+// without a browser. The worker encodes with encoding/json; the page, to
+// stay small, converts with wasm/internal/jsconv and the browser's JSON
+// object. This package therefore imports nothing.
+//
+// A request that starts work carries a job number chosen by the page
+// (increasing); every event about that work carries the same number, so the
+// page can ignore events of a job it has cancelled or replaced. Only one job
+// runs at a time: a new Open, Demo or Choose cancels the running one.
+//
+// Requests (page to worker):
+//
+//	open    {job, paths}, files   read these files (folders expanded, zip archives opened)
+//	demo    {job}                 read the built-in demo scan
+//	choose  {job, series}         use another series of the last inventory
+//	cancel  {job}                 stop the job; the worker answers done{cancelled}
+//	move    {job, level, slice}   move level (1-5) of the current result to slice and rescore it
+//	export  {job, format, patient}  make an export ("csv" or "json") of the current result
+//
+// Events (worker to page):
+//
+//	ready     {ready}               the worker is running; what this build can do
+//	progress  {job, progress}       a stage advanced
+//	inventory {job, inventory}      files read: series found, the choice, the file report
+//	image     {job, image}, buf     a coronal reformat or an axial slice, int16 HU
+//	result    {job, result}         levels and scores (only from a real, trained cascade)
+//	exported  {job, export}         an export's file name, type and content
+//	error     {job, error}          the job failed; error says why in plain words
+//	done      {job, cancelled}      the job ended (after its last event)
+package protocol
+
+// Message kinds.
+const (
+	Open   = "open"
+	Demo   = "demo"
+	Choose = "choose"
+	Cancel = "cancel"
+	Move   = "move"
+	Export = "export"
+
+	Ready     = "ready"
+	Progress  = "progress"
+	Inventory = "inventory"
+	Image     = "image"
+	Result    = "result"
+	Exported  = "exported"
+	Error     = "error"
+	Done      = "done"
+)
+
+// Msg is one message; Kind says which of the other fields are set.
+type Msg struct {
+	Kind string `json:"kind"`
+	Job  int    `json:"job,omitempty"`
+
+	// Open: the relative path of each File in the message's files (a
+	// folder's files carry their path inside the folder).
+	Paths []string `json:"paths,omitempty"`
+	// Choose: the UID of the series to use.
+	Series string `json:"series,omitempty"`
+	// Move: the level (1-5) and the slice index to move it to.
+	Level int `json:"level,omitempty"`
+	Slice int `json:"slice,omitempty"`
+	// Export: "csv" or "json", and whether to include the patient's name
+	// and ID.
+	Format  string `json:"format,omitempty"`
+	Patient bool   `json:"patient,omitempty"`
+
+	Ready     *ReadyInfo     `json:"ready,omitempty"`
+	Progress  *ProgressInfo  `json:"progress,omitempty"`
+	Inventory *InventoryInfo `json:"inventory,omitempty"`
+	Image     *ImageInfo     `json:"image,omitempty"`
+	Result    *ResultInfo    `json:"result,omitempty"`
+	Export    *ExportInfo    `json:"export,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Cancelled bool           `json:"cancelled,omitempty"`
+}
+
+// ReadyInfo says what the worker of this build can do.
+type ReadyInfo struct {
+	// Version is the app's version string.
+	Version string `json:"version"`
+	// Scoring is true when the build holds a trained cascade; otherwise
+	// NoScoring says, for the page to show, why scores are not available.
+	Scoring   bool   `json:"scoring"`
+	NoScoring string `json:"noScoring,omitempty"`
+	// Model summarises the model card (nil without a cascade).
+	Model *ModelCard `json:"model,omitempty"`
+	// Demo is true when the build holds the demo scan; otherwise NoDemo
+	// says so in words.
+	Demo   bool   `json:"demo"`
+	NoDemo string `json:"noDemo,omitempty"`
+}
+
+// ModelCard is the summary of the trained cascade shown on the page.
+type ModelCard struct {
+	Name string `json:"name"`
+	// Fields are label/value pairs in display order (architecture,
+	// training data, validation results...).
+	Fields [][2]string `json:"fields"`
+	// Statement is shown prominently while it holds, e.g. "Trained on
+	// synthetic data; research use only."
+	Statement string `json:"statement,omitempty"`
+	// Weights identifies the weights (a hash), for provenance.
+	Weights string `json:"weights,omitempty"`
+}
+
+// Stages of a job, in order.
+const (
+	StageRead   = "read"   // reading file headers
+	StageDecode = "decode" // decoding slices
+	StageLevels = "levels" // finding the five levels
+	StageScore  = "score"  // scoring the level slices
+)
+
+// ProgressInfo reports one stage's progress.
+type ProgressInfo struct {
+	Stage string `json:"stage"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+	// Unit names what is counted ("files", "slices", "levels").
+	Unit string `json:"unit,omitempty"`
+	// ElapsedMS is the time spent in the stage so far, for the page's
+	// estimate of the time remaining.
+	ElapsedMS float64 `json:"elapsedMs"`
+}
+
+// InventoryInfo is what the header pass found.
+type InventoryInfo struct {
+	// Series lists the series, usable ones first in order of preference.
+	Series []SeriesInfo `json:"series"`
+	// Chosen is the UID of the series in use ("" when none is usable) and
+	// Why says why it was chosen (or why none could be).
+	Chosen string `json:"chosen"`
+	Why    string `json:"why"`
+	// Manual is true when the user chose the series.
+	Manual bool `json:"manual,omitempty"`
+	// Files counts the input files (zip entries included, archives not).
+	Files int `json:"files"`
+	// Used counts the files whose slices are in the chosen series.
+	Used int `json:"used"`
+	// Groups summarise the files not used, one line per reason.
+	Groups []FileGroup `json:"groups,omitempty"`
+	// Warnings apply to the whole input.
+	Warnings []string `json:"warnings,omitempty"`
+	// Patient identifies the patient of the chosen series; the page shows
+	// it only when the user asks.
+	Patient *Patient `json:"patient,omitempty"`
+}
+
+// SeriesInfo describes one series for the series table.
+type SeriesInfo struct {
+	UID         string  `json:"uid"`
+	Description string  `json:"description"`
+	Slices      int     `json:"slices"`
+	Rows        int     `json:"rows"`
+	Columns     int     `json:"columns"`
+	Thickness   float64 `json:"thickness"`
+	Spacing     float64 `json:"spacing"` // between slice centres, mm
+	Kernel      string  `json:"kernel"`
+	Syntax      string  `json:"syntax,omitempty"`
+	// Usable series can be scored; otherwise Reason says why not.
+	Usable bool     `json:"usable"`
+	Reason string   `json:"reason,omitempty"`
+	Issues []string `json:"issues,omitempty"`
+}
+
+// FileGroup is a set of files left out for one reason.
+type FileGroup struct {
+	// Status is "skipped" (not wanted, e.g. a localizer) or "rejected"
+	// (could not be read).
+	Status string `json:"status"`
+	Code   string `json:"code"`
+	// Text says it in plain words, count included: "12 files are JPEG 2000
+	// compressed, which this version cannot read".
+	Text  string   `json:"text"`
+	Count int      `json:"count"`
+	Paths []string `json:"paths"`
+	// Reasons holds each file's own reason, parallel to Paths.
+	Reasons []string `json:"reasons"`
+}
+
+// Patient identifies a patient; shown and exported only on request.
+type Patient struct {
+	Name      string `json:"name,omitempty"`
+	ID        string `json:"id,omitempty"`
+	BirthDate string `json:"birthDate,omitempty"`
+	StudyDate string `json:"studyDate,omitempty"`
+}
+
+// Image roles.
+const (
+	RoleCoronal = "coronal"
+	RoleAxial   = "axial"
+)
+
+// ImageInfo describes the int16 Hounsfield pixels (row-major, Width*Height)
+// sent in the message's buf.
+type ImageInfo struct {
+	Role   string `json:"role"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	// PixelW and PixelH are the size of a pixel in mm, for the display
+	// aspect ratio.
+	PixelW float64 `json:"pixelW"`
+	PixelH float64 `json:"pixelH"`
+	// Axial: the slice index and its patient z (mm), and the level (1-5)
+	// it shows, 0 for none.
+	Slice int     `json:"slice,omitempty"`
+	Z     float64 `json:"z,omitempty"`
+	Level int     `json:"level,omitempty"`
+	// Coronal: the patient z (mm) of each image row's slice (row r shows
+	// slice RowSlice[r]).
+	RowSlice []int     `json:"rowSlice,omitempty"`
+	SliceZ   []float64 `json:"sliceZ,omitempty"`
+	// Outline, when set, is the lung outline as polylines of (x, y) pixel
+	// coordinates.
+	Outline [][]float32 `json:"outline,omitempty"`
+}
+
+// ResultInfo holds the cascade's levels and scores.
+type ResultInfo struct {
+	Levels []LevelResult `json:"levels"`
+	// Mean holds the whole-lung scores: the mean over the five levels.
+	Mean Scores `json:"mean"`
+	// Moved lists the levels the user moved.
+	Moved []int `json:"moved,omitempty"`
+	// Warnings about the result (e.g. a level outside the scanned range).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// LevelResult is one level: where it is and its scores.
+type LevelResult struct {
+	Level int     `json:"level"` // 1-5
+	Slice int     `json:"slice"`
+	Z     float64 `json:"z"`
+	// Predicted is the cascade's own (continuous) position, in slice index
+	// units, before rounding to a slice.
+	Predicted float64 `json:"predicted"`
+	Scores    Scores  `json:"scores"`
+}
+
+// Scores are percentages of the lung area on a slice.
+type Scores struct {
+	TOT float64 `json:"tot"`
+	GG  float64 `json:"gg"`
+	RET float64 `json:"ret"`
+}
+
+// ExportInfo is a file made by the worker for the page to download.
+type ExportInfo struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // MIME type
+	Text string `json:"text"`
+}

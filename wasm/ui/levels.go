@@ -1,0 +1,154 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"honnef.co/go/js/dom/v2"
+
+	"sscscore/wasm/internal/protocol"
+	"sscscore/wasm/internal/view"
+)
+
+// moveDelay is how long the page waits after the last key press or drag
+// before it asks the worker to rescore a moved level, so that holding an
+// arrow key does not queue a rescoring per slice.
+const moveDelay = 150 * time.Millisecond
+
+// renderLevelLines draws (or moves) the five level lines over the coronal
+// reformat. Each line is a focusable slider: arrow keys move it by one
+// slice, Page Up/Down by five, and it can be dragged.
+func (a *app) renderLevelLines() {
+	cv, r := a.coronal, a.result
+	box := a.byID("level-lines")
+	if cv == nil || r == nil {
+		clear(box)
+		if cv != nil {
+			cv.lines = map[int]dom.HTMLElement{}
+		}
+		return
+	}
+	for _, l := range r.Levels {
+		line := cv.lines[l.Level]
+		if line == nil {
+			line = a.newLevelLine(l.Level)
+			cv.lines[l.Level] = line
+			box.AppendChild(line)
+		}
+		a.placeLine(line, l.Level, l.Slice)
+	}
+}
+
+// placeLine puts a level line at slice k and updates its accessible value.
+func (a *app) placeLine(line dom.HTMLElement, level, k int) {
+	cv := a.coronal
+	if cv == nil || len(cv.info.SliceZ) == 0 {
+		return
+	}
+	k = min(max(k, 0), len(cv.info.SliceZ)-1)
+	z := cv.info.SliceZ[k]
+	row := view.DisplayRowOfZ(cv.rowZ, cv.rows, z)
+	top := (row + 0.5) / float64(max(cv.rows, 1)) * 100
+	line.Style().SetProperty("top", fmt.Sprintf("%.3f%%", top), "")
+	line.SetAttribute("aria-valuenow", strconv.Itoa(k+1))
+	line.SetAttribute("aria-valuetext", fmt.Sprintf("L%d at slice %d, z = %.0f mm", level, k+1, z))
+	line.Dataset()["slice"] = strconv.Itoa(k)
+}
+
+func (a *app) newLevelLine(level int) dom.HTMLElement {
+	line := a.el2("div")
+	line.Class().Add("level-line")
+	line.SetAttribute("id", fmt.Sprintf("level-L%d", level))
+	line.SetAttribute("role", "slider")
+	line.SetAttribute("tabindex", "0")
+	line.SetAttribute("aria-orientation", "vertical")
+	line.SetAttribute("aria-label", fmt.Sprintf("Level L%d (%s): move with the arrow keys", level, view.LevelNames[level-1]))
+	line.SetAttribute("aria-valuemin", "1")
+	line.SetAttribute("aria-valuemax", strconv.Itoa(len(a.coronal.info.SliceZ)))
+	lbl := a.el2("span")
+	lbl.Class().Add("lbl")
+	lbl.SetTextContent(fmt.Sprintf("L%d", level))
+	line.AppendChild(lbl)
+
+	current := func() int {
+		k, _ := strconv.Atoi(line.Dataset()["slice"])
+		return k
+	}
+	line.AddEventListener("keydown", false, func(ev dom.Event) {
+		step := 0
+		switch ev.(*dom.KeyboardEvent).Key() {
+		case "ArrowUp", "ArrowLeft":
+			step = -1
+		case "ArrowDown", "ArrowRight":
+			step = 1
+		case "PageUp":
+			step = -5
+		case "PageDown":
+			step = 5
+		default:
+			return
+		}
+		ev.PreventDefault()
+		a.moveLevel(line, level, current()+step)
+	})
+
+	dragging := false
+	sliceAt := func(ev dom.Event) int {
+		rect := a.byID("coronal-box").GetBoundingClientRect()
+		y := ev.Underlying().Get("clientY").Float() - rect.Top()
+		h := rect.Height()
+		if h <= 0 || a.coronal == nil {
+			return current()
+		}
+		row := y/h*float64(a.coronal.rows) - 0.5
+		return view.NearestSlice(a.coronal.info.SliceZ, view.ZAtDisplayRow(a.coronal.rowZ, a.coronal.rows, row))
+	}
+	line.AddEventListener("pointerdown", false, func(ev dom.Event) {
+		ev.PreventDefault()
+		dragging = true
+		line.Class().Add("active")
+		line.Focus()
+		line.Underlying().Call("setPointerCapture", ev.Underlying().Get("pointerId"))
+	})
+	line.AddEventListener("pointermove", false, func(ev dom.Event) {
+		if dragging {
+			a.placeLine(line, level, sliceAt(ev))
+		}
+	})
+	end := func(ev dom.Event) {
+		if !dragging {
+			return
+		}
+		dragging = false
+		line.Class().Remove("active")
+		a.moveLevel(line, level, sliceAt(ev))
+	}
+	line.AddEventListener("pointerup", false, end)
+	line.AddEventListener("pointercancel", false, end)
+	return line
+}
+
+// moveLevel moves a level line to slice k at once and, after moveDelay
+// without another move, asks the worker to rescore that level there.
+func (a *app) moveLevel(line dom.HTMLElement, level, k int) {
+	if a.coronal == nil || a.result == nil {
+		return
+	}
+	k = min(max(k, 0), len(a.coronal.info.SliceZ)-1)
+	a.placeLine(line, level, k)
+	if a.moveTimer != nil {
+		a.moveTimer.Stop()
+	}
+	job := a.job
+	a.moveTimer = time.AfterFunc(moveDelay, func() {
+		if a.job != job {
+			return
+		}
+		a.byID("work-status").SetTextContent("")
+		a.status(fmt.Sprintf("Rescoring L%d at slice %d…", level, k+1))
+		a.post(&protocol.Msg{Kind: protocol.Move, Job: job, Level: level, Slice: k}, nil)
+	})
+}

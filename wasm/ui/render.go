@@ -1,0 +1,512 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"syscall/js"
+	"unsafe"
+
+	"honnef.co/go/js/dom/v2"
+
+	"sscscore/wasm/internal/protocol"
+	"sscscore/wasm/internal/view"
+)
+
+// maxCoronalRows bounds the display height of the coronal reformat.
+const maxCoronalRows = 2048
+
+// coronalView is the coronal reformat: its pixels as received and resampled
+// to square display pixels.
+type coronalView struct {
+	info  *protocol.ImageInfo
+	rowZ  []float64 // patient z of each image row
+	disp  []int16   // display pixels, rows x info.Width
+	rows  int
+	rgba  []byte
+	lines map[int]dom.HTMLElement // level line elements by level
+}
+
+// axialView is one level slice.
+type axialView struct {
+	info   *protocol.ImageInfo
+	hu     []int16
+	rgba   []byte
+	canvas *dom.HTMLCanvasElement
+	over   *dom.HTMLCanvasElement
+	tag    dom.Element
+}
+
+func (a *app) el2(tag string) dom.HTMLElement { return a.doc.CreateElement(tag).(dom.HTMLElement) }
+
+// clear removes every child of e.
+func clear(e dom.Element) {
+	u := e.Underlying()
+	for u.Get("firstChild").Truthy() {
+		u.Call("removeChild", u.Get("firstChild"))
+	}
+}
+
+// resetReport hides and empties the results of the previous scan.
+func (a *app) resetReport() {
+	a.inv = nil
+	a.byID("report").SetAttribute("hidden", "")
+	clear(a.doc.QuerySelector("#series-table tbody"))
+	clear(a.byID("files-reasons"))
+	clear(a.byID("files-list"))
+	a.byID("series-reason").SetTextContent("")
+	a.byID("files-summary").SetTextContent("")
+	a.byID("patient").SetAttribute("hidden", "")
+	a.byID("warnings").SetAttribute("hidden", "")
+	clear(a.byID("warnings-list"))
+	a.resetResult()
+}
+
+// resetResult empties the images and scores (a new series is being read).
+func (a *app) resetResult() {
+	a.coronal = nil
+	a.axials = map[int]*axialView{}
+	a.result = nil
+	c := a.byID("coronal").(*dom.HTMLCanvasElement)
+	c.SetWidth(1)
+	c.SetHeight(1)
+	clear(a.byID("level-lines"))
+	clear(a.byID("axials"))
+	clear(a.doc.QuerySelector("#score-table tbody"))
+	clear(a.doc.QuerySelector("#score-table tfoot"))
+	a.byID("coronal-caption").SetTextContent("Coronal reformat")
+	a.byID("scores").SetAttribute("hidden", "")
+	a.updateScoringStatus()
+	a.updateExportButtons()
+}
+
+// updateScoringStatus says whether scores can appear in this build.
+func (a *app) updateScoringStatus() {
+	s := a.byID("scoring-status")
+	switch {
+	case a.ready == nil:
+		s.SetTextContent("")
+	case !a.ready.Scoring:
+		s.SetTextContent("Scoring is not available in this build: " + a.ready.NoScoring +
+			" The series, files and images below are read from your scan; no levels or scores are shown.")
+	default:
+		s.SetTextContent("")
+	}
+}
+
+// renderModel shows the model card summary, or says there is none.
+func (a *app) renderModel() {
+	card := a.byID("model-card")
+	clear(card)
+	stmt := a.byID("model-statement")
+	if a.ready == nil || a.ready.Model == nil {
+		p := a.el2("p")
+		p.SetTextContent("This build holds no trained model, so it finds no levels and computes no scores.")
+		card.AppendChild(p)
+		stmt.SetTextContent("Research use only. Not a medical device.")
+		a.updateScoringStatus()
+		return
+	}
+	m := a.ready.Model
+	dl := a.el2("dl")
+	add := func(k, v string) {
+		dt := a.el2("dt")
+		dt.SetTextContent(k)
+		dd := a.el2("dd")
+		dd.SetTextContent(v)
+		dl.AppendChild(dt)
+		dl.AppendChild(dd)
+	}
+	add("Model", m.Name)
+	for _, f := range m.Fields {
+		add(f[0], f[1])
+	}
+	card.AppendChild(dl)
+	s := m.Statement
+	if s == "" {
+		s = "Research use only. Not a medical device."
+	}
+	stmt.SetTextContent(s)
+	a.updateScoringStatus()
+}
+
+func (a *app) onInventory(inv *protocol.InventoryInfo) {
+	a.inv = inv
+	a.byID("report").RemoveAttribute("hidden")
+	a.updateScoringStatus()
+
+	// Series table.
+	tbody := a.doc.QuerySelector("#series-table tbody")
+	clear(tbody)
+	chosenDesc := ""
+	for _, s := range inv.Series {
+		tr := a.el2("tr")
+		if s.UID == inv.Chosen {
+			tr.Class().Add("chosen")
+			chosenDesc = s.Description
+		}
+		td := a.el2("td")
+		radio := a.doc.CreateElement("input").(*dom.HTMLInputElement)
+		radio.SetAttribute("type", "radio")
+		radio.SetAttribute("name", "series")
+		radio.SetValue(s.UID)
+		radio.SetChecked(s.UID == inv.Chosen)
+		radio.SetDisabled(!s.Usable)
+		desc := s.Description
+		if desc == "" {
+			desc = "(no description)"
+		}
+		radio.SetAttribute("aria-label", "Use series "+desc)
+		uid := s.UID
+		radio.AddEventListener("change", false, func(dom.Event) {
+			if radio.Checked() && (a.inv == nil || uid != a.inv.Chosen) {
+				a.newJob(&protocol.Msg{Kind: protocol.Choose, Series: uid}, nil)
+			}
+		})
+		td.AppendChild(radio)
+		tr.AppendChild(td)
+		notes := s.Reason
+		for _, is := range s.Issues {
+			if notes != "" {
+				notes += "; "
+			}
+			notes += is
+		}
+		for _, cell := range []string{desc, strconv.Itoa(s.Slices), view.Millimetres(s.Thickness),
+			view.Millimetres(s.Spacing), s.Kernel, notes} {
+			c := a.el2("td")
+			c.SetTextContent(cell)
+			tr.AppendChild(c)
+		}
+		tbody.AppendChild(tr)
+	}
+	why := inv.Why
+	if inv.Manual {
+		why = "You chose “" + chosenDesc + "”."
+	}
+	a.byID("series-reason").SetTextContent(why)
+
+	// Files.
+	notUsed := inv.Files - inv.Used
+	sum := fmt.Sprintf("%s read; %s in the series used.", view.Plural(inv.Files, "file", "files"), view.Plural(inv.Used, "file", "files"))
+	if notUsed > 0 {
+		sum += fmt.Sprintf(" %s not used:", view.Plural(notUsed, "file was", "files were"))
+	}
+	a.byID("files-summary").SetTextContent(sum)
+	reasons := a.byID("files-reasons")
+	list := a.byID("files-list")
+	clear(reasons)
+	clear(list)
+	for _, g := range inv.Groups {
+		li := a.el2("li")
+		li.SetTextContent(g.Text)
+		reasons.AppendChild(li)
+		for i, p := range g.Paths {
+			li := a.el2("li")
+			r := g.Text
+			if i < len(g.Reasons) && g.Reasons[i] != "" {
+				r = g.Reasons[i]
+			}
+			li.SetTextContent(p + ": " + r)
+			list.AppendChild(li)
+		}
+	}
+	if len(inv.Groups) == 0 {
+		a.byID("files-details").SetAttribute("hidden", "")
+	} else {
+		a.byID("files-details").RemoveAttribute("hidden")
+	}
+	a.renderWarnings()
+	a.renderPatient()
+}
+
+// renderWarnings lists the inventory's and the result's warnings.
+func (a *app) renderWarnings() {
+	var ws []string
+	if a.inv != nil {
+		ws = append(ws, a.inv.Warnings...)
+	}
+	if a.result != nil {
+		ws = append(ws, a.result.Warnings...)
+	}
+	list := a.byID("warnings-list")
+	clear(list)
+	for _, w := range ws {
+		li := a.el2("li")
+		li.SetTextContent(w)
+		list.AppendChild(li)
+	}
+	if len(ws) == 0 {
+		a.byID("warnings").SetAttribute("hidden", "")
+	} else {
+		a.byID("warnings").RemoveAttribute("hidden")
+	}
+}
+
+// renderPatient shows the patient's name and ID only when the user ticked
+// the box.
+func (a *app) renderPatient() {
+	p := a.byID("patient")
+	show := a.byID("include-patient").(*dom.HTMLInputElement).Checked()
+	if !show || a.inv == nil || a.inv.Patient == nil {
+		p.SetTextContent("")
+		p.SetAttribute("hidden", "")
+		return
+	}
+	pt := a.inv.Patient
+	s := "Patient: " + orDash(pt.Name) + " · ID " + orDash(pt.ID)
+	if pt.StudyDate != "" {
+		s += " · study " + pt.StudyDate
+	}
+	p.SetTextContent(s)
+	p.RemoveAttribute("hidden")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// int16s returns the int16 pixels in an ArrayBuffer.
+func int16s(buf js.Value, n int) []int16 {
+	b := make([]byte, 2*n)
+	if n > 0 {
+		js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(buf, 0, 2*n))
+	}
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int16)(unsafe.Pointer(&b[0])), n)
+}
+
+// paint draws RGBA pixels into a canvas of size w x h.
+func paint(c *dom.HTMLCanvasElement, rgba []byte, w, h int) {
+	if c.Width() != w || c.Height() != h {
+		c.SetWidth(w)
+		c.SetHeight(h)
+	}
+	arr := js.Global().Get("Uint8ClampedArray").New(len(rgba))
+	js.CopyBytesToJS(arr, rgba)
+	img := js.Global().Get("ImageData").New(arr, w, h)
+	c.GetContext("2d").Call("putImageData", img, 0, 0)
+}
+
+func (a *app) onImage(info *protocol.ImageInfo, buf js.Value) {
+	if info.Width <= 0 || info.Height <= 0 || !buf.Truthy() {
+		return
+	}
+	hu := int16s(buf, info.Width*info.Height)
+	switch info.Role {
+	case protocol.RoleCoronal:
+		a.setCoronal(info, hu)
+	case protocol.RoleAxial:
+		a.setAxial(info, hu)
+	}
+}
+
+func (a *app) setCoronal(info *protocol.ImageInfo, hu []int16) {
+	cv := &coronalView{info: info, lines: map[int]dom.HTMLElement{}}
+	cv.rowZ = make([]float64, info.Height)
+	for r := range cv.rowZ {
+		k := r
+		if r < len(info.RowSlice) {
+			k = info.RowSlice[r]
+		}
+		if k < len(info.SliceZ) {
+			cv.rowZ[r] = info.SliceZ[k]
+		}
+	}
+	rows, lo, hi, frac := view.CoronalRows(cv.rowZ, info.PixelW, maxCoronalRows)
+	cv.rows = rows
+	cv.disp = view.ResampleRows(hu, info.Width, lo, hi, frac)
+	cv.rgba = make([]byte, 4*len(cv.disp))
+	a.coronal = cv
+	a.drawCoronal()
+	a.byID("coronal-caption").SetTextContent(fmt.Sprintf("Coronal reformat: %d slices from z = %.0f to %.0f mm",
+		len(info.SliceZ), first(info.SliceZ), last(info.SliceZ)))
+	a.renderLevelLines()
+}
+
+func first(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	return x[0]
+}
+
+func last(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	return x[len(x)-1]
+}
+
+func (a *app) drawCoronal() {
+	cv := a.coronal
+	if cv == nil {
+		return
+	}
+	view.RGBA(cv.disp, a.lut, cv.rgba)
+	c := a.byID("coronal").(*dom.HTMLCanvasElement)
+	paint(c, cv.rgba, cv.info.Width, cv.rows)
+	c.SetAttribute("aria-label", fmt.Sprintf("Coronal reformat of the scan, %s window", a.window.Name))
+}
+
+func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
+	av := a.axials[info.Level]
+	if av == nil {
+		av = &axialView{}
+		fig := a.el2("figure")
+		fig.Class().Add("axial")
+		fig.SetAttribute("id", fmt.Sprintf("axial-%d", info.Level))
+		av.canvas = a.doc.CreateElement("canvas").(*dom.HTMLCanvasElement)
+		av.canvas.SetAttribute("role", "img")
+		av.over = a.doc.CreateElement("canvas").(*dom.HTMLCanvasElement)
+		av.over.Class().Add("overlay")
+		av.over.SetAttribute("aria-hidden", "true")
+		av.tag = a.doc.CreateElement("span")
+		av.tag.Class().Add("tag")
+		cap := a.el2("figcaption")
+		fig.AppendChild(av.canvas)
+		fig.AppendChild(av.over)
+		fig.AppendChild(av.tag)
+		fig.AppendChild(cap)
+		a.axials[info.Level] = av
+		// Keep the figures in level order.
+		box := a.byID("axials")
+		var before dom.Node
+		for l := info.Level + 1; l <= 5; l++ {
+			if o := a.axials[l]; o != nil {
+				before = o.canvas.ParentNode()
+				break
+			}
+		}
+		if before != nil {
+			box.InsertBefore(fig, before)
+		} else {
+			box.AppendChild(fig)
+		}
+	}
+	av.info, av.hu = info, hu
+	av.rgba = make([]byte, 4*len(hu))
+	label := fmt.Sprintf("L%d", info.Level)
+	if info.Level == 0 {
+		label = "Slice"
+	}
+	av.tag.SetTextContent(label)
+	cap := av.canvas.ParentNode().(dom.Element).QuerySelector("figcaption")
+	name := ""
+	if info.Level >= 1 && info.Level <= 5 {
+		name = view.LevelNames[info.Level-1] + ", "
+	}
+	cap.SetTextContent(fmt.Sprintf("%s: %sslice %d, z = %.0f mm", label, name, info.Slice+1, info.Z))
+	av.canvas.SetAttribute("aria-label", fmt.Sprintf("Axial slice at level %s, z = %.0f mm", label, info.Z))
+	a.drawAxial(av)
+}
+
+func (a *app) drawAxial(av *axialView) {
+	view.RGBA(av.hu, a.lut, av.rgba)
+	paint(av.canvas, av.rgba, av.info.Width, av.info.Height)
+	// The overlay: the lung outline when asked for.
+	av.over.SetWidth(av.info.Width)
+	av.over.SetHeight(av.info.Height)
+	ctx := av.over.GetContext("2d")
+	ctx.Call("clearRect", 0, 0, av.info.Width, av.info.Height)
+	if a.byID("show-outline").(*dom.HTMLInputElement).Checked() && len(av.info.Outline) > 0 {
+		ctx.Set("strokeStyle", "#39d98a")
+		ctx.Set("lineWidth", math.Max(1, float64(av.info.Width)/256))
+		for _, poly := range av.info.Outline {
+			if len(poly) < 4 {
+				continue
+			}
+			ctx.Call("beginPath")
+			ctx.Call("moveTo", poly[0], poly[1])
+			for i := 2; i+1 < len(poly); i += 2 {
+				ctx.Call("lineTo", poly[i], poly[i+1])
+			}
+			ctx.Call("closePath")
+			ctx.Call("stroke")
+		}
+	}
+}
+
+// redrawImages repaints every image (after a window change).
+func (a *app) redrawImages() {
+	a.drawCoronal()
+	for _, av := range a.axials {
+		a.drawAxial(av)
+	}
+}
+
+func (a *app) onResult(r *protocol.ResultInfo) {
+	a.result = r
+	a.renderLevelLines()
+	a.renderScores()
+	a.renderWarnings()
+	a.updateExportButtons()
+}
+
+// renderScores fills the score table.
+func (a *app) renderScores() {
+	r := a.result
+	tbody := a.doc.QuerySelector("#score-table tbody")
+	tfoot := a.doc.QuerySelector("#score-table tfoot")
+	clear(tbody)
+	clear(tfoot)
+	if r == nil {
+		a.byID("scores").SetAttribute("hidden", "")
+		return
+	}
+	a.byID("scores").RemoveAttribute("hidden")
+	rounded := a.byID("rounded").(*dom.HTMLInputElement).Checked()
+	moved := map[int]bool{}
+	for _, l := range r.Moved {
+		moved[l] = true
+	}
+	row := func(parent dom.Element, head, pos string, s protocol.Scores, id string) {
+		tr := a.el2("tr")
+		if id != "" {
+			tr.SetAttribute("id", id)
+		}
+		th := a.el2("th")
+		th.SetAttribute("scope", "row")
+		th.SetTextContent(head)
+		tr.AppendChild(th)
+		td := a.el2("td")
+		td.SetTextContent(pos)
+		tr.AppendChild(td)
+		for _, v := range []float64{s.TOT, s.GG, s.RET} {
+			c := a.el2("td")
+			c.Class().Add("num")
+			c.SetTextContent(view.Percent(v, rounded))
+			tr.AppendChild(c)
+		}
+		parent.AppendChild(tr)
+	}
+	for _, l := range r.Levels {
+		pos := fmt.Sprintf("slice %d, z = %.0f mm", l.Slice+1, l.Z)
+		if moved[l.Level] {
+			pos += " (moved by you)"
+		}
+		row(tbody, fmt.Sprintf("L%d", l.Level), pos, l.Scores, fmt.Sprintf("score-L%d", l.Level))
+	}
+	row(tfoot, "Whole lung", "mean of the five levels", r.Mean, "score-mean")
+}
+
+// updateExportButtons enables CSV and JSON export once there is a result.
+func (a *app) updateExportButtons() {
+	has := a.result != nil
+	for _, id := range []string{"export-csv", "export-json"} {
+		b := a.byID(id).(*dom.HTMLButtonElement)
+		b.SetDisabled(!has)
+		if has {
+			b.RemoveAttribute("title")
+		} else {
+			b.SetAttribute("title", "Available once the scan has been scored")
+		}
+	}
+}
