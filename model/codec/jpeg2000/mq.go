@@ -1,5 +1,7 @@
 package jpeg2000
 
+import "math/bits"
+
 // The MQ arithmetic decoder of ISO/IEC 15444-1 Annex C, and the raw bit
 // reader used by the arithmetic-coding bypass ("lazy") mode.
 
@@ -225,4 +227,39 @@ func (r *rawDecoder) bit() uint32 {
 	}
 	r.ct--
 	return (r.c >> uint(r.ct)) & 1
+}
+
+// renormShift returns how many doublings bring a (0 < a < 0x8000) back to
+// at least 0x8000.
+func renormShift(a uint32) int { return bits.LeadingZeros32(a) - 16 }
+
+// mqRenorm is RENORMD for register value a when a byte must be read on the
+// way (the inlined decisions handle the other case).
+func mqRenorm(m mqRegs, a uint32, data []byte) mqRegs {
+	c, ct, pos := m.c, m.ct, m.pos
+	for {
+		if ct == 0 {
+			if byteAt(data, pos) == 0xFF {
+				if next := byteAt(data, pos+1); next > 0x8F {
+					c += 0xFF00
+					ct = 8
+				} else {
+					pos++
+					c += next << 9
+					ct = 7
+				}
+			} else {
+				pos++
+				c += byteAt(data, pos) << 8
+				ct = 8
+			}
+		}
+		a <<= 1
+		c <<= 1
+		ct--
+		if a&0x8000 != 0 {
+			break
+		}
+	}
+	return mqRegs{a: a, c: c, ct: ct, pos: pos}
 }

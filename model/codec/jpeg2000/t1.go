@@ -350,18 +350,93 @@ func (t *t1Decoder) sigPass(bp int, zc *[256]uint8, causal bool) {
 				f := fl[i]
 				if f&(fSig|fVisit) == 0 && f&fNbr != 0 {
 					cx := &ctx[zc[f&0xFF]]
-					d, ok := m.fast(cx)
-					if !ok {
-						m, d = mqSlow(m, src, cx)
+					var d uint32
+					st := *cx
+					qe := mqQe[st]
+					a := m.a - qe
+					if a&0x8000 != 0 && m.c>>16 >= qe {
+						m.a, m.c = a, m.c-qe<<16
+						d = uint32(st & 1)
+					} else {
+						if m.c>>16 < qe {
+							// LPS_EXCHANGE
+							if a < qe {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							} else {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							}
+							a = qe
+						} else {
+							// MPS_EXCHANGE
+							m.c -= qe << 16
+							if a < qe {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							} else {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							}
+						}
+						// RENORMD: all shifts at once unless a byte is due on the way.
+						if n := renormShift(a); n <= m.ct {
+							m.a, m.c, m.ct = a<<uint(n), m.c<<uint(n), m.ct-n
+						} else {
+							m = mqRenorm(m, a, src)
+						}
 					}
 					if d != 0 {
 						lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
 						cx := &ctx[lut&0x1F]
-						d, ok := m.fast(cx)
-						if !ok {
-							m, d = mqSlow(m, src, cx)
+						var d uint32
+						st := *cx
+						qe := mqQe[st]
+						a := m.a - qe
+						if a&0x8000 != 0 && m.c>>16 >= qe {
+							m.a, m.c = a, m.c-qe<<16
+							d = uint32(st & 1)
+						} else {
+							if m.c>>16 < qe {
+								// LPS_EXCHANGE
+								if a < qe {
+									d = uint32(st & 1)
+									*cx = mqNMPS[st]
+								} else {
+									d = uint32(st&1) ^ 1
+									*cx = mqNLPS[st]
+								}
+								a = qe
+							} else {
+								// MPS_EXCHANGE
+								m.c -= qe << 16
+								if a < qe {
+									d = uint32(st&1) ^ 1
+									*cx = mqNLPS[st]
+								} else {
+									d = uint32(st & 1)
+									*cx = mqNMPS[st]
+								}
+							}
+							// RENORMD: all shifts at once unless a byte is due on the way.
+							if n := renormShift(a); n <= m.ct {
+								m.a, m.c, m.ct = a<<uint(n), m.c<<uint(n), m.ct-n
+							} else {
+								m = mqRenorm(m, a, src)
+							}
 						}
-						t.setSig(i, d^uint32(lut>>7), causal && k == 0)
+						neg := d ^ uint32(lut>>7)
+						fl[i] |= fSig | neg<<15
+						fl[i-1] |= fSigE | neg<<11
+						fl[i+1] |= fSigW | neg<<10
+						fl[i+s] |= fSigN | neg<<8
+						fl[i+s-1] |= fSigNE
+						fl[i+s+1] |= fSigNW
+						if !causal || k != 0 { // see setSig
+							fl[i-s] |= fSigS | neg<<9
+							fl[i-s-1] |= fSigSE
+							fl[i-s+1] |= fSigSW
+						}
 						data[i] = one
 					}
 					fl[i] |= fVisit
@@ -398,9 +473,41 @@ func (t *t1Decoder) refPass(bp int) {
 						}
 					}
 					cx := &ctx[c]
-					d, ok := m.fast(cx)
-					if !ok {
-						m, d = mqSlow(m, src, cx)
+					var d uint32
+					st := *cx
+					qe := mqQe[st]
+					a := m.a - qe
+					if a&0x8000 != 0 && m.c>>16 >= qe {
+						m.a, m.c = a, m.c-qe<<16
+						d = uint32(st & 1)
+					} else {
+						if m.c>>16 < qe {
+							// LPS_EXCHANGE
+							if a < qe {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							} else {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							}
+							a = qe
+						} else {
+							// MPS_EXCHANGE
+							m.c -= qe << 16
+							if a < qe {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							} else {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							}
+						}
+						// RENORMD: all shifts at once unless a byte is due on the way.
+						if n := renormShift(a); n <= m.ct {
+							m.a, m.c, m.ct = a<<uint(n), m.c<<uint(n), m.ct-n
+						} else {
+							m = mqRenorm(m, a, src)
+						}
 					}
 					// +half for a 1, -half for a 0, without a branch on
 					// what is close to a coin toss.
@@ -470,18 +577,93 @@ func (t *t1Decoder) cleanupPass(bp int, zc *[256]uint8, causal bool) {
 				f := fl[i]
 				if f&(fSig|fVisit) == 0 {
 					cx := &ctx[zc[f&0xFF]]
-					d, ok := m.fast(cx)
-					if !ok {
-						m, d = mqSlow(m, src, cx)
+					var d uint32
+					st := *cx
+					qe := mqQe[st]
+					a := m.a - qe
+					if a&0x8000 != 0 && m.c>>16 >= qe {
+						m.a, m.c = a, m.c-qe<<16
+						d = uint32(st & 1)
+					} else {
+						if m.c>>16 < qe {
+							// LPS_EXCHANGE
+							if a < qe {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							} else {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							}
+							a = qe
+						} else {
+							// MPS_EXCHANGE
+							m.c -= qe << 16
+							if a < qe {
+								d = uint32(st&1) ^ 1
+								*cx = mqNLPS[st]
+							} else {
+								d = uint32(st & 1)
+								*cx = mqNMPS[st]
+							}
+						}
+						// RENORMD: all shifts at once unless a byte is due on the way.
+						if n := renormShift(a); n <= m.ct {
+							m.a, m.c, m.ct = a<<uint(n), m.c<<uint(n), m.ct-n
+						} else {
+							m = mqRenorm(m, a, src)
+						}
 					}
 					if d != 0 {
 						lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
 						cx := &ctx[lut&0x1F]
-						d, ok := m.fast(cx)
-						if !ok {
-							m, d = mqSlow(m, src, cx)
+						var d uint32
+						st := *cx
+						qe := mqQe[st]
+						a := m.a - qe
+						if a&0x8000 != 0 && m.c>>16 >= qe {
+							m.a, m.c = a, m.c-qe<<16
+							d = uint32(st & 1)
+						} else {
+							if m.c>>16 < qe {
+								// LPS_EXCHANGE
+								if a < qe {
+									d = uint32(st & 1)
+									*cx = mqNMPS[st]
+								} else {
+									d = uint32(st&1) ^ 1
+									*cx = mqNLPS[st]
+								}
+								a = qe
+							} else {
+								// MPS_EXCHANGE
+								m.c -= qe << 16
+								if a < qe {
+									d = uint32(st&1) ^ 1
+									*cx = mqNLPS[st]
+								} else {
+									d = uint32(st & 1)
+									*cx = mqNMPS[st]
+								}
+							}
+							// RENORMD: all shifts at once unless a byte is due on the way.
+							if n := renormShift(a); n <= m.ct {
+								m.a, m.c, m.ct = a<<uint(n), m.c<<uint(n), m.ct-n
+							} else {
+								m = mqRenorm(m, a, src)
+							}
 						}
-						t.setSig(i, d^uint32(lut>>7), causal && k == 0)
+						neg := d ^ uint32(lut>>7)
+						fl[i] |= fSig | neg<<15
+						fl[i-1] |= fSigE | neg<<11
+						fl[i+1] |= fSigW | neg<<10
+						fl[i+s] |= fSigN | neg<<8
+						fl[i+s-1] |= fSigNE
+						fl[i+s+1] |= fSigNW
+						if !causal || k != 0 { // see setSig
+							fl[i-s] |= fSigS | neg<<9
+							fl[i-s-1] |= fSigSE
+							fl[i-s+1] |= fSigSW
+						}
 						data[i] = one
 					}
 				}
