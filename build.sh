@@ -21,7 +21,7 @@ core_pkgs() { go list ./model/... ; }
 
 build_wasm() {
   mkdir -p web/static
-  cp "$(go_root)/lib/wasm/wasm_exec.js" web/static/wasm_exec.js
+  install -m 0644 "$(go_root)/lib/wasm/wasm_exec.js" web/static/wasm_exec.js
   if [ -d wasm/worker ]; then
     GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o web/static/worker.wasm ./wasm/worker
   fi
@@ -53,6 +53,9 @@ run_tests() {
   echo "== js/wasm tests under node (scalar and SIMD)"
   GOOS=js GOARCH=wasm go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
   GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
+  echo "== browser glue: vet and js/wasm tests under node"
+  GOOS=js GOARCH=wasm go vet ./wasm/...
+  GOOS=js GOARCH=wasm go test -count=1 -timeout 5m -exec="$(wasm_exec)" ./wasm/internal/jsconv ./wasm/internal/protocol ./wasm/internal/view
 }
 
 bench() {

@@ -3,10 +3,12 @@
 //
 // Usage:
 //
-//	precompress [-force] FILE...
+//	precompress [-force] [-q quality] FILE...
 //
-// For each FILE it writes FILE.br (brotli quality 11, 16 MiB window) and
-// FILE.gz (gzip level 9), each through a temporary file renamed into place.
+// For each FILE it writes FILE.br (brotli, quality 11 unless -q says
+// otherwise, 16 MiB window) and FILE.gz (gzip level 9), each through a
+// temporary file renamed into place. The files are compressed in parallel
+// (brotli at quality 11 runs at about 0.3 MB/s per core).
 // A variant that already decompresses to FILE's current content is kept as
 // it is, so rebuilding an unchanged binary costs a decompression, not a
 // compression (-force recompresses anyway). It prints each file's sizes.
@@ -28,6 +30,7 @@ import (
 
 func main() {
 	force := flag.Bool("force", false, "recompress even when the variants are up to date")
+	flag.IntVar(&brotliQuality, "q", brotli.BestCompression, "brotli `quality` (0-11)")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: precompress [-force] FILE...")
 		flag.PrintDefaults()
@@ -37,15 +40,22 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	names := flag.Args()
+	sizes := make([][3]int64, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { sizes[i], errs[i] = precompress(name, *force) })
+	}
+	wg.Wait()
 	failed := false
-	for _, name := range flag.Args() {
-		sizes, err := precompress(name, *force)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "precompress:", err)
+	for i, name := range names {
+		if errs[i] != nil {
+			fmt.Fprintln(os.Stderr, "precompress:", errs[i])
 			failed = true
 			continue
 		}
-		fmt.Printf("%s: %d bytes, brotli %d, gzip %d\n", name, sizes[0], sizes[1], sizes[2])
+		fmt.Printf("%s: %d bytes, brotli %d, gzip %d\n", name, sizes[i][0], sizes[i][1], sizes[i][2])
 	}
 	if failed {
 		os.Exit(1)
@@ -59,11 +69,14 @@ type coding struct {
 	decode func(r io.Reader) (io.Reader, error)
 }
 
+// brotliQuality is the brotli quality level (-q).
+var brotliQuality = brotli.BestCompression
+
 var codings = []coding{
 	{
 		ext: ".br",
 		encode: func(w io.Writer) (io.WriteCloser, error) {
-			return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: 24}), nil
+			return brotli.NewWriterOptions(w, brotli.WriterOptions{Quality: brotliQuality, LGWin: 24}), nil
 		},
 		decode: func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil },
 	},
