@@ -88,10 +88,18 @@ func DecodeConfig(data []byte) (Config, error) {
 	return cfg, nil
 }
 
-// Decode decodes a JPEG 2000 codestream or JP2 file. Images of more than
-// 2^26 samples are refused.
+// Decode decodes a JPEG 2000 codestream or JP2 file.
+//
+// So that a few hostile header bytes cannot make it allocate gigabytes, it
+// refuses images of more than 2^26 samples, and of more than 2^24 samples
+// unless the data has at least one byte per 4096 samples (no real image
+// compresses better; a blank 512x512 frame takes about 100 bytes).
 func Decode(data []byte) (*Image, error) {
-	return decode(data, defaultMaxPix)
+	return decode(data, sampleLimit(len(data)))
+}
+
+func sampleLimit(n int) int {
+	return min(defaultMaxPix, max(1<<24, n*4096))
 }
 
 // decode decodes data, refusing images of more than maxSamples samples.

@@ -238,3 +238,25 @@ func TestDecodeConfig(t *testing.T) {
 		t.Error("short SIZ accepted")
 	}
 }
+
+// TestHostileSize: a 40-byte header that declares a 20000x20000 image is
+// refused before anything large is allocated.
+func TestHostileSize(t *testing.T) {
+	siz := []byte{0, 0}
+	for _, v := range []uint32{20000, 20000, 0, 0, 20000, 20000, 0, 0} {
+		siz = binary.BigEndian.AppendUint32(siz, v)
+	}
+	siz = append(siz, 0, 1, 15, 1, 1) // one 16-bit unsigned component
+	cs := []byte{0xFF, 0x4F}
+	cs = append(cs, markerSeg(mSIZ, siz)...)
+	cs = append(cs, markerSeg(mCOD, []byte{0, 0, 0, 1, 0, 0, 4, 4, 0, 1})...)
+	cs = append(cs, markerSeg(mQCD, []byte{0x40, 0x88})...)
+	cs = append(cs, 0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 15, 0, 1, 0xFF, 0x93, 0x00, 0xFF, 0xD9)
+	if _, err := DecodeConfig(cs); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	_, err := Decode(cs)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("got %v, want a too-large error", err)
+	}
+}
