@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"unsafe"
 
 	"sscscore/model/codec"
 	"sscscore/model/codec/encap"
@@ -63,11 +64,21 @@ func decodeFrame(f *frameHeader, dst []int16, flipX, flipY bool, sc *scratch) (c
 		return c, fmt.Errorf("destination holds %d values, slice has %d", len(dst), n)
 	}
 	dst = dst[:n]
-	samples := sc.ints(n)
-	if err := img.readSamples(f.frame, samples, sc); err != nil {
-		return c, err
+	if ic, ok := intRescale(img, f); ok && !img.encaps && img.bitsAlloc == 16 && !img.enc.big {
+		// The common case, fused: 16-bit little-endian stored values
+		// straight to HU.
+		b, err := img.nativeFrame(f.frame, sc)
+		if err != nil {
+			return c, err
+		}
+		c = le16ToHU(b, dst, img, ic)
+	} else {
+		samples := sc.ints(n)
+		if err := img.readSamples(f.frame, samples, sc); err != nil {
+			return c, err
+		}
+		c = toHU(samples, dst, img, f)
 	}
-	c = toHU(samples, dst, img, f)
 	if flipX || flipY {
 		flip(dst, img.rows, img.cols, flipX, flipY)
 	}
@@ -80,26 +91,137 @@ func (img *imageFile) readSamples(k int, dst []int32, sc *scratch) error {
 	if img.encaps {
 		return img.decodeEncapsulated(k, dst, sc)
 	}
-	bpp := img.bitsAlloc / 8
-	frameBytes := int64(img.rows*img.cols) * int64(bpp)
-	off := img.pixelOff + int64(k)*frameBytes
-	var b []byte
-	if img.deflated {
-		ds, err := img.inflate(off + frameBytes)
-		if err != nil {
-			return err
-		}
-		b = ds[off : off+frameBytes]
-	} else {
-		b = sc.bytes(int(frameBytes))
-		if err := readFull(img.file.R, b, off); err != nil {
-			return err
-		}
+	b, err := img.nativeFrame(k, sc)
+	if err != nil {
+		return err
 	}
-	unpack(b, dst, bpp, img.enc.big, img.pixRep == 1, img.bitsStored)
+	unpack(b, dst, img.bitsAlloc/8, img.enc.big, img.pixRep == 1, img.bitsStored)
 	return nil
 }
 
+// nativeFrame returns the bytes of native frame k.
+func (img *imageFile) nativeFrame(k int, sc *scratch) ([]byte, error) {
+	frameBytes := int64(img.rows*img.cols) * int64(img.bitsAlloc/8)
+	off := img.pixelOff + int64(k)*frameBytes
+	if img.deflated {
+		ds, err := img.inflate(off + frameBytes)
+		if err != nil {
+			return nil, err
+		}
+		return ds[off : off+frameBytes], nil
+	}
+	b := sc.bytes(int(frameBytes))
+	if err := readFull(img.file.R, b, off); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// intRescale reports whether frame f's rescale is an integer offset (slope
+// 1, integral intercept, no LUT) and returns the offset.
+func intRescale(img *imageFile, f *frameHeader) (int32, bool) {
+	if img.lut != nil || f.slope != 1 || f.intercept != math.Trunc(f.intercept) || math.Abs(f.intercept) >= 1<<20 {
+		return 0, false
+	}
+	return int32(f.intercept), true
+}
+
+// le16Params are the conversion parameters of le16ToHU.
+type le16Params struct {
+	signed       bool
+	shift        uint   // 16 - BitsStored
+	mask         uint16 // BitsStored low bits
+	ic           int16  // integer rescale intercept
+	hasPad       bool
+	padLo, padHi int16
+}
+
+// le16ToHU converts 16-bit little-endian stored values to HU with an
+// integer rescale: sign extension or masking to BitsStored, padding to
+// air, values below air to air, clip at 32767 (counted at or above). With
+// GOEXPERIMENT=simd a vector kernel does the bulk when every intermediate
+// fits int16; the scalar loops without padding are branch-free.
+func le16ToHU(b []byte, dst []int16, img *imageFile, ic int32) huCounts {
+	u := asUint16(b[:2*len(dst)])
+	dst = dst[:len(u)]
+	shift := uint(16 - img.bitsStored)
+	mask := uint16(1<<img.bitsStored - 1)
+	signed := img.pixRep == 1
+	var c huCounts
+	fits := func(v int32) bool { return v >= -32768 && v <= 32767 }
+	if fits(ic) && (signed || img.bitsStored <= 15) && (!img.hasPad || fits(img.padLo) && fits(img.padHi)) {
+		done, vc := le16ToHUVec(u, dst, le16Params{
+			signed: signed, shift: shift, mask: mask, ic: int16(ic),
+			hasPad: img.hasPad, padLo: int16(img.padLo), padHi: int16(img.padHi),
+		})
+		c = vc
+		u, dst = u[done:], dst[done:]
+	}
+	var below, clipped, padding int64
+	switch {
+	case img.hasPad:
+		padLo, padHi := img.padLo, img.padHi
+		for i, v := range u {
+			var s int32
+			if signed {
+				s = int32(int16(v<<shift)) >> shift
+			} else {
+				s = int32(v & mask)
+			}
+			if s >= padLo && s <= padHi {
+				dst[i] = volume.Air
+				padding++
+				continue
+			}
+			h := s + ic
+			below += int64(uint32(h-volume.Air) >> 31)
+			clipped += int64(uint32(math.MaxInt16-1-h) >> 31)
+			dst[i] = int16(min(max(h, volume.Air), math.MaxInt16))
+		}
+	case signed:
+		var lo, hi uint32
+		for i, v := range u {
+			h := int32(int16(v<<shift))>>shift + ic
+			lo += uint32(h-volume.Air) >> 31
+			hi += uint32(math.MaxInt16-1-h) >> 31
+			dst[i] = int16(min(max(h, volume.Air), math.MaxInt16))
+		}
+		below, clipped = int64(lo), int64(hi)
+	default:
+		var lo, hi uint32
+		for i, v := range u {
+			h := int32(v&mask) + ic
+			lo += uint32(h-volume.Air) >> 31
+			hi += uint32(math.MaxInt16-1-h) >> 31
+			dst[i] = int16(min(max(h, volume.Air), math.MaxInt16))
+		}
+		below, clipped = int64(lo), int64(hi)
+	}
+	c.add(huCounts{padding: padding, belowAir: below, clipped: clipped})
+	return c
+}
+
+// littleEndianHost is true on the hosts we build for (amd64, arm64, wasm).
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// asUint16 views little-endian 16-bit samples as []uint16 without copying
+// on little-endian hosts (and copies elsewhere).
+func asUint16(b []byte) []uint16 {
+	n := len(b) / 2
+	if n == 0 {
+		return nil
+	}
+	if littleEndianHost && uintptr(unsafe.Pointer(&b[0]))%2 == 0 {
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n)
+	}
+	u := make([]uint16, n)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return u
+}
+
+// readFull reads len(b) bytes at off.
 func readFull(r io.ReaderAt, b []byte, off int64) error {
 	n, err := r.ReadAt(b, off)
 	if n == len(b) {
@@ -141,14 +263,17 @@ func unpack(b []byte, dst []int32, bpp int, big, signed bool, bitsStored int) {
 		b = b[:2*len(dst)]
 		switch {
 		case !big && signed:
-			for i := range dst {
-				v := uint16(b[2*i]) | uint16(b[2*i+1])<<8
+			u := asUint16(b)
+			dst = dst[:len(u)]
+			for i, v := range u {
 				dst[i] = int32(int16(v<<shift)) >> shift
 			}
 		case !big:
 			mask := uint16(1<<bitsStored - 1)
-			for i := range dst {
-				dst[i] = int32((uint16(b[2*i]) | uint16(b[2*i+1])<<8) & mask)
+			u := asUint16(b)
+			dst = dst[:len(u)]
+			for i, v := range u {
+				dst[i] = int32(v & mask)
 			}
 		case signed:
 			for i := range dst {
@@ -257,12 +382,32 @@ func (img *imageFile) layoutFrames() {
 		img.frameLayoutErr = err
 		return
 	}
-	var frames [][]byte
-	if len(img.extOffs) > 0 {
-		frames, err = encap.ExtendedFrames(frags, img.extOffs, img.extLens)
-	} else {
-		frames, err = encap.Frames(frags, offsets, img.frames)
+	// Fragments are sub-slices of data: their offset is the capacity
+	// difference.
+	part := func(f []byte, n int64) span {
+		return span{off: img.pixelOff + int64(cap(data)-cap(f)), n: n}
 	}
+	img.frameLayout = make([][]span, img.frames)
+	if len(img.extOffs) == 0 {
+		ranges, err := encap.FrameRanges(frags, offsets, img.frames)
+		if err != nil {
+			img.frameLayoutErr = err
+			return
+		}
+		if len(ranges) != img.frames {
+			img.frameLayoutErr = fmt.Errorf("found %d frames, the header says %d", len(ranges), img.frames)
+			return
+		}
+		for k, r := range ranges {
+			for _, f := range frags[r.First:r.End] {
+				img.frameLayout[k] = append(img.frameLayout[k], part(f, int64(len(f))))
+			}
+		}
+		return
+	}
+	// Extended Offset Table: frames are runs of consecutive fragments from
+	// the first offset on, the last one possibly cut by the lengths table.
+	frames, err := encap.ExtendedFrames(frags, img.extOffs, img.extLens)
 	if err != nil {
 		img.frameLayoutErr = err
 		return
@@ -271,51 +416,23 @@ func (img *imageFile) layoutFrames() {
 		img.frameLayoutErr = fmt.Errorf("found %d frames, the header says %d", len(frames), img.frames)
 		return
 	}
-	// Fragments are sub-slices of data: their offset is the capacity
-	// difference. Frames are runs of consecutive fragments whose lengths
-	// add up to the frame's length.
-	fragOff := func(f []byte) int64 { return int64(cap(data) - cap(f)) }
-	img.frameLayout = make([][]span, len(frames))
-	// With an offset table the first frame may start after unused
-	// fragments: find the fragment its first offset points at.
-	fi := 0
-	var firstOff uint64
-	hasTable := true
-	switch {
-	case len(img.extOffs) >= 8:
-		firstOff = binary.LittleEndian.Uint64(img.extOffs)
-	case len(offsets) > 0:
-		firstOff = uint64(offsets[0])
-	default:
-		hasTable = false
-	}
-	if hasTable {
-		pos := uint64(0)
-		for i, f := range frags {
-			if pos == firstOff {
-				fi = i
-				break
-			}
-			pos += 8 + uint64(len(f))
-		}
+	fi, pos, first := 0, uint64(0), binary.LittleEndian.Uint64(img.extOffs)
+	for fi < len(frags) && pos != first {
+		pos += 8 + uint64(len(frags[fi]))
+		fi++
 	}
 	for k, fr := range frames {
-		var parts []span
 		var got int64
 		for got < int64(len(fr)) && fi < len(frags) {
-			take := int64(len(frags[fi]))
-			if got+take > int64(len(fr)) {
-				take = int64(len(fr)) - got // extended offset table lengths may cut the last fragment
-			}
-			parts = append(parts, span{off: img.pixelOff + fragOff(frags[fi]), n: take})
+			take := min(int64(len(frags[fi])), int64(len(fr))-got)
+			img.frameLayout[k] = append(img.frameLayout[k], part(frags[fi], take))
 			got += take
 			fi++
 		}
-		if got != int64(len(fr)) || len(parts) == 0 {
-			img.frameLayoutErr = errors.New("cannot map frames onto fragments")
+		if got != int64(len(fr)) {
+			img.frameLayoutErr = errors.New("cannot map the extended offset table onto the fragments")
 			return
 		}
-		img.frameLayout[k] = parts
 	}
 }
 
@@ -342,7 +459,7 @@ func toHU(s []int32, dst []int16, img *imageFile, f *frameHeader) (c huCounts) {
 				if h < volume.Air {
 					h = volume.Air
 					c.belowAir++
-				} else if h > math.MaxInt16 {
+				} else if h >= math.MaxInt16 {
 					h = math.MaxInt16
 					c.clipped++
 				}
@@ -360,7 +477,7 @@ func toHU(s []int32, dst []int16, img *imageFile, f *frameHeader) (c huCounts) {
 			if h < volume.Air {
 				h = volume.Air
 				c.belowAir++
-			} else if h > math.MaxInt16 {
+			} else if h >= math.MaxInt16 {
 				h = math.MaxInt16
 				c.clipped++
 			}
@@ -378,7 +495,7 @@ func toHU(s []int32, dst []int16, img *imageFile, f *frameHeader) (c huCounts) {
 			case h < volume.Air:
 				dst[i] = volume.Air
 				c.belowAir++
-			case h > math.MaxInt16:
+			case h >= math.MaxInt16:
 				dst[i] = math.MaxInt16
 				c.clipped++
 			default:
@@ -394,7 +511,7 @@ func clampHU(h int32, c *huCounts) int16 {
 		c.belowAir++
 		return volume.Air
 	}
-	if h > math.MaxInt16 {
+	if h >= math.MaxInt16 {
 		c.clipped++
 		return math.MaxInt16
 	}

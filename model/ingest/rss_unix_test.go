@@ -1,0 +1,14 @@
+//go:build linux || darwin
+
+package ingest
+
+import "syscall"
+
+// maxRSS returns the process's maximum resident set size in bytes.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
