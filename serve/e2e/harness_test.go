@@ -17,7 +17,11 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -29,6 +33,7 @@ var (
 	root       string     // repository root
 	testdata   string     // ../shared/testdata
 	baseURL    string     // the server, e.g. http://127.0.0.1:39001
+	serverBin  string     // the server binary
 	serverLog  syncBuffer // the server's access log
 	browserCtx context.Context
 	setupErr   error // why the browser tests cannot run
@@ -124,6 +129,7 @@ func setup() (stop func(), err error) {
 		return nil, err
 	}
 	bin := filepath.Join(tmp, "serve")
+	serverBin = bin
 	build := exec.Command("go", "build", "-o", bin, "./serve")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
@@ -207,6 +213,8 @@ type tab struct {
 	mu       sync.Mutex
 	requests []request
 	console  []string
+	workers  int // worker targets attached
+	logStart int // offset of this tab's part of the server log
 }
 
 // request is one network request seen by the browser.
@@ -216,36 +224,96 @@ type request struct {
 	Worker            bool
 }
 
+// pageScript runs in every document before the page's own scripts (the
+// protocol injects it, so the page's CSP does not apply): it records the
+// main thread's long tasks and the CSP violations.
+const pageScript = `
+window.__longtasks = [];
+try {
+  new PerformanceObserver(function (list) {
+    for (const e of list.getEntries()) window.__longtasks.push({start: e.startTime, ms: e.duration});
+  }).observe({type: "longtask", buffered: true});
+} catch (e) {}
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+});
+`
+
 // newTab opens a tab in a fresh browser context (no shared cache or
-// service worker) that records its requests and console messages.
+// service worker) that records its requests (the page's and its workers'),
+// console messages and long tasks.
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	needBrowser(t)
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(cancelT)
-	tb := &tab{t: t, ctx: ctx}
+	tb := &tab{t: t, ctx: ctx, logStart: len(serverLog.String())}
+	attached := chromedp.Events(ctx, target.AttachedToTarget)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		tb.mu.Lock()
-		defer tb.mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			tb.requests = append(tb.requests, request{
-				Method: ev.Request.Method, URL: ev.Request.URL, Type: string(ev.Type),
-				HasBody: ev.Request.HasPostData,
-			})
+	record := func(worker bool) func(ev any) {
+		return func(ev any) {
+			tb.mu.Lock()
+			defer tb.mu.Unlock()
+			switch ev := ev.(type) {
+			case *network.EventRequestWillBeSent:
+				tb.requests = append(tb.requests, request{
+					Method: ev.Request.Method, URL: ev.Request.URL, Type: string(ev.Type),
+					HasBody: ev.Request.HasPostData, Worker: worker,
+				})
+			case *runtime.EventExceptionThrown:
+				tb.console = append(tb.console, "exception: "+ev.ExceptionDetails.Text+" "+describe(ev.ExceptionDetails.Exception))
+			case *runtime.EventConsoleAPICalled:
+				if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+					var parts []string
+					for _, a := range ev.Args {
+						parts = append(parts, string(a.Value)+a.Description)
+					}
+					tb.console = append(tb.console, string(ev.Type)+": "+strings.Join(parts, " "))
+				}
+			case *cdplog.EventEntryAdded:
+				if ev.Entry.Level == cdplog.EntryLevelError {
+					tb.console = append(tb.console, "log: "+ev.Entry.Text+" "+ev.Entry.URL)
+				}
+			}
 		}
-	}); err != nil {
+	}
+	if err := chromedp.Listen(ctx, record(false)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+	// Workers: attach to each as it appears and record its requests too.
+	go func() {
+		for ev, err := range attached {
+			if err != nil {
+				return
+			}
+			if !strings.Contains(ev.TargetInfo.Type, "worker") {
+				continue
+			}
+			wctx, _ := chromedp.NewContext(ctx, chromedp.WithTargetID(ev.TargetInfo.TargetID), chromedp.WithListener(record(true)))
+			if err := chromedp.Do(wctx); err == nil {
+				tb.mu.Lock()
+				tb.workers++
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageScript}); err != nil {
 		t.Fatal(err)
 	}
 	return tb
+}
+
+// describe returns the description of a thrown value.
+func describe(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	return o.Description
 }
 
 // eval evaluates a JavaScript expression (awaiting promises) and decodes the
@@ -303,13 +371,40 @@ func (tb *tab) screenshot(name string) string {
 	return p
 }
 
-// checkRequests fails the test if any request was not a same-origin GET of
-// a static asset without a body.
+// staticAssets are the files the app may ask its server for.
+var staticAssets = map[string]bool{
+	"/": true, "/index.html": true, "/app.css": true, "/boot.js": true, "/wasm_exec.js": true,
+	"/ui.wasm": true, "/worker.js": true, "/worker.wasm": true, "/sw.js": true, "/icon.svg": true,
+}
+
+// checkRequests fails the test if any request, seen by the browser (page
+// and workers) or by the server, was not a same-origin GET of a static
+// asset without a body, or if the page reported an error or a CSP
+// violation.
 func (tb *tab) checkRequests() {
 	tb.t.Helper()
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	base, _ := url.Parse(baseURL)
+	if tb.workers == 0 {
+		tb.t.Error("no worker target was attached: the worker's requests were not recorded")
+	}
+	for _, c := range tb.console {
+		tb.t.Errorf("console: %s", c)
+	}
+	if v := evalNoFail[[]string](tb, `window.__violations || []`); len(v) > 0 {
+		tb.t.Errorf("CSP violations: %q", v)
+	}
+	for _, line := range strings.Split(serverLog.String()[tb.logStart:], "\n") {
+		m := regexp.MustCompile(`\d\d:\d\d:\d\d (\S+) "([^"]*)" (\d+)`).FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		p := strings.SplitN(m[2], "?", 2)[0]
+		if (m[1] != "GET" && m[1] != "HEAD") || !staticAssets[p] {
+			tb.t.Errorf("server saw a request that is not a GET of a static asset: %s", line)
+		}
+	}
 	for _, r := range tb.requests {
 		u, err := url.Parse(r.URL)
 		if err != nil {
@@ -323,8 +418,31 @@ func (tb *tab) checkRequests() {
 		if r.Method != "GET" || r.HasBody || u.Host != base.Host || u.Scheme != base.Scheme {
 			tb.t.Errorf("forbidden request: %s %s (body %v)", r.Method, r.URL, r.HasBody)
 		}
-		if strings.Contains(u.Path, "..") {
-			tb.t.Errorf("odd request path %s", r.URL)
+		if !staticAssets[u.Path] {
+			tb.t.Errorf("request for something that is not a static asset: %s %s", r.Method, r.URL)
 		}
 	}
+}
+
+// evalNoFail evaluates like eval but returns the zero value on error.
+func evalNoFail[T any](tb *tab, expr string) T {
+	v, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	return v
+}
+
+// longTasks returns the durations (ms) of the main thread's tasks longer
+// than 50 ms that started after the page time since (ms).
+func (tb *tab) longTasks(since float64) []float64 {
+	tb.t.Helper()
+	type task struct {
+		Start float64 `json:"start"`
+		MS    float64 `json:"ms"`
+	}
+	var out []float64
+	for _, lt := range eval[[]task](tb, `window.__longtasks || []`) {
+		if lt.Start >= since {
+			out = append(out, lt.MS)
+		}
+	}
+	return out
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"syscall/js"
 	"time"
 
@@ -22,33 +21,33 @@ const cancelGrace = 700 * time.Millisecond
 
 // app is the page's state.
 type app struct {
-	doc dom.Document
-	el  map[string]dom.HTMLElement
+	el map[string]*dom.BasicHTMLElement
 
 	worker    js.Value
 	workerFns []js.Func
 	ready     *protocol.ReadyInfo
-	started   time.Time
 
 	job     int  // last job started
 	running bool // job is running
 
 	stageOrder []string
 	inv        *protocol.InventoryInfo
-	coronal    *coronalView
-	axials     map[int]*axialView // by level
-	result     *protocol.ResultInfo
-	window     view.Window
-	lut        *[65536]uint8
+	// seriesUnusable counts the series that cannot be scored (hidden
+	// until asked for).
+	seriesUnusable int
+	coronal        *coronalView
+	axials         map[int]*axialView // by level
+	result         *protocol.ResultInfo
+	window         view.Window
+	lut            *[65536]uint8
 
-	// Level line being moved with the keyboard, and the pending move.
+	// moveTimer delays the rescoring of a moved level line.
 	moveTimer *time.Timer
 }
 
 func newApp() *app {
 	return &app{
-		doc:        dom.GetWindow().Document(),
-		el:         map[string]dom.HTMLElement{},
+		el:         map[string]*dom.BasicHTMLElement{},
 		axials:     map[int]*axialView{},
 		stageOrder: []string{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore},
 		window:     view.Lung,
@@ -56,21 +55,7 @@ func newApp() *app {
 	}
 }
 
-// byID returns the element with the given id (cached).
-func (a *app) byID(id string) dom.HTMLElement {
-	if e, ok := a.el[id]; ok {
-		return e
-	}
-	e, ok := a.doc.GetElementByID(id).(dom.HTMLElement)
-	if !ok || e == nil {
-		panic("ui: index.html has no element #" + id)
-	}
-	a.el[id] = e
-	return e
-}
-
 func (a *app) start() {
-	a.started = time.Now()
 	a.setState("starting")
 	a.bindInput()
 	a.bindControls()
@@ -78,10 +63,16 @@ func (a *app) start() {
 	a.status("Starting the scan reader…")
 }
 
-// setState records the page's state on <html data-state>, for tests and
-// styling: starting, idle, working, done, error.
+// now returns the page's clock (ms).
+func now() float64 { return js.Global().Get("performance").Call("now").Float() }
+
+// setState records the page's state on <html data-state> (starting, idle,
+// working, done, error) and when it changed (data-state-at, page ms), for
+// tests and styling.
 func (a *app) setState(s string) {
-	js.Global().Get("document").Get("documentElement").Get("dataset").Set("state", s)
+	ds := document.Get("documentElement").Get("dataset")
+	ds.Set("state", s)
+	ds.Set("stateAt", fmt.Sprintf("%.1f", now()))
 }
 
 func (a *app) status(s string) { a.byID("app-status").SetTextContent(s) }
@@ -89,10 +80,10 @@ func (a *app) status(s string) { a.byID("app-status").SetTextContent(s) }
 func (a *app) showError(msg string) {
 	e := a.byID("error")
 	e.SetTextContent(msg)
-	e.RemoveAttribute("hidden")
+	show(e)
 }
 
-func (a *app) clearError() { a.byID("error").SetAttribute("hidden", "") }
+func (a *app) clearError() { hide(a.byID("error")) }
 
 // startWorker (re)starts the worker. Until it reports ready, the inputs
 // stay disabled.
@@ -106,9 +97,8 @@ func (a *app) startWorker() {
 		return nil
 	})
 	onErr := js.FuncOf(func(this js.Value, args []js.Value) any {
-		ev := args[0]
 		msg := "the scan reader failed"
-		if m := ev.Get("message"); m.Truthy() {
+		if m := args[0].Get("message"); m.Truthy() {
 			msg += ": " + m.String()
 		}
 		a.fatal(msg)
@@ -133,7 +123,7 @@ func (a *app) stopWorker() {
 func (a *app) fatal(msg string) {
 	a.running = false
 	a.showError("Something went wrong: " + msg + ". The reader was restarted; please try again.")
-	a.byID("work").SetAttribute("hidden", "")
+	hide(a.byID("work"))
 	a.setState("error")
 	a.startWorker()
 }
@@ -157,14 +147,15 @@ func (a *app) newJob(m *protocol.Msg, files []any) {
 	a.running = true
 	a.clearError()
 	a.resetProgress()
-	a.byID("work").RemoveAttribute("hidden")
-	a.byID("cancel").(*dom.HTMLButtonElement).SetDisabled(false)
+	show(a.byID("work"))
+	a.button("cancel").SetDisabled(false)
 	if m.Kind != protocol.Choose {
 		a.resetReport()
 	} else {
 		a.resetResult()
 	}
 	a.setState("working")
+	document.Get("documentElement").Get("dataset").Set("jobAt", fmt.Sprintf("%.1f", now()))
 	a.status("Working…")
 	a.post(m, files)
 }
@@ -178,7 +169,7 @@ func (a *app) cancel() {
 	job := a.job
 	a.post(&protocol.Msg{Kind: protocol.Cancel, Job: job}, nil)
 	a.byID("work-status").SetTextContent("Cancelling…")
-	a.byID("cancel").(*dom.HTMLButtonElement).SetDisabled(true)
+	a.button("cancel").SetDisabled(true)
 	time.AfterFunc(cancelGrace, func() {
 		if a.running && a.job == job {
 			a.startWorker()
@@ -190,7 +181,7 @@ func (a *app) cancel() {
 // finishJob updates the page when a job has ended.
 func (a *app) finishJob(cancelled bool) {
 	a.running = false
-	a.byID("work").SetAttribute("hidden", "")
+	hide(a.byID("work"))
 	switch {
 	case cancelled:
 		a.status("Cancelled. Drop a scan or try the demo to start again.")
@@ -207,6 +198,7 @@ func (a *app) finishJob(cancelled bool) {
 
 // onWorkerMessage handles an event from the worker.
 func (a *app) onWorkerMessage(data js.Value) {
+
 	if data.Get("type").String() == "fatal" { // from worker.js itself
 		a.fatal(data.Get("message").String())
 		return
@@ -244,7 +236,7 @@ func (a *app) onWorkerMessage(data js.Value) {
 }
 
 func (a *app) onReady(r *protocol.ReadyInfo) {
-	first := a.ready == nil && a.byID("version").TextContent() == ""
+	first := a.byID("version").TextContent() == ""
 	a.ready = r
 	a.byID("version").SetTextContent(r.Version)
 	a.setInputsEnabled(true)
@@ -252,10 +244,8 @@ func (a *app) onReady(r *protocol.ReadyInfo) {
 	if first {
 		a.status("Ready: drop a scan, choose files, or try the demo scan.")
 		a.setState("idle")
-		perf := js.Global().Get("performance")
-		perf.Call("mark", "sscscore-interactive")
-		js.Global().Get("document").Get("documentElement").Get("dataset").Set("readyMs",
-			fmt.Sprintf("%.0f", perf.Call("now").Float()))
+		js.Global().Get("performance").Call("mark", "sscscore-interactive")
+		document.Get("documentElement").Get("dataset").Set("readyMs", fmt.Sprintf("%.0f", now()))
 	}
 }
 
@@ -263,29 +253,29 @@ func (a *app) onReady(r *protocol.ReadyInfo) {
 // only when the build has it).
 func (a *app) setInputsEnabled(on bool) {
 	for _, id := range []string{"pick-files", "pick-folder"} {
-		a.byID(id).(*dom.HTMLButtonElement).SetDisabled(!on)
+		a.button(id).SetDisabled(!on)
 	}
 	demo := on && a.ready != nil && a.ready.Demo
-	a.byID("demo").(*dom.HTMLButtonElement).SetDisabled(!demo)
+	a.button("demo").SetDisabled(!demo)
 	note := a.byID("demo-note")
 	if on && a.ready != nil && !a.ready.Demo {
 		note.SetTextContent(a.ready.NoDemo)
-		note.RemoveAttribute("hidden")
+		show(note)
 	} else {
-		note.SetAttribute("hidden", "")
+		hide(note)
 	}
 }
 
 // resetProgress clears the stage bars.
 func (a *app) resetProgress() {
-	for _, li := range a.doc.QuerySelectorAll("#stages li") {
+	for _, li := range queryAll("#stages li") {
 		li.Class().Remove("active")
 		li.Class().Remove("done")
-		p := li.QuerySelector("progress").(*dom.HTMLProgressElement)
+		p := &dom.HTMLProgressElement{BasicHTMLElement: query(li, "progress")}
 		p.SetMax(1)
 		p.SetValue(0)
-		li.QuerySelector(".stage-count").SetTextContent("")
-		li.QuerySelector(".stage-eta").SetTextContent("")
+		query(li, ".stage-count").SetTextContent("")
+		query(li, ".stage-eta").SetTextContent("")
 	}
 	a.byID("work-status").SetTextContent("")
 }
@@ -294,17 +284,17 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 	reached := false
 	for i := len(a.stageOrder) - 1; i >= 0; i-- {
 		st := a.stageOrder[i]
-		li := a.doc.QuerySelector(`#stages li[data-stage="` + st + `"]`)
+		li := query(nil, `#stages li[data-stage="`+st+`"]`)
 		if li == nil {
 			continue
 		}
 		if st == p.Stage {
 			reached = true
 			li.Class().Add("active")
-			prog := li.QuerySelector("progress").(*dom.HTMLProgressElement)
+			prog := &dom.HTMLProgressElement{BasicHTMLElement: query(li, "progress")}
 			prog.SetMax(float64(max(p.Total, 1)))
 			prog.SetValue(float64(p.Done))
-			li.QuerySelector(".stage-count").SetTextContent(view.Count(p.Done, p.Total, p.Unit))
+			query(li, ".stage-count").SetTextContent(view.Count(p.Done, p.Total, p.Unit))
 			eta := ""
 			if p.Done >= p.Total && p.Total > 0 {
 				li.Class().Remove("active")
@@ -312,7 +302,7 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 			} else if ms, ok := view.Remaining(p.ElapsedMS, p.Done, p.Total); ok {
 				eta = view.Duration(ms) + " left"
 			}
-			li.QuerySelector(".stage-eta").SetTextContent(eta)
+			query(li, ".stage-eta").SetTextContent(eta)
 			continue
 		}
 		if reached { // earlier stages are complete
@@ -320,15 +310,4 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 			li.Class().Add("done")
 		}
 	}
-}
-
-// plainList returns s joined for a sentence: "a, b and c".
-func plainList(s []string) string {
-	switch len(s) {
-	case 0:
-		return ""
-	case 1:
-		return s[0]
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

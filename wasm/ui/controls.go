@@ -6,50 +6,50 @@ import (
 	"syscall/js"
 	"time"
 
-	"honnef.co/go/js/dom/v2"
-
 	"sscscore/wasm/internal/protocol"
 	"sscscore/wasm/internal/view"
 )
 
 // bindControls wires the display options, the exports and Cancel.
 func (a *app) bindControls() {
-	for _, r := range a.doc.QuerySelectorAll(`input[name="window"]`) {
-		in := r.(*dom.HTMLInputElement)
-		in.AddEventListener("change", false, func(dom.Event) {
-			if in.Checked() {
-				a.window = view.WindowByName(in.Value())
+	for _, r := range queryAll(`input[name="window"]`) {
+		on(r.Value, "change", func(js.Value) {
+			if r.Get("checked").Bool() {
+				a.window = view.WindowByName(r.Get("value").String())
 				a.lut = a.window.LUT()
 				a.redrawImages()
 			}
 		})
 	}
-	a.byID("show-outline").AddEventListener("change", false, func(dom.Event) {
+	on(a.byID("show-outline").Value, "change", func(js.Value) {
 		for _, av := range a.axials {
 			a.drawAxial(av)
 		}
 	})
-	a.byID("rounded").AddEventListener("change", false, func(dom.Event) { a.renderScores() })
-	a.byID("include-patient").AddEventListener("change", false, func(dom.Event) { a.renderPatient() })
-	a.byID("cancel").AddEventListener("click", false, func(dom.Event) { a.cancel() })
-	dom.GetWindow().AddEventListener("keydown", false, func(ev dom.Event) {
-		if ev.(*dom.KeyboardEvent).Key() == "Escape" && a.running {
+	on(a.byID("rounded").Value, "change", func(js.Value) { a.renderScores() })
+	on(a.byID("include-patient").Value, "change", func(js.Value) { a.renderPatient() })
+	on(a.byID("cancel").Value, "click", func(js.Value) { a.cancel() })
+	on(a.byID("series-more").Value, "click", func(js.Value) {
+		a.setSeriesCompact(!a.byID("series-table").Class().Contains("compact"))
+	})
+	on(js.Global(), "keydown", func(ev js.Value) {
+		if ev.Get("key").String() == "Escape" && a.running {
 			a.cancel()
 		}
 	})
 	for _, f := range []string{"csv", "json"} {
-		a.byID("export-"+f).AddEventListener("click", false, func(dom.Event) {
+		on(a.byID("export-"+f).Value, "click", func(js.Value) {
 			if a.result == nil {
 				return
 			}
 			a.post(&protocol.Msg{Kind: protocol.Export, Job: a.job, Format: f,
-				Patient: a.byID("include-patient").(*dom.HTMLInputElement).Checked()}, nil)
+				Patient: a.input("include-patient").Checked()}, nil)
 		})
 	}
-	a.byID("print").AddEventListener("click", false, func(dom.Event) {
+	on(a.byID("print").Value, "click", func(js.Value) {
 		a.byID("print-footer").SetTextContent("Printed " + time.Now().Format("2006-01-02 15:04") +
 			" by sscscore " + a.byID("version").TextContent() +
-			", computed in the browser. Research use only; not a medical device.")
+			", computed in this browser. Research use only; not a medical device.")
 		js.Global().Call("print")
 	})
 	a.updateExportButtons()
@@ -64,12 +64,11 @@ func download(e *protocol.ExportInfo) {
 	g := js.Global()
 	blob := g.Get("Blob").New([]any{e.Text}, map[string]any{"type": e.Type})
 	url := g.Get("URL").Call("createObjectURL", blob)
-	doc := g.Get("document")
-	link := doc.Call("createElement", "a")
+	link := document.Call("createElement", "a")
 	link.Set("href", url)
 	link.Set("download", e.Name)
 	link.Set("hidden", true)
-	doc.Get("body").Call("appendChild", link)
+	document.Get("body").Call("appendChild", link)
 	link.Call("click")
 	link.Call("remove")
 	time.AfterFunc(time.Minute, func() { g.Get("URL").Call("revokeObjectURL", url) })

@@ -15,18 +15,18 @@ import (
 // bindInput wires the drop zone (the whole window accepts drops), the file
 // and folder pickers and the demo button.
 func (a *app) bindInput() {
-	win := dom.GetWindow()
+	win := js.Global()
 	zone := a.byID("drop")
 	depth := 0
-	win.AddEventListener("dragenter", false, func(ev dom.Event) {
+	on(win, "dragenter", func(ev js.Value) {
 		if !hasFiles(ev) {
 			return
 		}
-		ev.PreventDefault()
+		ev.Call("preventDefault")
 		depth++
 		zone.Class().Add("over")
 	})
-	win.AddEventListener("dragleave", false, func(ev dom.Event) {
+	on(win, "dragleave", func(ev js.Value) {
 		if depth > 0 {
 			depth--
 		}
@@ -34,10 +34,10 @@ func (a *app) bindInput() {
 			zone.Class().Remove("over")
 		}
 	})
-	win.AddEventListener("dragover", false, func(ev dom.Event) {
+	on(win, "dragover", func(ev js.Value) {
 		// Without this the browser would open a dropped file itself.
-		ev.PreventDefault()
-		if dt := ev.Underlying().Get("dataTransfer"); dt.Truthy() {
+		ev.Call("preventDefault")
+		if dt := ev.Get("dataTransfer"); dt.Truthy() {
 			effect := "copy"
 			if a.ready == nil || !hasFiles(ev) {
 				effect = "none"
@@ -45,29 +45,31 @@ func (a *app) bindInput() {
 			dt.Set("dropEffect", effect)
 		}
 	})
-	win.AddEventListener("drop", false, func(ev dom.Event) {
-		ev.PreventDefault()
+	on(win, "drop", func(ev js.Value) {
+		ev.Call("preventDefault")
 		depth = 0
 		zone.Class().Remove("over")
 		if a.ready == nil {
 			a.status("The scan reader is still starting; please drop the files again in a moment.")
 			return
 		}
-		a.onDrop(ev.Underlying().Get("dataTransfer"))
+		a.onDrop(ev.Get("dataTransfer"))
 	})
 
-	fileInput := a.byID("file-input").(*dom.HTMLInputElement)
-	folderInput := a.byID("folder-input").(*dom.HTMLInputElement)
-	a.byID("pick-files").AddEventListener("click", false, func(dom.Event) { fileInput.Click() })
-	a.byID("pick-folder").AddEventListener("click", false, func(dom.Event) { folderInput.Click() })
+	fileInput, folderInput := a.input("file-input"), a.input("folder-input")
+	on(a.byID("pick-files").Value, "click", func(js.Value) { fileInput.Click() })
+	on(a.byID("pick-folder").Value, "click", func(js.Value) { folderInput.Click() })
 	for _, in := range []*dom.HTMLInputElement{fileInput, folderInput} {
-		in.AddEventListener("change", false, func(dom.Event) {
-			list := in.Underlying().Get("files")
+		on(in.BasicHTMLElement.Value, "change", func(js.Value) {
+			list := in.Get("files")
 			files, paths := make([]any, 0, list.Length()), make([]string, 0, list.Length())
 			for i := range list.Length() {
 				f := list.Index(i)
-				p := f.Get("webkitRelativePath").String()
-				if p == "" || f.Get("webkitRelativePath").IsUndefined() {
+				p := ""
+				if rp := f.Get("webkitRelativePath"); rp.Truthy() {
+					p = rp.String()
+				}
+				if p == "" {
 					p = f.Get("name").String()
 				}
 				files = append(files, f)
@@ -77,14 +79,14 @@ func (a *app) bindInput() {
 			a.open(files, paths)
 		})
 	}
-	a.byID("demo").AddEventListener("click", false, func(dom.Event) {
+	on(a.byID("demo").Value, "click", func(js.Value) {
 		a.newJob(&protocol.Msg{Kind: protocol.Demo}, nil)
 	})
 }
 
 // hasFiles reports whether a drag carries files (not text or a link).
-func hasFiles(ev dom.Event) bool {
-	dt := ev.Underlying().Get("dataTransfer")
+func hasFiles(ev js.Value) bool {
+	dt := ev.Get("dataTransfer")
 	if !dt.Truthy() {
 		return false
 	}

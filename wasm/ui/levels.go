@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"syscall/js"
 	"time"
 
 	"honnef.co/go/js/dom/v2"
@@ -23,11 +24,10 @@ const moveDelay = 150 * time.Millisecond
 // slice, Page Up/Down by five, and it can be dragged.
 func (a *app) renderLevelLines() {
 	cv, r := a.coronal, a.result
-	box := a.byID("level-lines")
 	if cv == nil || r == nil {
-		clear(box)
+		clear(a.byID("level-lines"))
 		if cv != nil {
-			cv.lines = map[int]dom.HTMLElement{}
+			cv.lines = map[int]*dom.BasicHTMLElement{}
 		}
 		return
 	}
@@ -36,14 +36,20 @@ func (a *app) renderLevelLines() {
 		if line == nil {
 			line = a.newLevelLine(l.Level)
 			cv.lines[l.Level] = line
-			box.AppendChild(line)
+			a.byID("level-lines").AppendChild(line)
 		}
 		a.placeLine(line, l.Level, l.Slice)
 	}
 }
 
+// lineSlice returns the slice a level line is at.
+func lineSlice(line *dom.BasicHTMLElement) int {
+	k, _ := strconv.Atoi(line.Get("dataset").Get("slice").String())
+	return k
+}
+
 // placeLine puts a level line at slice k and updates its accessible value.
-func (a *app) placeLine(line dom.HTMLElement, level, k int) {
+func (a *app) placeLine(line *dom.BasicHTMLElement, level, k int) {
 	cv := a.coronal
 	if cv == nil || len(cv.info.SliceZ) == 0 {
 		return
@@ -55,11 +61,11 @@ func (a *app) placeLine(line dom.HTMLElement, level, k int) {
 	line.Style().SetProperty("top", fmt.Sprintf("%.3f%%", top), "")
 	line.SetAttribute("aria-valuenow", strconv.Itoa(k+1))
 	line.SetAttribute("aria-valuetext", fmt.Sprintf("L%d at slice %d, z = %.0f mm", level, k+1, z))
-	line.Dataset()["slice"] = strconv.Itoa(k)
+	line.Get("dataset").Set("slice", strconv.Itoa(k))
 }
 
-func (a *app) newLevelLine(level int) dom.HTMLElement {
-	line := a.el2("div")
+func (a *app) newLevelLine(level int) *dom.BasicHTMLElement {
+	line := create("div")
 	line.Class().Add("level-line")
 	line.SetAttribute("id", fmt.Sprintf("level-L%d", level))
 	line.SetAttribute("role", "slider")
@@ -68,18 +74,12 @@ func (a *app) newLevelLine(level int) dom.HTMLElement {
 	line.SetAttribute("aria-label", fmt.Sprintf("Level L%d (%s): move with the arrow keys", level, view.LevelNames[level-1]))
 	line.SetAttribute("aria-valuemin", "1")
 	line.SetAttribute("aria-valuemax", strconv.Itoa(len(a.coronal.info.SliceZ)))
-	lbl := a.el2("span")
-	lbl.Class().Add("lbl")
-	lbl.SetTextContent(fmt.Sprintf("L%d", level))
-	line.AppendChild(lbl)
+	line.AppendChild(text("span", fmt.Sprintf("L%d", level)))
+	query(line, "span").Class().Add("lbl")
 
-	current := func() int {
-		k, _ := strconv.Atoi(line.Dataset()["slice"])
-		return k
-	}
-	line.AddEventListener("keydown", false, func(ev dom.Event) {
+	on(line.Value, "keydown", func(ev js.Value) {
 		step := 0
-		switch ev.(*dom.KeyboardEvent).Key() {
+		switch ev.Get("key").String() {
 		case "ArrowUp", "ArrowLeft":
 			step = -1
 		case "ArrowDown", "ArrowRight":
@@ -91,34 +91,34 @@ func (a *app) newLevelLine(level int) dom.HTMLElement {
 		default:
 			return
 		}
-		ev.PreventDefault()
-		a.moveLevel(line, level, current()+step)
+		ev.Call("preventDefault")
+		a.moveLevel(line, level, lineSlice(line)+step)
 	})
 
 	dragging := false
-	sliceAt := func(ev dom.Event) int {
+	sliceAt := func(ev js.Value) int {
 		rect := a.byID("coronal-box").GetBoundingClientRect()
-		y := ev.Underlying().Get("clientY").Float() - rect.Top()
+		y := ev.Get("clientY").Float() - rect.Top()
 		h := rect.Height()
 		if h <= 0 || a.coronal == nil {
-			return current()
+			return lineSlice(line)
 		}
 		row := y/h*float64(a.coronal.rows) - 0.5
 		return view.NearestSlice(a.coronal.info.SliceZ, view.ZAtDisplayRow(a.coronal.rowZ, a.coronal.rows, row))
 	}
-	line.AddEventListener("pointerdown", false, func(ev dom.Event) {
-		ev.PreventDefault()
+	on(line.Value, "pointerdown", func(ev js.Value) {
+		ev.Call("preventDefault")
 		dragging = true
 		line.Class().Add("active")
 		line.Focus()
-		line.Underlying().Call("setPointerCapture", ev.Underlying().Get("pointerId"))
+		line.Call("setPointerCapture", ev.Get("pointerId"))
 	})
-	line.AddEventListener("pointermove", false, func(ev dom.Event) {
+	on(line.Value, "pointermove", func(ev js.Value) {
 		if dragging {
 			a.placeLine(line, level, sliceAt(ev))
 		}
 	})
-	end := func(ev dom.Event) {
+	end := func(ev js.Value) {
 		if !dragging {
 			return
 		}
@@ -126,14 +126,14 @@ func (a *app) newLevelLine(level int) dom.HTMLElement {
 		line.Class().Remove("active")
 		a.moveLevel(line, level, sliceAt(ev))
 	}
-	line.AddEventListener("pointerup", false, end)
-	line.AddEventListener("pointercancel", false, end)
+	on(line.Value, "pointerup", end)
+	on(line.Value, "pointercancel", end)
 	return line
 }
 
 // moveLevel moves a level line to slice k at once and, after moveDelay
 // without another move, asks the worker to rescore that level there.
-func (a *app) moveLevel(line dom.HTMLElement, level, k int) {
+func (a *app) moveLevel(line *dom.BasicHTMLElement, level, k int) {
 	if a.coronal == nil || a.result == nil {
 		return
 	}
@@ -147,7 +147,6 @@ func (a *app) moveLevel(line dom.HTMLElement, level, k int) {
 		if a.job != job {
 			return
 		}
-		a.byID("work-status").SetTextContent("")
 		a.status(fmt.Sprintf("Rescoring L%d at slice %d…", level, k+1))
 		a.post(&protocol.Msg{Kind: protocol.Move, Job: job, Level: level, Slice: k}, nil)
 	})

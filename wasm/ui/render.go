@@ -26,7 +26,7 @@ type coronalView struct {
 	disp  []int16   // display pixels, rows x info.Width
 	rows  int
 	rgba  []byte
-	lines map[int]dom.HTMLElement // level line elements by level
+	lines map[int]*dom.BasicHTMLElement // level line elements by level
 }
 
 // axialView is one level slice.
@@ -34,32 +34,24 @@ type axialView struct {
 	info   *protocol.ImageInfo
 	hu     []int16
 	rgba   []byte
+	fig    *dom.BasicHTMLElement
 	canvas *dom.HTMLCanvasElement
 	over   *dom.HTMLCanvasElement
-	tag    dom.Element
-}
-
-func (a *app) el2(tag string) dom.HTMLElement { return a.doc.CreateElement(tag).(dom.HTMLElement) }
-
-// clear removes every child of e.
-func clear(e dom.Element) {
-	u := e.Underlying()
-	for u.Get("firstChild").Truthy() {
-		u.Call("removeChild", u.Get("firstChild"))
-	}
+	tag    *dom.BasicHTMLElement
+	cap    *dom.BasicHTMLElement
 }
 
 // resetReport hides and empties the results of the previous scan.
 func (a *app) resetReport() {
 	a.inv = nil
-	a.byID("report").SetAttribute("hidden", "")
-	clear(a.doc.QuerySelector("#series-table tbody"))
+	hide(a.byID("report"))
+	clear(query(nil, "#series-table tbody"))
 	clear(a.byID("files-reasons"))
 	clear(a.byID("files-list"))
 	a.byID("series-reason").SetTextContent("")
 	a.byID("files-summary").SetTextContent("")
-	a.byID("patient").SetAttribute("hidden", "")
-	a.byID("warnings").SetAttribute("hidden", "")
+	hide(a.byID("patient"))
+	hide(a.byID("warnings"))
 	clear(a.byID("warnings-list"))
 	a.resetResult()
 }
@@ -69,15 +61,15 @@ func (a *app) resetResult() {
 	a.coronal = nil
 	a.axials = map[int]*axialView{}
 	a.result = nil
-	c := a.byID("coronal").(*dom.HTMLCanvasElement)
+	c := a.canvas("coronal")
 	c.SetWidth(1)
 	c.SetHeight(1)
 	clear(a.byID("level-lines"))
 	clear(a.byID("axials"))
-	clear(a.doc.QuerySelector("#score-table tbody"))
-	clear(a.doc.QuerySelector("#score-table tfoot"))
+	clear(query(nil, "#score-table tbody"))
+	clear(query(nil, "#score-table tfoot"))
 	a.byID("coronal-caption").SetTextContent("Coronal reformat")
-	a.byID("scores").SetAttribute("hidden", "")
+	hide(a.byID("scores"))
 	a.updateScoringStatus()
 	a.updateExportButtons()
 }
@@ -86,14 +78,19 @@ func (a *app) resetResult() {
 func (a *app) updateScoringStatus() {
 	s := a.byID("scoring-status")
 	switch {
-	case a.ready == nil:
+	case a.ready == nil || a.ready.Scoring:
 		s.SetTextContent("")
-	case !a.ready.Scoring:
+	default:
 		s.SetTextContent("Scoring is not available in this build: " + a.ready.NoScoring +
 			" The series, files and images below are read from your scan; no levels or scores are shown.")
-	default:
-		s.SetTextContent("")
 	}
+}
+
+// text makes an element holding text.
+func text(tag, s string) *dom.BasicHTMLElement {
+	e := create(tag)
+	e.SetTextContent(s)
+	return e
 }
 
 // renderModel shows the model card summary, or says there is none.
@@ -102,22 +99,16 @@ func (a *app) renderModel() {
 	clear(card)
 	stmt := a.byID("model-statement")
 	if a.ready == nil || a.ready.Model == nil {
-		p := a.el2("p")
-		p.SetTextContent("This build holds no trained model, so it finds no levels and computes no scores.")
-		card.AppendChild(p)
+		card.AppendChild(text("p", "This build holds no trained model, so it finds no levels and computes no scores."))
 		stmt.SetTextContent("Research use only. Not a medical device.")
 		a.updateScoringStatus()
 		return
 	}
 	m := a.ready.Model
-	dl := a.el2("dl")
+	dl := create("dl")
 	add := func(k, v string) {
-		dt := a.el2("dt")
-		dt.SetTextContent(k)
-		dd := a.el2("dd")
-		dd.SetTextContent(v)
-		dl.AppendChild(dt)
-		dl.AppendChild(dd)
+		dl.AppendChild(text("dt", k))
+		dl.AppendChild(text("dd", v))
 	}
 	add("Model", m.Name)
 	for _, f := range m.Fields {
@@ -134,21 +125,27 @@ func (a *app) renderModel() {
 
 func (a *app) onInventory(inv *protocol.InventoryInfo) {
 	a.inv = inv
-	a.byID("report").RemoveAttribute("hidden")
+	show(a.byID("report"))
 	a.updateScoringStatus()
 
-	// Series table.
-	tbody := a.doc.QuerySelector("#series-table tbody")
+	// Series table: built off the document, inserted once.
+	tbody := query(nil, "#series-table tbody")
 	clear(tbody)
+	frag := wrap(document.Call("createDocumentFragment"))
 	chosenDesc := ""
+	unusable := 0
 	for _, s := range inv.Series {
-		tr := a.el2("tr")
+		tr := create("tr")
 		if s.UID == inv.Chosen {
 			tr.Class().Add("chosen")
 			chosenDesc = s.Description
 		}
-		td := a.el2("td")
-		radio := a.doc.CreateElement("input").(*dom.HTMLInputElement)
+		if !s.Usable {
+			tr.Class().Add("unusable")
+			unusable++
+		}
+		td := create("td")
+		radio := &dom.HTMLInputElement{BasicHTMLElement: create("input")}
 		radio.SetAttribute("type", "radio")
 		radio.SetAttribute("name", "series")
 		radio.SetValue(s.UID)
@@ -160,7 +157,7 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 		}
 		radio.SetAttribute("aria-label", "Use series "+desc)
 		uid := s.UID
-		radio.AddEventListener("change", false, func(dom.Event) {
+		on(radio.BasicHTMLElement.Value, "change", func(js.Value) {
 			if radio.Checked() && (a.inv == nil || uid != a.inv.Chosen) {
 				a.newJob(&protocol.Msg{Kind: protocol.Choose, Series: uid}, nil)
 			}
@@ -176,12 +173,13 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 		}
 		for _, cell := range []string{desc, strconv.Itoa(s.Slices), view.Millimetres(s.Thickness),
 			view.Millimetres(s.Spacing), s.Kernel, notes} {
-			c := a.el2("td")
-			c.SetTextContent(cell)
-			tr.AppendChild(c)
+			tr.AppendChild(text("td", cell))
 		}
-		tbody.AppendChild(tr)
+		frag.AppendChild(tr)
 	}
+	tbody.AppendChild(frag)
+	a.seriesUnusable = unusable
+	a.setSeriesCompact(true)
 	why := inv.Why
 	if inv.Manual {
 		why = "You chose “" + chosenDesc + "”."
@@ -199,27 +197,48 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 	list := a.byID("files-list")
 	clear(reasons)
 	clear(list)
+	rf := wrap(document.Call("createDocumentFragment"))
+	lf := wrap(document.Call("createDocumentFragment"))
 	for _, g := range inv.Groups {
-		li := a.el2("li")
-		li.SetTextContent(g.Text)
-		reasons.AppendChild(li)
+		rf.AppendChild(text("li", g.Text))
 		for i, p := range g.Paths {
-			li := a.el2("li")
 			r := g.Text
 			if i < len(g.Reasons) && g.Reasons[i] != "" {
 				r = g.Reasons[i]
 			}
-			li.SetTextContent(p + ": " + r)
-			list.AppendChild(li)
+			lf.AppendChild(text("li", p+": "+r))
 		}
 	}
+	reasons.AppendChild(rf)
+	list.AppendChild(lf)
 	if len(inv.Groups) == 0 {
-		a.byID("files-details").SetAttribute("hidden", "")
+		hide(a.byID("files-details"))
 	} else {
-		a.byID("files-details").RemoveAttribute("hidden")
+		show(a.byID("files-details"))
 	}
 	a.renderWarnings()
 	a.renderPatient()
+}
+
+// setSeriesCompact hides (or shows) the series that cannot be scored.
+func (a *app) setSeriesCompact(compact bool) {
+	table := a.byID("series-table")
+	more := a.byID("series-more")
+	if a.seriesUnusable == 0 {
+		table.Class().Remove("compact")
+		hide(more)
+		return
+	}
+	show(more)
+	if compact {
+		table.Class().Add("compact")
+		more.SetTextContent(fmt.Sprintf("Show the %s that cannot be scored", view.Plural(a.seriesUnusable, "series", "series")))
+		more.SetAttribute("aria-expanded", "false")
+	} else {
+		table.Class().Remove("compact")
+		more.SetTextContent("Hide the series that cannot be scored")
+		more.SetAttribute("aria-expanded", "true")
+	}
 }
 
 // renderWarnings lists the inventory's and the result's warnings.
@@ -234,14 +253,12 @@ func (a *app) renderWarnings() {
 	list := a.byID("warnings-list")
 	clear(list)
 	for _, w := range ws {
-		li := a.el2("li")
-		li.SetTextContent(w)
-		list.AppendChild(li)
+		list.AppendChild(text("li", w))
 	}
 	if len(ws) == 0 {
-		a.byID("warnings").SetAttribute("hidden", "")
+		hide(a.byID("warnings"))
 	} else {
-		a.byID("warnings").RemoveAttribute("hidden")
+		show(a.byID("warnings"))
 	}
 }
 
@@ -249,10 +266,9 @@ func (a *app) renderWarnings() {
 // the box.
 func (a *app) renderPatient() {
 	p := a.byID("patient")
-	show := a.byID("include-patient").(*dom.HTMLInputElement).Checked()
-	if !show || a.inv == nil || a.inv.Patient == nil {
+	if !a.input("include-patient").Checked() || a.inv == nil || a.inv.Patient == nil {
 		p.SetTextContent("")
-		p.SetAttribute("hidden", "")
+		hide(p)
 		return
 	}
 	pt := a.inv.Patient
@@ -261,7 +277,7 @@ func (a *app) renderPatient() {
 		s += " · study " + pt.StudyDate
 	}
 	p.SetTextContent(s)
-	p.RemoveAttribute("hidden")
+	show(p)
 }
 
 func orDash(s string) string {
@@ -273,13 +289,11 @@ func orDash(s string) string {
 
 // int16s returns the int16 pixels in an ArrayBuffer.
 func int16s(buf js.Value, n int) []int16 {
-	b := make([]byte, 2*n)
-	if n > 0 {
-		js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(buf, 0, 2*n))
-	}
 	if n == 0 {
 		return nil
 	}
+	b := make([]byte, 2*n)
+	js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(buf, 0, 2*n))
 	return unsafe.Slice((*int16)(unsafe.Pointer(&b[0])), n)
 }
 
@@ -309,7 +323,7 @@ func (a *app) onImage(info *protocol.ImageInfo, buf js.Value) {
 }
 
 func (a *app) setCoronal(info *protocol.ImageInfo, hu []int16) {
-	cv := &coronalView{info: info, lines: map[int]dom.HTMLElement{}}
+	cv := &coronalView{info: info, lines: map[int]*dom.BasicHTMLElement{}}
 	cv.rowZ = make([]float64, info.Height)
 	for r := range cv.rowZ {
 		k := r
@@ -325,6 +339,7 @@ func (a *app) setCoronal(info *protocol.ImageInfo, hu []int16) {
 	cv.disp = view.ResampleRows(hu, info.Width, lo, hi, frac)
 	cv.rgba = make([]byte, 4*len(cv.disp))
 	a.coronal = cv
+	clear(a.byID("level-lines"))
 	a.drawCoronal()
 	a.byID("coronal-caption").SetTextContent(fmt.Sprintf("Coronal reformat: %d slices from z = %.0f to %.0f mm",
 		len(info.SliceZ), first(info.SliceZ), last(info.SliceZ)))
@@ -351,7 +366,7 @@ func (a *app) drawCoronal() {
 		return
 	}
 	view.RGBA(cv.disp, a.lut, cv.rgba)
-	c := a.byID("coronal").(*dom.HTMLCanvasElement)
+	c := a.canvas("coronal")
 	paint(c, cv.rgba, cv.info.Width, cv.rows)
 	c.SetAttribute("aria-label", fmt.Sprintf("Coronal reformat of the scan, %s window", a.window.Name))
 }
@@ -359,36 +374,35 @@ func (a *app) drawCoronal() {
 func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 	av := a.axials[info.Level]
 	if av == nil {
-		av = &axialView{}
-		fig := a.el2("figure")
-		fig.Class().Add("axial")
-		fig.SetAttribute("id", fmt.Sprintf("axial-%d", info.Level))
-		av.canvas = a.doc.CreateElement("canvas").(*dom.HTMLCanvasElement)
+		av = &axialView{fig: create("figure")}
+		av.fig.Class().Add("axial")
+		av.fig.SetAttribute("id", fmt.Sprintf("axial-%d", info.Level))
+		av.canvas = &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
 		av.canvas.SetAttribute("role", "img")
-		av.over = a.doc.CreateElement("canvas").(*dom.HTMLCanvasElement)
+		av.over = &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
 		av.over.Class().Add("overlay")
 		av.over.SetAttribute("aria-hidden", "true")
-		av.tag = a.doc.CreateElement("span")
+		av.tag = create("span")
 		av.tag.Class().Add("tag")
-		cap := a.el2("figcaption")
-		fig.AppendChild(av.canvas)
-		fig.AppendChild(av.over)
-		fig.AppendChild(av.tag)
-		fig.AppendChild(cap)
+		av.cap = create("figcaption")
+		av.fig.AppendChild(av.canvas)
+		av.fig.AppendChild(av.over)
+		av.fig.AppendChild(av.tag)
+		av.fig.AppendChild(av.cap)
 		a.axials[info.Level] = av
 		// Keep the figures in level order.
 		box := a.byID("axials")
-		var before dom.Node
+		var before *dom.BasicHTMLElement
 		for l := info.Level + 1; l <= 5; l++ {
 			if o := a.axials[l]; o != nil {
-				before = o.canvas.ParentNode()
+				before = o.fig
 				break
 			}
 		}
 		if before != nil {
-			box.InsertBefore(fig, before)
+			box.InsertBefore(av.fig, before)
 		} else {
-			box.AppendChild(fig)
+			box.AppendChild(av.fig)
 		}
 	}
 	av.info, av.hu = info, hu
@@ -398,12 +412,11 @@ func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 		label = "Slice"
 	}
 	av.tag.SetTextContent(label)
-	cap := av.canvas.ParentNode().(dom.Element).QuerySelector("figcaption")
 	name := ""
 	if info.Level >= 1 && info.Level <= 5 {
 		name = view.LevelNames[info.Level-1] + ", "
 	}
-	cap.SetTextContent(fmt.Sprintf("%s: %sslice %d, z = %.0f mm", label, name, info.Slice+1, info.Z))
+	av.cap.SetTextContent(fmt.Sprintf("%s: %sslice %d, z = %.0f mm", label, name, info.Slice+1, info.Z))
 	av.canvas.SetAttribute("aria-label", fmt.Sprintf("Axial slice at level %s, z = %.0f mm", label, info.Z))
 	a.drawAxial(av)
 }
@@ -416,7 +429,7 @@ func (a *app) drawAxial(av *axialView) {
 	av.over.SetHeight(av.info.Height)
 	ctx := av.over.GetContext("2d")
 	ctx.Call("clearRect", 0, 0, av.info.Width, av.info.Height)
-	if a.byID("show-outline").(*dom.HTMLInputElement).Checked() && len(av.info.Outline) > 0 {
+	if a.input("show-outline").Checked() && len(av.info.Outline) > 0 {
 		ctx.Set("strokeStyle", "#39d98a")
 		ctx.Set("lineWidth", math.Max(1, float64(av.info.Width)/256))
 		for _, poly := range av.info.Outline {
@@ -448,60 +461,79 @@ func (a *app) onResult(r *protocol.ResultInfo) {
 	a.renderScores()
 	a.renderWarnings()
 	a.updateExportButtons()
+	if !a.running {
+		a.status("Scores updated.")
+	}
 }
 
 // renderScores fills the score table.
 func (a *app) renderScores() {
 	r := a.result
-	tbody := a.doc.QuerySelector("#score-table tbody")
-	tfoot := a.doc.QuerySelector("#score-table tfoot")
+	tbody := query(nil, "#score-table tbody")
+	tfoot := query(nil, "#score-table tfoot")
 	clear(tbody)
 	clear(tfoot)
 	if r == nil {
-		a.byID("scores").SetAttribute("hidden", "")
+		hide(a.byID("scores"))
 		return
 	}
-	a.byID("scores").RemoveAttribute("hidden")
-	rounded := a.byID("rounded").(*dom.HTMLInputElement).Checked()
+	show(a.byID("scores"))
+	rounded := a.input("rounded").Checked()
 	moved := map[int]bool{}
 	for _, l := range r.Moved {
 		moved[l] = true
 	}
-	row := func(parent dom.Element, head, pos string, s protocol.Scores, id string) {
-		tr := a.el2("tr")
-		if id != "" {
-			tr.SetAttribute("id", id)
-		}
-		th := a.el2("th")
+	row := func(parent *dom.BasicHTMLElement, head, pos string, s protocol.Scores, id string) {
+		tr := create("tr")
+		tr.SetAttribute("id", id)
+		th := text("th", head)
 		th.SetAttribute("scope", "row")
-		th.SetTextContent(head)
 		tr.AppendChild(th)
-		td := a.el2("td")
-		td.SetTextContent(pos)
-		tr.AppendChild(td)
+		tr.AppendChild(text("td", pos))
 		for _, v := range []float64{s.TOT, s.GG, s.RET} {
-			c := a.el2("td")
+			c := text("td", view.Percent(v, rounded))
 			c.Class().Add("num")
-			c.SetTextContent(view.Percent(v, rounded))
 			tr.AppendChild(c)
 		}
 		parent.AppendChild(tr)
 	}
+	var mean protocol.Scores
 	for _, l := range r.Levels {
 		pos := fmt.Sprintf("slice %d, z = %.0f mm", l.Slice+1, l.Z)
 		if moved[l.Level] {
 			pos += " (moved by you)"
 		}
 		row(tbody, fmt.Sprintf("L%d", l.Level), pos, l.Scores, fmt.Sprintf("score-L%d", l.Level))
+		if rounded {
+			mean.TOT += view.Round5(l.Scores.TOT) / float64(len(r.Levels))
+			mean.GG += view.Round5(l.Scores.GG) / float64(len(r.Levels))
+			mean.RET += view.Round5(l.Scores.RET) / float64(len(r.Levels))
+		}
 	}
-	row(tfoot, "Whole lung", "mean of the five levels", r.Mean, "score-mean")
+	if !rounded {
+		mean = r.Mean
+	}
+	// The whole-lung mean keeps one decimal: the mean of five multiples of
+	// 5 need not be one.
+	tr := create("tr")
+	tr.SetAttribute("id", "score-mean")
+	th := text("th", "Whole lung")
+	th.SetAttribute("scope", "row")
+	tr.AppendChild(th)
+	tr.AppendChild(text("td", "mean of the five levels"))
+	for _, v := range []float64{mean.TOT, mean.GG, mean.RET} {
+		c := text("td", view.Percent(v, false))
+		c.Class().Add("num")
+		tr.AppendChild(c)
+	}
+	tfoot.AppendChild(tr)
 }
 
 // updateExportButtons enables CSV and JSON export once there is a result.
 func (a *app) updateExportButtons() {
 	has := a.result != nil
 	for _, id := range []string{"export-csv", "export-json"} {
-		b := a.byID(id).(*dom.HTMLButtonElement)
+		b := a.button(id)
 		b.SetDisabled(!has)
 		if has {
 			b.RemoveAttribute("title")
