@@ -51,14 +51,11 @@ const (
 
 // Well-known SOP classes.
 const (
-	sopDICOMDIR          = "1.2.840.10008.1.3.10"
-	sopSecondaryCapture  = "1.2.840.10008.5.1.4.1.1.7"
-	sopEnhancedCT        = "1.2.840.10008.5.1.4.1.1.2.1"
-	sopLegacyEnhancedCT  = "1.2.840.10008.5.1.4.1.1.2.2"
-	maxTiltDegrees       = 30.0
-	maxFrames            = 1 << 16
-	maxMatrix            = 1 << 14
-	minAxialCosineOfTilt = 0.8660254037844387 // cos(30 degrees)
+	sopDICOMDIR    = "1.2.840.10008.1.3.10"
+	maxTiltDegrees = 30.0
+	maxFrames      = 1 << 16
+	maxMatrix      = 1 << 14
+	maxFramePixels = 1 << 24 // 4096x4096: CT is 512 to 2048 square
 )
 
 // imageFile is what pass 2 needs to decode the frames of one accepted file,
@@ -213,8 +210,11 @@ func classify(f File) (res fileResult) {
 	img := &imageFile{file: f, ts: fl.ts, enc: fl.enc, deflated: fl.deflated, dsStart: fl.dsStart}
 	img.rows, _ = intAttr(src, tag.Rows)
 	img.cols, _ = intAttr(src, tag.Columns)
-	if img.rows <= 0 || img.cols <= 0 || img.rows > maxMatrix || img.cols > maxMatrix {
+	if img.rows <= 0 || img.cols <= 0 {
 		return rep(rejected(CodeMalformed, fmt.Sprintf("bad or missing Rows/Columns (%dx%d)", img.cols, img.rows)))
+	}
+	if img.rows > maxMatrix || img.cols > maxMatrix || img.rows*img.cols > maxFramePixels {
+		return rep(rejected(CodeUnsupportedPixels, fmt.Sprintf("images of %dx%d pixels are larger than this reader supports", img.cols, img.rows)))
 	}
 	img.bitsAlloc, _ = intAttr(src, tag.BitsAllocated)
 	img.bitsStored, _ = intAttr(src, tag.BitsStored)
