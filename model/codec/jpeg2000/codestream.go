@@ -715,13 +715,6 @@ func ceilDiv(a, b int) int {
 	return -((-a) / b)
 }
 
-func floorDiv(a, b int) int {
-	if a >= 0 {
-		return a / b
-	}
-	return -((-a + b - 1) / b)
-}
-
 // ceilDivPow2 returns ceil(a / 2^n) for a >= 0.
 func ceilDivPow2(a, n int) int {
 	if n >= 62 {

@@ -319,11 +319,6 @@ func (t *t1Decoder) setSig(i int, neg uint32, skipNorth bool) {
 	}
 }
 
-func (t *t1Decoder) decodeSign(f uint32) uint32 {
-	lut := scLUT[(f&0xF)|((f>>4)&0xF0)]
-	return t.mq.decode(&t.ctx[lut&0x1F]) ^ uint32(lut>>7)
-}
-
 // The three arithmetic-coded passes keep the MQ registers in a local
 // variable: each decision is the inlined fast path, or mqSlow.
 

@@ -1,7 +1,6 @@
 package jpeg2000
 
 import (
-	"fmt"
 	"math"
 	"sort"
 )
@@ -663,5 +662,3 @@ func lexLess(a1, b1, a2, b2, a3, b3, a4, b4 int) bool {
 
 func (td *tileDecoder) compDx(c int) int { return td.compInfo[c].dx }
 func (td *tileDecoder) compDy(c int) int { return td.compInfo[c].dy }
-
-func (td *tileDecoder) String() string { return fmt.Sprintf("tile %d", td.idx) }
