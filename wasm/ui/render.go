@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"syscall/js"
 	"unsafe"
@@ -425,26 +424,12 @@ func (a *app) drawAxial(av *axialView) {
 	view.RGBA(av.hu, a.lut, av.rgba)
 	paint(av.canvas, av.rgba, av.info.Width, av.info.Height)
 	// The overlay: the lung outline when asked for.
-	av.over.SetWidth(av.info.Width)
-	av.over.SetHeight(av.info.Height)
-	ctx := av.over.GetContext("2d")
-	ctx.Call("clearRect", 0, 0, av.info.Width, av.info.Height)
-	if a.input("show-outline").Checked() && len(av.info.Outline) > 0 {
-		ctx.Set("strokeStyle", "#39d98a")
-		ctx.Set("lineWidth", math.Max(1, float64(av.info.Width)/256))
-		for _, poly := range av.info.Outline {
-			if len(poly) < 4 {
-				continue
-			}
-			ctx.Call("beginPath")
-			ctx.Call("moveTo", poly[0], poly[1])
-			for i := 2; i+1 < len(poly); i += 2 {
-				ctx.Call("lineTo", poly[i], poly[i+1])
-			}
-			ctx.Call("closePath")
-			ctx.Call("stroke")
-		}
+	w, h := av.info.Width, av.info.Height
+	over := make([]byte, 4*w*h)
+	if a.input("show-outline").Checked() {
+		view.Outline(av.info.Outline, over)
 	}
+	paint(av.over, over, w, h)
 }
 
 // redrawImages repaints every image (after a window change).

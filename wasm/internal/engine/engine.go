@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"sscscore/model/ingest"
+	"sscscore/model/lungmask"
 	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
 )
@@ -249,7 +250,7 @@ func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send
 	e.result = res
 	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: res.Info()}, nil)
 	for i := range res.Levels {
-		if err := e.sendAxial(ctx, job, res.Levels[i].Level, res.Levels[i].Slice, res.Levels[i].Outline, send); err != nil {
+		if err := e.sendAxial(ctx, job, res.Levels[i].Level, res.Levels[i].Slice, send); err != nil {
 			return err
 		}
 	}
@@ -257,18 +258,38 @@ func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send
 	return nil
 }
 
-// sendAxial decodes slice k and sends it as the image of a level.
-func (e *Engine) sendAxial(ctx context.Context, job, level, k int, outline [][]float32, send Send) error {
+// sendAxial decodes slice k and sends it as the image of a level, with the
+// outline of its lung mask.
+func (e *Engine) sendAxial(ctx context.Context, job, level, k int, send Send) error {
 	g := e.src.Geometry()
 	buf := make([]int16, g.SliceLen())
 	if err := e.src.Slice(ctx, k, buf); err != nil {
 		return fmt.Errorf("slice %d: %w", k+1, err)
 	}
+	mask := lungmask.Slice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]}, lungmask.Options{})
 	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &protocol.ImageInfo{
 		Role: protocol.RoleAxial, Width: g.Nx, Height: g.Ny, PixelW: g.Spacing[0], PixelH: g.Spacing[1],
-		Slice: k, Z: g.ZOf(k), Level: level, Outline: outline,
+		Slice: k, Z: g.ZOf(k), Level: level, Outline: outline(mask, g.Nx, g.Ny),
 	}}, buf)
 	return nil
+}
+
+// outline returns the pixels of mask (nx x ny) that have a 4-neighbour
+// outside it: the edge of the lungs.
+func outline(mask []bool, nx, ny int) []int32 {
+	var out []int32
+	for y := range ny {
+		for x := range nx {
+			i := y*nx + x
+			if !mask[i] {
+				continue
+			}
+			if x == 0 || y == 0 || x == nx-1 || y == ny-1 || !mask[i-1] || !mask[i+1] || !mask[i-nx] || !mask[i+nx] {
+				out = append(out, int32(i))
+			}
+		}
+	}
+	return out
 }
 
 // plural returns "1 file" or "n files".

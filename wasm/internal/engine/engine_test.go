@@ -336,6 +336,10 @@ func TestScoringFlow(t *testing.T) {
 			if len(ev.pixels) != 512*512 || ev.m.Image.Level < 1 {
 				t.Errorf("axial %+v", ev.m.Image)
 			}
+			// Slices within the lungs have a lung outline.
+			if ev.m.Image.Level <= 4 && len(ev.m.Image.Outline) < 200 {
+				t.Errorf("L%d: lung outline of %d pixels", ev.m.Image.Level, len(ev.m.Image.Outline))
+			}
 		}
 	}
 	if axials != 5 {
@@ -393,6 +397,26 @@ func TestPickRows(t *testing.T) {
 	for i := 1; i < len(got); i++ {
 		if got[i] <= got[i-1] {
 			t.Fatalf("rows not increasing at %d", i)
+		}
+	}
+}
+
+func TestOutline(t *testing.T) {
+	// A 4x4 block in a 6x6 image: its 12 border pixels are the outline.
+	mask := make([]bool, 36)
+	for y := 1; y <= 4; y++ {
+		for x := 1; x <= 4; x++ {
+			mask[y*6+x] = true
+		}
+	}
+	got := outline(mask, 6, 6)
+	if len(got) != 12 {
+		t.Fatalf("outline has %d pixels, want 12: %v", len(got), got)
+	}
+	for _, i := range got {
+		x, y := int(i)%6, int(i)/6
+		if x != 1 && x != 4 && y != 1 && y != 4 {
+			t.Errorf("inner pixel (%d,%d) in the outline", x, y)
 		}
 	}
 }

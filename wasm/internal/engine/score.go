@@ -28,9 +28,6 @@ type Scorer interface {
 // Scored is the outcome of scoring one slice.
 type Scored struct {
 	Scores protocol.Scores
-	// Outline is the lung outline as polylines of (x, y) pixel
-	// coordinates, when the scorer segments the lungs.
-	Outline [][]float32
 }
 
 // Level is one level of a result.
@@ -41,7 +38,6 @@ type Level struct {
 	Z         float64 // its patient z, mm
 	Moved     bool    // moved by the user
 	Scores    protocol.Scores
-	Outline   [][]float32
 }
 
 // Result is a scored scan.
@@ -112,7 +108,7 @@ func (e *Engine) score(ctx context.Context, job int, send Send) (*Result, error)
 		if err != nil {
 			return nil, fmt.Errorf("scoring L%d: %w", i+1, err)
 		}
-		res.Levels[i] = Level{Level: i + 1, Predicted: p, Slice: k, Z: g.ZOf(k), Scores: s.Scores, Outline: s.Outline}
+		res.Levels[i] = Level{Level: i + 1, Predicted: p, Slice: k, Z: g.ZOf(k), Scores: s.Scores}
 		sp.report(i+1, 5)
 	}
 	res.mean()
@@ -140,9 +136,9 @@ func (e *Engine) move(ctx context.Context, job, level, k int, send Send) error {
 		return fmt.Errorf("rescoring L%d: %w", level, err)
 	}
 	l := &e.result.Levels[level-1]
-	l.Slice, l.Z, l.Scores, l.Outline = k, g.ZOf(k), s.Scores, s.Outline
+	l.Slice, l.Z, l.Scores = k, g.ZOf(k), s.Scores
 	l.Moved = k != int(math.Round(l.Predicted))
 	e.result.mean()
 	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: e.result.Info()}, nil)
-	return e.sendAxial(ctx, job, level, k, l.Outline, send)
+	return e.sendAxial(ctx, job, level, k, send)
 }

@@ -29,7 +29,7 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 			Patient: &protocol.Patient{Name: "DOE^JANE", ID: "123"},
 		}},
 		{Kind: protocol.Image, Job: 4, Image: &protocol.ImageInfo{Role: protocol.RoleAxial, Width: 512, Height: 512, PixelW: 0.6465, PixelH: 0.6465, Slice: 3, Z: -12.5, Level: 2,
-			Outline: [][]float32{{1.5, 2.25, 3, 4}}, RowSlice: []int{0, 1}, SliceZ: []float64{312, 304}}},
+			Outline: []int32{1, 513, 70000}, RowSlice: []int{0, 1}, SliceZ: []float64{312, 304}}},
 		{Kind: protocol.Result, Job: 4, Result: &protocol.ResultInfo{Levels: []protocol.LevelResult{{Level: 1, Slice: 5, Z: 268, Predicted: 5.4, Scores: protocol.Scores{TOT: 12.5, GG: 7.25, RET: 5}}}, Mean: protocol.Scores{TOT: 1e-9}}},
 		{Kind: protocol.Exported, Job: 4, Export: &protocol.ExportInfo{Name: "a.csv", Type: "text/csv", Text: "a,b\n1,2\n"}},
 		{Kind: protocol.Done, Job: 4, Cancelled: true},

@@ -224,9 +224,9 @@ type ImageInfo struct {
 	// slice RowSlice[r]).
 	RowSlice []int     `json:"rowSlice,omitempty"`
 	SliceZ   []float64 `json:"sliceZ,omitempty"`
-	// Outline, when set, is the lung outline as polylines of (x, y) pixel
-	// coordinates.
-	Outline [][]float32 `json:"outline,omitempty"`
+	// Outline, when set, lists the pixels (index y*Width+x) on the edge of
+	// the lung mask of an axial slice.
+	Outline []int32 `json:"outline,omitempty"`
 }
 
 // ResultInfo holds the cascade's levels and scores.

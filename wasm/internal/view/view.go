@@ -238,3 +238,16 @@ func Plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// OutlineColour is the colour of the lung outline (RGBA).
+var OutlineColour = [4]byte{57, 217, 138, 255}
+
+// Outline paints the pixels listed (index y*width+x) into an RGBA overlay.
+func Outline(pixels []int32, rgba []byte) {
+	for _, i := range pixels {
+		j := 4 * int(i)
+		if j >= 0 && j+3 < len(rgba) {
+			copy(rgba[j:j+4], OutlineColour[:])
+		}
+	}
+}

@@ -135,3 +135,14 @@ func TestWords(t *testing.T) {
 		t.Error("Plural")
 	}
 }
+
+func TestOutline(t *testing.T) {
+	rgba := make([]byte, 4*6)
+	Outline([]int32{1, 4, 99, -1}, rgba)
+	for i := range 6 {
+		lit := rgba[4*i+3] == 255
+		if lit != (i == 1 || i == 4) {
+			t.Errorf("pixel %d lit %v", i, lit)
+		}
+	}
+}
