@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -229,6 +230,7 @@ func (a *app) onWorkerMessage(data js.Value) {
 	case protocol.Error:
 		a.showError(m.Error)
 	case protocol.Done:
+		a.showTimings(m)
 		if a.running {
 			a.finishJob(m.Cancelled)
 		}
@@ -310,4 +312,32 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 			li.Class().Add("done")
 		}
 	}
+}
+
+// showTimings says how long the job's stages took, and records them (and
+// the worker's memory) on <html data-t-*> for the benchmarks.
+func (a *app) showTimings(m *protocol.Msg) {
+	ds := document.Get("documentElement").Get("dataset")
+	for _, st := range append([]string{"total"}, a.stageOrder...) {
+		key := "t" + strings.ToUpper(st[:1]) + st[1:]
+		if ms, ok := m.Timings[st]; ok {
+			ds.Set(key, fmt.Sprintf("%.1f", ms))
+		} else {
+			ds.Delete(key)
+		}
+	}
+	ds.Set("memory", fmt.Sprintf("%d", m.Memory))
+	if m.Cancelled || m.Timings["total"] == 0 {
+		a.byID("timings").SetTextContent("")
+		return
+	}
+	names := map[string]string{protocol.StageRead: "reading", protocol.StageDecode: "decoding",
+		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring"}
+	var parts []string
+	for _, st := range a.stageOrder {
+		if ms, ok := m.Timings[st]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", names[st], ms/1000))
+		}
+	}
+	a.byID("timings").SetTextContent(fmt.Sprintf("Computed in this browser in %.1f s (%s).", m.Timings["total"]/1000, strings.Join(parts, ", ")))
 }

@@ -68,6 +68,7 @@ func (a *app) resetResult() {
 	clear(query(nil, "#score-table tbody"))
 	clear(query(nil, "#score-table tfoot"))
 	a.byID("coronal-caption").SetTextContent("Coronal reformat")
+	a.byID("timings").SetTextContent("")
 	hide(a.byID("scores"))
 	a.updateScoringStatus()
 	a.updateExportButtons()

@@ -62,8 +62,19 @@ func newWorker() *worker {
 		NoScoring: why,
 		Demo:      demoFiles(),
 		Yield:     w.yield,
+		Memory:    wasmMemory,
 	})
 	return w
+}
+
+// wasmMemory returns the size of the worker's WebAssembly memory (its peak:
+// it never shrinks); worker.js keeps the instance as self.sscInstance.
+func wasmMemory() int64 {
+	inst := js.Global().Get("sscInstance")
+	if !inst.Truthy() {
+		return 0
+	}
+	return int64(inst.Get("exports").Get("mem").Get("buffer").Get("byteLength").Float())
 }
 
 // run executes the queued jobs one after the other.

@@ -19,6 +19,6 @@ func newScorer() (engine.Scorer, string) {
 
 // demoFiles returns the source of the built-in demo scan, or nil when the
 // build has none (the phantom's demo case is not part of the build yet).
-func demoFiles() func(ctx context.Context) ([]ingest.File, error) {
+func demoFiles() func(ctx context.Context, progress func(done, total int)) ([]ingest.File, error) {
 	return nil
 }

@@ -16,6 +16,7 @@ self.onmessage = function (e) { self.sscPending.push(e); };
     if (!resp.ok) throw new Error("worker.wasm: HTTP " + resp.status);
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
+  self.sscInstance = result.instance; // for the memory report
   await go.run(result.instance);
   self.postMessage({ type: "fatal", message: "the worker stopped unexpectedly" });
 })().catch(function (e) {

@@ -36,9 +36,9 @@ type Options struct {
 	Scorer Scorer
 	// NoScoring says why there is no Scorer, for the page.
 	NoScoring string
-	// Demo returns the files of the built-in demo scan; nil when the build
-	// has none.
-	Demo func(ctx context.Context) ([]ingest.File, error)
+	// Demo returns the files of the built-in demo scan, reporting its
+	// progress; nil when the build has none.
+	Demo func(ctx context.Context, progress func(done, total int)) ([]ingest.File, error)
 	// Yield, if not nil, is called at checkpoints (at most every
 	// YieldEvery) so that the host can deliver a cancel request: in the
 	// browser it returns to the event loop for a moment.
@@ -49,6 +49,9 @@ type Options struct {
 	// MaxCoronalRows bounds the rows (slices) of the coronal reformat; 0
 	// means 768.
 	MaxCoronalRows int
+	// Memory, if not nil, returns the memory in use (bytes) for the done
+	// event: in the browser, the size of the WebAssembly memory.
+	Memory func() int64
 }
 
 // Engine holds the state of the worker: the last inventory, the series in
@@ -59,6 +62,10 @@ type Engine struct {
 
 	inv     *ingest.Inventory
 	invInfo *protocol.InventoryInfo
+	// started is when the running job started; timings how long each of
+	// its stages took (ms).
+	started time.Time
+	timings map[string]float64
 	src     volume.Source
 	series  *ingest.Series
 	job     int
@@ -124,6 +131,9 @@ func (e *Engine) stage(send Send, job int, stage, unit string) *progress {
 
 func (p *progress) report(done, total int) {
 	now := time.Now()
+	if p.e.timings != nil {
+		p.e.timings[p.stage] = float64(now.Sub(p.start).Microseconds()) / 1000
+	}
 	if done != 0 && done < total && now.Sub(p.last) < 50*time.Millisecond {
 		return
 	}
@@ -137,33 +147,50 @@ func (p *progress) report(done, total int) {
 	}}, nil)
 }
 
-// finish sends the job's last events: an error (unless cancelled) and done.
-func finish(send Send, job int, err error) {
+// begin starts the timings of a job.
+func (e *Engine) begin() {
+	e.started = time.Now()
+	e.timings = map[string]float64{}
+}
+
+// finish sends the job's last events: an error (unless cancelled) and done
+// with the timings.
+func (e *Engine) finish(send Send, job int, err error) {
 	cancelled := errors.Is(err, context.Canceled)
 	if err != nil && !cancelled {
 		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
 	}
-	send(&protocol.Msg{Kind: protocol.Done, Job: job, Cancelled: cancelled}, nil)
+	done := &protocol.Msg{Kind: protocol.Done, Job: job, Cancelled: cancelled, Timings: e.timings}
+	if e.timings != nil {
+		e.timings["total"] = float64(time.Since(e.started).Microseconds()) / 1000
+	}
+	if e.opt.Memory != nil {
+		done.Memory = e.opt.Memory()
+	}
+	send(done, nil)
+	e.timings = nil
 }
 
 // Open reads files (zip archives are opened, everything else is classified
 // by content), reports the inventory and goes on with the chosen series.
 func (e *Engine) Open(ctx context.Context, job int, files []ingest.File, send Send) {
-	finish(send, job, e.open(ctx, job, files, send))
+	e.begin()
+	e.finish(send, job, e.open(ctx, job, files, send))
 }
 
 // Demo reads the built-in demo scan as Open reads files.
 func (e *Engine) Demo(ctx context.Context, job int, send Send) {
+	e.begin()
 	if e.opt.Demo == nil {
-		finish(send, job, errors.New("The demo scan is not included in this build."))
+		e.finish(send, job, errors.New("The demo scan is not included in this build."))
 		return
 	}
-	files, err := e.opt.Demo(ctx)
+	files, err := e.opt.Demo(ctx, e.stage(send, job, protocol.StageRead, "demo slices made").report)
 	if err != nil {
-		finish(send, job, fmt.Errorf("The demo scan could not be made: %w", err))
+		e.finish(send, job, fmt.Errorf("The demo scan could not be made: %w", err))
 		return
 	}
-	finish(send, job, e.open(ctx, job, files, send))
+	e.finish(send, job, e.open(ctx, job, files, send))
 }
 
 func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Send) error {
@@ -202,12 +229,13 @@ func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Se
 
 // Choose switches to another series of the last inventory.
 func (e *Engine) Choose(ctx context.Context, job int, uid string, send Send) {
+	e.begin()
 	if e.inv == nil {
-		finish(send, job, errors.New("Open a scan first."))
+		e.finish(send, job, errors.New("Open a scan first."))
 		return
 	}
 	e.reset(job)
-	finish(send, job, e.use(ctx, job, uid, true, send))
+	e.finish(send, job, e.use(ctx, job, uid, true, send))
 }
 
 // reset forgets the previous job's series and result (not the inventory).

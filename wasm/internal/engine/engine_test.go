@@ -110,6 +110,9 @@ func TestOpenA0002(t *testing.T) {
 	if m := rec.last(protocol.Error); m != nil {
 		t.Fatalf("error: %s", m.Error)
 	}
+	if tm := rec.last(protocol.Done).Timings; tm["read"] <= 0 || tm["decode"] <= 0 || tm["total"] < tm["read"]+tm["decode"] {
+		t.Errorf("timings %v", tm)
+	}
 	inv := rec.last(protocol.Inventory).Inventory
 	if inv.Chosen == "" || inv.Files != 30 || inv.Used != 30 || len(inv.Groups) != 0 {
 		t.Errorf("inventory: chosen %q, files %d, used %d, groups %+v", inv.Chosen, inv.Files, inv.Used, inv.Groups)

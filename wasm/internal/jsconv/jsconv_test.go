@@ -32,7 +32,7 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 			Outline: []int32{1, 513, 70000}, RowSlice: []int{0, 1}, SliceZ: []float64{312, 304}}},
 		{Kind: protocol.Result, Job: 4, Result: &protocol.ResultInfo{Levels: []protocol.LevelResult{{Level: 1, Slice: 5, Z: 268, Predicted: 5.4, Scores: protocol.Scores{TOT: 12.5, GG: 7.25, RET: 5}}}, Mean: protocol.Scores{TOT: 1e-9}}},
 		{Kind: protocol.Exported, Job: 4, Export: &protocol.ExportInfo{Name: "a.csv", Type: "text/csv", Text: "a,b\n1,2\n"}},
-		{Kind: protocol.Done, Job: 4, Cancelled: true},
+		{Kind: protocol.Done, Job: 4, Cancelled: true, Timings: map[string]float64{"read": 12.5, "total": 40}, Memory: 123456789},
 	}
 	for _, m := range msgs {
 		// Page -> worker.

@@ -37,7 +37,7 @@
 //	result    {job, result}         levels and scores (only from a real, trained cascade)
 //	exported  {job, export}         an export's file name, type and content
 //	error     {job, error}          the job failed; error says why in plain words
-//	done      {job, cancelled}      the job ended (after its last event)
+//	done      {job, cancelled, timings, memory}  the job ended (after its last event)
 package protocol
 
 // Message kinds.
@@ -85,6 +85,11 @@ type Msg struct {
 	Export    *ExportInfo    `json:"export,omitempty"`
 	Error     string         `json:"error,omitempty"`
 	Cancelled bool           `json:"cancelled,omitempty"`
+	// Done: how long each stage took (ms, by stage name, plus "total"),
+	// and the worker's WebAssembly memory (bytes; it only grows, so this
+	// is its peak).
+	Timings map[string]float64 `json:"timings,omitempty"`
+	Memory  int64              `json:"memory,omitempty"`
 }
 
 // ReadyInfo says what the worker of this build can do.
