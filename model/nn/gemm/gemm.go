@@ -223,12 +223,12 @@ func Run[T Float](p *Problem[T]) {
 }
 
 type runner[T Float] struct {
-	p            *Problem[T]
-	kern         kernFn[T]
-	mr, nr       int
-	m, mp, k     int
-	kc, mc       int
-	implicit     bool
+	p        *Problem[T]
+	kern     kernFn[T]
+	mr, nr   int
+	m, mp, k int
+	kc, mc   int
+	implicit bool
 }
 
 // identOff holds the offsets of a packed B panel (k*NR) for the largest kc and NR in use.

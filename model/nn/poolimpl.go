@@ -1,0 +1,196 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"sscscore/model/nn/gemm"
+)
+
+// poolGeom is the window of a max or average pooling (PyTorch semantics, floor mode): output
+// size (in + pad_before + pad_after - k) / s + 1; max pooling pads with -inf, average pooling
+// counts the padding (count_include_pad=True) as PyTorch does by default.
+type poolGeom struct {
+	k, s [3]int
+	p    [3][2]int
+}
+
+func (g poolGeom) out(d, h, w int) (od, oh, ow int, err error) {
+	cg := convGeom{k: g.k, s: g.s, p: g.p}
+	return cg.out(d, h, w)
+}
+
+// window returns the clipped input range [lo, hi) of output index o along axis i and the
+// unclipped window size (for count_include_pad).
+func (g poolGeom) window(i, o, in int) (lo, hi, full int) {
+	start := o*g.s[i] - g.p[i][0]
+	end := start + g.k[i]
+	full = min(end, in+g.p[i][1]) - start
+	return max(start, 0), min(end, in), full
+}
+
+// forEachSampleChannel runs f over the N·C (sample, channel) pairs, in parallel natively.
+func forEachSampleChannel(n, c, work int, f func(n, c int)) {
+	gemm.ParallelRange(n*c, max(1, 65536/max(work, 1)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f(i/c, i%c)
+		}
+	})
+}
+
+// maxPoolForward computes y = maxpool(x); when idx is not nil it records, for every output
+// element (dense order), the position in x of the maximum (for the backward pass).
+func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx []int32) {
+	if idx != nil && len(x) > math.MaxInt32 {
+		panic(fmt.Sprintf("nn: max pooling input of %d elements is too large", len(x)))
+	}
+	fast2 := g.k == [3]int{1, 2, 2} && g.s == [3]int{1, 2, 2} && g.p == [3][2]int{} && idx == nil
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		di := ((n*yl.C+c)*yl.D)*yl.H*yl.W - 1
+		for od := 0; od < yl.D; od++ {
+			d0, d1, _ := g.window(0, od, xl.D)
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1, _ := g.window(1, oh, xl.H)
+				yo := yl.idx(n, c, od, oh, 0)
+				if fast2 {
+					r0 := x[xl.idx(n, c, od, 2*oh, 0):]
+					r1 := x[xl.idx(n, c, od, 2*oh+1, 0):]
+					out := y[yo : yo+yl.W]
+					r0 = r0[:2*len(out)]
+					r1 = r1[:2*len(out)]
+					for ow := range out {
+						m := max(r0[2*ow], r0[2*ow+1], r1[2*ow], r1[2*ow+1])
+						out[ow] = m
+					}
+					continue
+				}
+				for ow := 0; ow < yl.W; ow++ {
+					w0, w1, _ := g.window(2, ow, xl.W)
+					m := T(math.Inf(-1))
+					mi := -1
+					for d := d0; d < d1; d++ {
+						for h := h0; h < h1; h++ {
+							row := xl.idx(n, c, d, h, 0)
+							for w := w0; w < w1; w++ {
+								if v := x[row+w]; v > m || mi < 0 {
+									m, mi = v, row+w
+								}
+							}
+						}
+					}
+					y[yo+ow] = m
+					if idx != nil {
+						idx[di+1+(od*yl.H+oh)*yl.W+ow] = int32(mi)
+					}
+				}
+			}
+		}
+	})
+}
+
+// avgPoolForward computes y = avgpool(x) (count_include_pad semantics).
+func avgPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		for od := 0; od < yl.D; od++ {
+			d0, d1, fd := g.window(0, od, xl.D)
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1, fh := g.window(1, oh, xl.H)
+				yo := yl.idx(n, c, od, oh, 0)
+				for ow := 0; ow < yl.W; ow++ {
+					w0, w1, fw := g.window(2, ow, xl.W)
+					var s T
+					for d := d0; d < d1; d++ {
+						for h := h0; h < h1; h++ {
+							row := xl.idx(n, c, d, h, 0)
+							for _, v := range x[row+w0 : row+w1] {
+								s += v
+							}
+						}
+					}
+					y[yo+ow] = s / T(fd*fh*fw)
+				}
+			}
+		}
+	})
+}
+
+// adaptiveBin returns PyTorch's adaptive pooling bin [start, end) of output o of out along an
+// axis of length in.
+func adaptiveBin(o, out, in int) (int, int) {
+	start := o * in / out
+	end := ((o+1)*in + out - 1) / out
+	return start, end
+}
+
+// adaptiveAvgForward computes PyTorch's AdaptiveAvgPool to yl's D×H×W.
+func adaptiveAvgForward[T Float](x []T, xl layout, y []T, yl layout) {
+	forEachSampleChannel(xl.N, xl.C, xl.D*xl.H*xl.W, func(n, c int) {
+		for od := 0; od < yl.D; od++ {
+			d0, d1 := adaptiveBin(od, yl.D, xl.D)
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1 := adaptiveBin(oh, yl.H, xl.H)
+				for ow := 0; ow < yl.W; ow++ {
+					w0, w1 := adaptiveBin(ow, yl.W, xl.W)
+					var s T
+					for d := d0; d < d1; d++ {
+						for h := h0; h < h1; h++ {
+							row := xl.idx(n, c, d, h, 0)
+							for _, v := range x[row+w0 : row+w1] {
+								s += v
+							}
+						}
+					}
+					y[yl.idx(n, c, od, oh, ow)] = s / T((d1-d0)*(h1-h0)*(w1-w0))
+				}
+			}
+		}
+	})
+}
+
+// avgPoolBackward adds to dx (dense) the gradient of avgPoolForward given dy (dense).
+func avgPoolBackward[T Float](g poolGeom, dy []T, yl layout, dx []T, xl layout) {
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		for od := 0; od < yl.D; od++ {
+			d0, d1, fd := g.window(0, od, xl.D)
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1, fh := g.window(1, oh, xl.H)
+				for ow := 0; ow < yl.W; ow++ {
+					w0, w1, fw := g.window(2, ow, xl.W)
+					v := dy[yl.idx(n, c, od, oh, ow)] / T(fd*fh*fw)
+					for d := d0; d < d1; d++ {
+						for h := h0; h < h1; h++ {
+							row := xl.idx(n, c, d, h, 0)
+							for w := w0; w < w1; w++ {
+								dx[row+w] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// adaptiveAvgBackward adds to dx (dense) the gradient of adaptiveAvgForward.
+func adaptiveAvgBackward[T Float](dy []T, yl layout, dx []T, xl layout) {
+	forEachSampleChannel(xl.N, xl.C, xl.D*xl.H*xl.W, func(n, c int) {
+		for od := 0; od < yl.D; od++ {
+			d0, d1 := adaptiveBin(od, yl.D, xl.D)
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1 := adaptiveBin(oh, yl.H, xl.H)
+				for ow := 0; ow < yl.W; ow++ {
+					w0, w1 := adaptiveBin(ow, yl.W, xl.W)
+					v := dy[yl.idx(n, c, od, oh, ow)] / T((d1-d0)*(h1-h0)*(w1-w0))
+					for d := d0; d < d1; d++ {
+						for h := h0; h < h1; h++ {
+							row := xl.idx(n, c, d, h, 0)
+							for w := w0; w < w1; w++ {
+								dx[row+w] += v
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
