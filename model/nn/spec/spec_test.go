@@ -249,4 +249,6 @@ func TestPlanMatchesGraph(t *testing.T) {
 }
 
 // Compile is shorthand for nn.Compile without options.
-func Compile(n *nn.Net, batch int) (*nn.Plan, error) { return nn.Compile(n, batch, nn.CompileOptions{}) }
+func Compile(n *nn.Net, batch int) (*nn.Plan, error) {
+	return nn.Compile(n, batch, nn.CompileOptions{})
+}
