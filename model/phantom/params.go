@@ -230,8 +230,8 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	a.VertPitch = uni(rng, 22, 27)
 	a.ZT5 = a.ZL2 + uni(rng, -12, 18)
 
-	a.LungHU = uni(rng, -885, -830)
-	a.LungGrad = uni(rng, 25, 110)
+	a.LungHU = uni(rng, -925, -885)
+	a.LungGrad = uni(rng, 10, 60)
 
 	a.FatHU = uni(rng, -112, -88)
 	a.MuscleHU = uni(rng, 38, 55)
@@ -295,7 +295,8 @@ func sampleScanner(rng *rand.Rand, a *Anatomy, opt *Options) Scanner {
 	circle := rng.Float64() < 0.4
 
 	if ps := opt.PixelSpacing; ps.Min == 0 && ps.Max == 0 {
-		s.PixelSpacing = clamp(fov/float64(s.Matrix), defPixel.Min, defPixel.Max)
+		f := 512 / float64(s.Matrix) // the default range is for 512x512 images
+		s.PixelSpacing = clamp(fov/float64(s.Matrix), defPixel.Min*f, defPixel.Max*f)
 	} else if ps.Max <= ps.Min {
 		s.PixelSpacing = ps.Min
 	} else {

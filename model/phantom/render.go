@@ -16,6 +16,7 @@ const (
 	MaskLung uint8 = 1 << iota // inside a lung (the lung mask)
 	MaskGG                     // ground glass (inside the lung)
 	MaskRET                    // reticulation (inside the lung)
+	MaskBone                   // bone (at least half of the voxel)
 )
 
 // Masks holds per-voxel truth flags on a volume grid (z, y, x order).
@@ -112,6 +113,9 @@ func (r *renderer) slice(z float64, hu []int16, flags []uint8) {
 			hu[k] = int16(v)
 			if flags != nil {
 				var f uint8
+				if r.bone[k] >= 0.5 {
+					f |= MaskBone
+				}
 				if r.lung[k] >= 0.5 {
 					f |= MaskLung
 					if gg != nil && gg[k] {

@@ -214,3 +214,23 @@ func drawText(img *image.Paletted, x, y int, s string, c uint8) {
 	}
 	d.DrawString(s)
 }
+
+// Sheet draws the contact sheet of the phantom on grid g: the coronal
+// reformat through the carina with the five true levels, and the five
+// level slices annotated with their disease labels when the phantom has
+// disease.
+func (p *Phantom) Sheet(ctx context.Context, g volume.Geometry, title string) (*image.Paletted, error) {
+	an := p.model()
+	row := int(math.Round((an.carinaP.Y + p.Anatomy.Offset[1] - g.Origin[1]) / g.Spacing[1]))
+	opt := SheetOptions{Row: row, Title: title}
+	if p.Opt.Disease {
+		lab, _, err := p.LevelLabels(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range lab {
+			opt.Notes[i] = fmt.Sprintf("TOT %.0f GG %.0f RET %.0f %%", l.TOT, l.GG, l.RET)
+		}
+	}
+	return ContactSheet(ctx, p.Source(g), p.Levels(), opt)
+}

@@ -2,6 +2,7 @@ package phantom
 
 import (
 	"math"
+	"sort"
 )
 
 // SliceGrid is the sampling grid of one axial slice in patient coordinates
@@ -75,9 +76,11 @@ type renderer struct {
 	dirty          [4]int
 	tmp, tmp2      []float32
 	groups         [nGroups][]*seg
-	mgg, mret      []bool  // disease masks of the current slab
-	w              float64 // in-plane ramp width (mm)
-	dzs            float64 // sub-slab thickness
+	mgg, mret      []bool    // disease masks of the current slab
+	bone           []float32 // bone coverage of the slab's central sub-slice
+	rec            bool      // painting the central sub-slice
+	w              float64   // in-plane ramp width (mm)
+	dzs            float64   // sub-slab thickness
 }
 
 func newRenderer(p *Phantom, an *anatomy, g SliceGrid) *renderer {
@@ -119,6 +122,7 @@ func newRenderer(p *Phantom, an *anatomy, g SliceGrid) *renderer {
 	r.covI = make([]float32, n)
 	r.tmp = make([]float32, n)
 	r.tmp2 = make([]float32, n)
+	r.bone = make([]float32, n)
 	return r
 }
 
@@ -145,13 +149,20 @@ func (r *renderer) pixBox(x0, y0, x1, y1 float64) (i0, j0, i1, j1 int, ok bool) 
 	return i0, j0, i1, j1, i0 < i1 && j0 < j1
 }
 
-// nodePixBox converts a node bbox to the pixel bbox it covers.
+// nodePixBox converts a node bbox to the pixels whose interpolation uses
+// only nodes inside it.
 func (r *renderer) nodePixBox(b [4]int) (i0, j0, i1, j1 int, ok bool) {
-	x0 := r.nodeX(b[0])
-	y0 := r.nodeY(b[1])
-	x1 := r.nodeX(b[2] - 1)
-	y1 := r.nodeY(b[3] - 1)
-	return r.pixBox(x0, y0, x1, y1)
+	i0, i1 = spanIn(r.pix, b[0], b[2])
+	j0, j1 = spanIn(r.piy, b[1], b[3])
+	return i0, j0, i1, j1, i0 < i1 && j0 < j1
+}
+
+// spanIn returns the range of pixels p (half open) whose node k = idx[p]
+// satisfies lo <= k and k+1 < hi; idx is non-decreasing.
+func spanIn(idx []int32, lo, hi int) (int, int) {
+	a := sort.Search(len(idx), func(p int) bool { return int(idx[p]) >= lo })
+	b := sort.Search(len(idx), func(p int) bool { return int(idx[p])+1 >= hi })
+	return a, b
 }
 
 // sample interpolates channel c at pixel (i, j).
@@ -180,7 +191,7 @@ func (r *renderer) renderSlab(z float64) {
 	if T <= 0 {
 		T = math.Max(g.DX, g.DY)
 	}
-	step := math.Max(1.5, math.Max(g.DX, g.DY))
+	step := math.Max(1.5, 0.6*math.Max(g.DX, g.DY))
 	nsub := max(1, int(math.Ceil(T/step-0.01)))
 	r.dzs = T / float64(nsub)
 	for i := range r.acc {
@@ -190,8 +201,14 @@ func (r *renderer) renderSlab(z float64) {
 	inv := float32(1 / float64(nsub))
 	for s := 0; s < nsub; s++ {
 		zs := z - T/2 + (float64(s)+0.5)*r.dzs
+		r.rec = s == nsub/2
+		if r.rec {
+			for i := range r.bone {
+				r.bone[i] = 0
+			}
+		}
 		r.renderSub(zs)
-		r.diseaseSub(zs, s == nsub/2)
+		r.diseaseSub(zs, r.rec)
 		for i, v := range r.buf {
 			r.acc[i] += v * inv
 		}
@@ -316,6 +333,10 @@ func (r *renderer) fields(z float64) {
 		grad := a.LungGrad * math.Pow(smoothstep(front, back, y), 1.5)
 		for i := 0; i < r.fnx; i++ {
 			n := j*r.fnx + i
+			// every node gets a value, so that a reused renderer never
+			// interpolates stale ones
+			fhu[n] = float32(a.LungHU + grad)
+			fa[n] = float32(a.FatHU)
 			if fc[n] > 25 {
 				fl[n], fd[n] = big, -big
 				continue
@@ -487,9 +508,27 @@ func (r *renderer) blendBand(c int, hu, t, alpha float64) {
 	}
 }
 
+// markChan records the bone coverage of channel c.
+func (r *renderer) markChan(c int) {
+	if !r.rec || !r.act[c] {
+		return
+	}
+	i0, j0, i1, j1, ok := r.nodePixBox(r.box[c])
+	if !ok {
+		return
+	}
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			if d := r.sample(c, i, j); d < r.w/2 {
+				r.markBone(j*r.g.Nx+i, cover(d, r.w))
+			}
+		}
+	}
+}
+
 // organField computes channel c over the bbox of organ o with f.
 func (r *renderer) organField(c int, x0, y0, x1, y1 float64, f func(x, y float64) float64) {
-	i0, j0, i1, j1, ok := r.nodeBox(x0, y0, x1, y1)
+	i0, j0, i1, j1, ok := r.nodeBox(x0-r.fh, y0-r.fh, x1+r.fh, y1+r.fh)
 	if !ok {
 		return
 	}
@@ -579,6 +618,7 @@ func (r *renderer) paintOrgans(z float64) {
 		case orgHumHead:
 			r.organField(chHum, x0, y0, x1, y1, sd)
 			r.blend(chHum, a.CortexHU*0.8)
+			r.markChan(chHum)
 			r.organField(chHumIn, x0, y0, x1, y1, func(x, y float64) float64 { return sd(x, y) + 2.5 })
 			r.blend(chHumIn, a.BoneHU)
 		}
@@ -675,6 +715,7 @@ func (r *renderer) paintTubes(z float64) {
 			continue
 		}
 		outer, inner := r.tubeHU(grp)
+		isBone := grp == grpRib || grp == grpBone
 		d := r.dirty
 		for j := d[1]; j < d[3]; j++ {
 			row := j * r.g.Nx
@@ -683,6 +724,9 @@ func (r *renderer) paintTubes(z float64) {
 				co, ci := r.covO[k], r.covI[k]
 				if co == 0 {
 					continue
+				}
+				if isBone {
+					r.markBone(k, float64(co))
 				}
 				v := r.buf[k]
 				v += (float32(outer) - v) * co
@@ -734,10 +778,7 @@ func (r *renderer) rasterSeg(s *seg, z float64) bool {
 			if d-rad >= wn/2 {
 				continue
 			}
-			c := cover(d-rad, wn)
-			if 2*rad < wn {
-				c *= 2 * rad / wn
-			}
+			c := cover(d-rad, wn) * thin(rad, wn)
 			k := row + i
 			if float32(c) > r.covO[k] {
 				r.covO[k] = float32(c)
@@ -745,10 +786,7 @@ func (r *renderer) rasterSeg(s *seg, z float64) bool {
 			if s.lumen > 0 {
 				ri := s.innerR(rad)
 				if ri > 0 {
-					ci := cover(d-ri, wn)
-					if 2*ri < wn {
-						ci *= 2 * ri / wn
-					}
+					ci := cover(d-ri, wn) * thin(ri, wn)
 					if float32(ci) > r.covI[k] {
 						r.covI[k] = float32(ci)
 					}
@@ -764,6 +802,26 @@ func (r *renderer) rasterSeg(s *seg, z float64) bool {
 		r.dirty[3] = max(r.dirty[3], j1)
 	}
 	return hit
+}
+
+// markBone records bone coverage c at pixel k of the central sub-slice.
+func (r *renderer) markBone(k int, c float64) {
+	if r.rec && float32(c) > r.bone[k] {
+		r.bone[k] = float32(c)
+	}
+}
+
+// thin returns the factor that keeps the partial-volume coverage
+// cover(d-r, w) of a tube of radius r on a voxel of width w mass
+// preserving: the integral of the ramp over the cross-section is
+// pi (r² + w²/12) for r >= w/2 and pi u³/(3w) with u = r + w/2 below, while
+// the tube's true cross-section is pi r².
+func thin(r, w float64) float64 {
+	if r >= w/2 {
+		return r * r / (r*r + w*w/12)
+	}
+	u := r + w/2
+	return 3 * w * r * r / (u * u * u)
 }
 
 // paintSpine paints the vertebral bodies, discs, the canal and the cord.
@@ -813,6 +871,7 @@ func (r *renderer) paintSpine(z float64) {
 				shell := a.CortexHU * 0.7
 				val += (shell - val) * (c - inner) * czb
 				val += (body - val) * inner * czb
+				r.markBone(k, c*czb)
 			}
 			// neural arch (pedicles and laminae) around the canal, over
 			// the upper part of the vertebra
@@ -823,6 +882,7 @@ func (r *renderer) paintSpine(z float64) {
 				if da < w/2 {
 					c := cover(da, w) * arch
 					val += (a.CortexHU*0.75 - val) * c
+					r.markBone(k, c)
 				}
 			}
 			// canal with the cord
@@ -877,6 +937,7 @@ func (r *renderer) paintSternum(z float64) {
 			c := cover(d, w) * cz
 			in := cover(d+1.3, w) * cz
 			val += (a.CortexHU*0.8 - val) * c
+			r.markBone(k, c)
 			val += (a.BoneHU - val) * in
 			r.buf[k] = float32(val)
 		}
@@ -936,6 +997,7 @@ func (r *renderer) paintScapulae(z float64) {
 				c := cover(d, w) * cz
 				in := cover(d+1.4, w) * cz
 				val += (a.CortexHU*0.8 - val) * c
+				r.markBone(k, c)
 				val += (a.BoneHU - val) * in
 				r.buf[k] = float32(val)
 			}

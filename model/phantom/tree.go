@@ -107,7 +107,7 @@ func (an *anatomy) growTrees(seed uint64) {
 		id := hash64(seed ^ uint64(i+1)*0x9e37)
 		n, _ := orthonormal(rt.d)
 		if rt.vein {
-			queue = append(queue, branch{p: rt.p, d: rt.d, n: n, r: rt.r, id: id, grp: grpPV})
+			queue = append(queue, branch{p: rt.p, d: rt.d, n: n, r: rt.r * 0.8, id: id, grp: grpPV})
 			continue
 		}
 		// Artery alongside the lobar bronchus, fed from the pulmonary artery.
@@ -119,7 +119,7 @@ func (an *anatomy) growTrees(seed uint64) {
 		if off.Z < 0 {
 			off = off.mul(-1)
 		}
-		ra := rt.r * 1.05
+		ra := rt.r * 0.9
 		ap := rt.p.add(off.mul(rt.r + ra + 1))
 		var pa []vec
 		var rpa float64

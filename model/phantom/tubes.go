@@ -86,6 +86,7 @@ func (t *tubeSet) spline(ctrl []vec, r0, r1 float64, n, grp int, env bool, lumen
 
 // index builds the z buckets.
 func (t *tubeSet) index() {
+	t.buckets = nil
 	if len(t.segs) == 0 {
 		return
 	}
