@@ -90,8 +90,8 @@ func Measure(lung, gg, ret []bool) Labels {
 	if nl == 0 {
 		return Labels{}
 	}
-	f := 100 / float64(nl)
-	return Labels{TOT: float64(nt) * f, GG: float64(ng) * f, RET: float64(nr) * f}
+	pct := func(k int) float64 { return 100 * float64(k) / float64(nl) }
+	return Labels{TOT: pct(nt), GG: pct(ng), RET: pct(nr)}
 }
 
 // Paste draws disease into the lungs of slice hu (nx x ny, HU, modified in
