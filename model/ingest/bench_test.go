@@ -233,3 +233,28 @@ func BenchmarkReadOnly300(b *testing.B) {
 	}
 	perSlice(b, 300)
 }
+
+// BenchmarkFullLoad300Mem is BenchmarkFullLoad300 with the files already in
+// memory: the cost of parsing and decoding without the file system (in
+// js/wasm, without node's file system shim).
+func BenchmarkFullLoad300Mem(b *testing.B) {
+	disk, err := DiskFiles(benchSeries(b, 300))
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := make([]File, len(disk))
+	for i, f := range disk {
+		buf := make([]byte, f.Size)
+		if err := readFull(f.R, buf, 0); err != nil {
+			b.Fatal(err)
+		}
+		files[i] = BytesFile(f.Path, buf)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, _, err := LoadFiles(context.Background(), files, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSlice(b, 300)
+}

@@ -47,6 +47,7 @@ const (
 	CodeUnsupportedPixels = "unsupported-pixels" // rejected: pixel format not supported
 	CodeDecodeError       = "decode-error"       // rejected: the pixel data failed to decode
 	CodeReadError         = "read-error"         // rejected: the file could not be read
+	CodeDuplicate         = "duplicate"          // skipped by Load: another file holds this slice position
 )
 
 // Well-known SOP classes.

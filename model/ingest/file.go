@@ -47,12 +47,20 @@ func DiskFiles(paths ...string) ([]File, error) {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !d.Type().IsRegular() {
+			if d.IsDir() {
 				return nil
 			}
 			fi, err := d.Info()
 			if err != nil {
 				return err
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				if fi, err = os.Stat(path); err != nil {
+					return nil // a dangling link
+				}
+			}
+			if !fi.Mode().IsRegular() {
+				return nil
 			}
 			out = append(out, File{Path: path, Size: fi.Size(), R: diskFile(path)})
 			return nil

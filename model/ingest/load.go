@@ -9,10 +9,6 @@ import (
 	"sscscore/model/volume"
 )
 
-// CodeDuplicate marks a file skipped by Load because another file holds a
-// slice at the same position.
-const CodeDuplicate = "duplicate"
-
 // LoadReport says what decoding a series found.
 type LoadReport struct {
 	SeriesUID string
