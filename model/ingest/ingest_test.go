@@ -384,3 +384,29 @@ func containsStr(v []string, s string) bool {
 	}
 	return false
 }
+
+// TestNoSeriesUID: the TotalSegmentator example has an empty
+// SeriesInstanceUID, 3 mm slices every 2 mm and a two-valued kernel; its
+// files form one series whose z spacing comes from the positions.
+func TestNoSeriesUID(t *testing.T) {
+	td := testdataDir(t)
+	files, err := DiskFiles(filepath.Join(td, "robustness", "totalsegmentator-ct", "example_ct_dicom_j2k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Scan(context.Background(), files, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Series) != 1 {
+		t.Fatalf("%d series, want 1", len(inv.Series))
+	}
+	s := inv.Series[0]
+	if !s.UIDMissing || !strings.HasPrefix(s.UID, "nouid-") || s.Slices != 20 || s.Thickness != 3 ||
+		math.Abs(s.Spacing[2]-2) > 1e-9 || s.Kernel != `Br38f\3` || s.Gaps != 0 || s.Duplicates != 0 {
+		t.Errorf("series %+v", s)
+	}
+	if _, ok := codec.Lookup(codec.JPEG2000Lossless); ok != s.Usable {
+		t.Errorf("usable %v with a JPEG 2000 decoder registered %v (%s)", s.Usable, ok, s.Reason)
+	}
+}
