@@ -182,7 +182,7 @@ func setup() (stop func(), err error) {
 
 // needBrowser skips (or, in CI, fails) a test when the browser tests cannot
 // run.
-func needBrowser(t *testing.T) {
+func needBrowser(t testing.TB) {
 	t.Helper()
 	if setupErr != nil {
 		if os.Getenv("CI") == "true" {
@@ -208,7 +208,7 @@ func needTestdata(t *testing.T, rel string) string {
 
 // tab is one browser tab with its recorded requests and console.
 type tab struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	mu       sync.Mutex
 	requests []request
@@ -243,7 +243,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 // newTab opens a tab in a fresh browser context (no shared cache or
 // service worker) that records its requests (the page's and its workers'),
 // console messages and long tasks.
-func newTab(t *testing.T) *tab {
+func newTab(t testing.TB) *tab {
 	t.Helper()
 	needBrowser(t)
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())

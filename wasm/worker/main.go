@@ -63,6 +63,8 @@ func newWorker() *worker {
 		Demo:      demoFiles(),
 		Yield:     w.yield,
 		Memory:    wasmMemory,
+		// Reads wait for the browser: several at once overlap the waits.
+		Parallel: 8,
 	})
 	return w
 }
@@ -167,10 +169,7 @@ func (w *worker) files(list js.Value, paths []string) ([]ingest.File, error) {
 	out := make([]ingest.File, 0, n)
 	for i := range n {
 		f := list.Index(i)
-		r, err := jsfile.New(f)
-		if err != nil {
-			return nil, err
-		}
+		r := jsfile.New(f)
 		p := f.Get("name").String()
 		if i < len(paths) && paths[i] != "" {
 			p = paths[i]

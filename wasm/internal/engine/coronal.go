@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
@@ -21,56 +22,83 @@ type coronalImage struct {
 // coronal builds the coronal reformat of src: each image row is one slice
 // (at most MaxCoronalRows slices, evenly spread), each pixel the mean HU of
 // a slabMM-thick slab of rows through the middle of the lungs. Only the
-// slices shown are decoded.
+// slices shown are decoded, Parallel at a time.
 func (e *Engine) coronal(ctx context.Context, src volume.Source, prog *progress) (*coronalImage, error) {
 	g := src.Geometry()
 	rows := pickRows(g.Nz, e.opt.MaxCoronalRows)
 	prog.report(0, len(rows))
-	buf := make([]int16, g.SliceLen())
 
 	// The slab's centre: from the middle slice, the mean row of the lung
 	// (air inside the body).
-	mid := g.Nz / 2
-	var failed []int
 	y0 := g.Ny / 2
-	if err := src.Slice(ctx, mid, buf); err == nil {
+	buf := make([]int16, g.SliceLen())
+	if err := src.Slice(ctx, g.Nz/2, buf); err == nil {
 		y0 = lungCentreRow(buf, g.Nx, g.Ny)
 	}
 	half := max(1, int(math.Round(slabMM/2/g.Spacing[1])))
 	ya, yb := max(0, y0-half), min(g.Ny, y0+half+1)
 
 	out := make([]int16, len(rows)*g.Nx)
-	sums := make([]int32, g.Nx)
-	for i, k := range rows {
-		if err := e.checkpoint(ctx); err != nil {
-			return nil, err
+	var (
+		mu     sync.Mutex
+		done   int
+		failed int
+	)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := range min(e.opt.Parallel, len(rows)) {
+		var wbuf []int16
+		if w == 0 {
+			wbuf = buf // the first worker reuses the middle slice's buffer
 		}
-		row := out[i*g.Nx : (i+1)*g.Nx]
-		if err := src.Slice(ctx, k, buf); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+		wg.Go(func() {
+			buf := wbuf
+			if buf == nil {
+				buf = make([]int16, g.SliceLen())
 			}
-			failed = append(failed, k)
-			for x := range row {
-				row[x] = volume.Air
+			sums := make([]int32, g.Nx)
+			for i := range next {
+				row := out[i*g.Nx : (i+1)*g.Nx]
+				ok := src.Slice(ctx, rows[i], buf) == nil
+				if ok {
+					clear(sums)
+					for y := ya; y < yb; y++ {
+						for x, v := range buf[y*g.Nx : (y+1)*g.Nx] {
+							sums[x] += int32(v)
+						}
+					}
+					n := int32(yb - ya)
+					for x := range row {
+						row[x] = int16(sums[x] / n)
+					}
+				} else {
+					for x := range row {
+						row[x] = volume.Air
+					}
+				}
+				mu.Lock()
+				done++
+				if !ok {
+					failed++
+				}
+				prog.report(done, len(rows))
+				mu.Unlock()
 			}
-			prog.report(i+1, len(rows))
-			continue
-		}
-		clear(sums)
-		for y := ya; y < yb; y++ {
-			line := buf[y*g.Nx : (y+1)*g.Nx]
-			for x, v := range line {
-				sums[x] += int32(v)
-			}
-		}
-		n := int32(yb - ya)
-		for x := range row {
-			row[x] = int16(sums[x] / n)
-		}
-		prog.report(i+1, len(rows))
+		})
 	}
-	if len(failed) == len(rows) {
+	var err error
+	for i := range rows {
+		if err = e.checkpoint(ctx); err != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if failed == len(rows) {
 		return nil, fmt.Errorf("none of the %d slices read could be decoded", len(rows))
 	}
 	z := make([]float64, g.Nz)

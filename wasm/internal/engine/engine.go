@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"sscscore/model/ingest"
@@ -52,12 +54,18 @@ type Options struct {
 	// Memory, if not nil, returns the memory in use (bytes) for the done
 	// event: in the browser, the size of the WebAssembly memory.
 	Memory func() int64
+	// Parallel is the number of files read (and slices decoded) at once;
+	// 0 means GOMAXPROCS. In the browser, where the Go program has one
+	// thread but each read waits for the browser, more goroutines than
+	// threads overlap those waits.
+	Parallel int
 }
 
 // Engine holds the state of the worker: the last inventory, the series in
 // use and its result.
 type Engine struct {
 	opt       Options
+	mu        sync.Mutex // guards lastYield and the progress reports
 	lastYield time.Time
 
 	inv     *ingest.Inventory
@@ -79,6 +87,9 @@ func New(opt Options) *Engine {
 	}
 	if opt.MaxCoronalRows <= 0 {
 		opt.MaxCoronalRows = 768
+	}
+	if opt.Parallel <= 0 {
+		opt.Parallel = runtime.GOMAXPROCS(0)
 	}
 	if opt.Scorer == nil && opt.NoScoring == "" {
 		opt.NoScoring = "this build holds no trained scoring model."
@@ -105,9 +116,14 @@ func (e *Engine) Ready() *protocol.ReadyInfo {
 // checkpoint yields to the host when enough time has passed since the last
 // yield, then reports whether the job was cancelled.
 func (e *Engine) checkpoint(ctx context.Context) error {
-	if e.opt.Yield != nil && time.Since(e.lastYield) >= e.opt.YieldEvery {
-		e.opt.Yield()
+	e.mu.Lock()
+	yield := e.opt.Yield != nil && time.Since(e.lastYield) >= e.opt.YieldEvery
+	if yield {
 		e.lastYield = time.Now()
+	}
+	e.mu.Unlock()
+	if yield {
+		e.opt.Yield()
 	}
 	return ctx.Err()
 }
@@ -202,7 +218,7 @@ func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Se
 	prog.report(0, len(files))
 	var yieldErr error
 	inv, err := ingest.Scan(ctx, files, ingest.Options{
-		Workers: 1,
+		Workers: e.opt.Parallel,
 		Progress: func(p ingest.Progress) {
 			prog.report(p.FilesDone, p.FilesTotal)
 			if err := e.checkpoint(ctx); err != nil {

@@ -17,7 +17,7 @@ import (
 
 // testdata returns ../shared/testdata/rel from the repository root,
 // skipping the test (failing it with CI=true) when it is missing.
-func testdata(t *testing.T, rel string) string {
+func testdata(t testing.TB, rel string) string {
 	t.Helper()
 	dir, _ := os.Getwd()
 	for {

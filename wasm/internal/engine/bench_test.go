@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"sscscore/model/ingest"
+	"sscscore/wasm/benchdata"
+	"sscscore/wasm/internal/protocol"
+)
+
+// benchOpen runs the worker's job natively on files, reporting each stage's
+// time (ms) as a metric: the native counterpart of the browser benchmarks
+// in serve/e2e.
+func benchOpen(b *testing.B, files []ingest.File) {
+	e := New(Options{})
+	sums := map[string]float64{}
+	for b.Loop() {
+		var done *protocol.Msg
+		e.Open(context.Background(), 1, files, func(m *protocol.Msg, _ []int16) {
+			if m.Kind == protocol.Done {
+				done = m
+			}
+			if m.Kind == protocol.Error {
+				b.Fatal(m.Error)
+			}
+		})
+		for k, v := range done.Timings {
+			sums[k] += v
+		}
+	}
+	for k, v := range sums {
+		b.ReportMetric(v/float64(b.N), k+"-ms")
+	}
+}
+
+func BenchmarkOpenA0002(b *testing.B) {
+	files, err := ingest.DiskFiles(testdata(b, "chest-ct/A0002-B40f"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchOpen(b, files)
+}
+
+func BenchmarkOpenPhantom300(b *testing.B) {
+	dir, err := benchdata.Phantom300(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	files, err := ingest.DiskFiles(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchOpen(b, files)
+}
