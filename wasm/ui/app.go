@@ -318,7 +318,7 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 // the worker's memory) on <html data-t-*> for the benchmarks.
 func (a *app) showTimings(m *protocol.Msg) {
 	ds := document.Get("documentElement").Get("dataset")
-	for _, st := range append([]string{"total"}, a.stageOrder...) {
+	for _, st := range append([]string{"total", "demo"}, a.stageOrder...) {
 		key := "t" + strings.ToUpper(st[:1]) + st[1:]
 		if ms, ok := m.Timings[st]; ok {
 			ds.Set(key, fmt.Sprintf("%.1f", ms))
@@ -331,10 +331,10 @@ func (a *app) showTimings(m *protocol.Msg) {
 		a.byID("timings").SetTextContent("")
 		return
 	}
-	names := map[string]string{protocol.StageRead: "reading", protocol.StageDecode: "decoding",
+	names := map[string]string{"demo": "making the demo scan", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
 		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring"}
 	var parts []string
-	for _, st := range a.stageOrder {
+	for _, st := range append([]string{"demo"}, a.stageOrder...) {
 		if ms, ok := m.Timings[st]; ok {
 			parts = append(parts, fmt.Sprintf("%s %.1f s", names[st], ms/1000))
 		}

@@ -201,7 +201,9 @@ func (e *Engine) Demo(ctx context.Context, job int, send Send) {
 		e.finish(send, job, errors.New("The demo scan is not included in this build."))
 		return
 	}
+	t0 := time.Now()
 	files, err := e.opt.Demo(ctx, e.stage(send, job, protocol.StageRead, "demo slices made").report)
+	e.timings["demo"] = float64(time.Since(t0).Microseconds()) / 1000
 	if err != nil {
 		e.finish(send, job, fmt.Errorf("The demo scan could not be made: %w", err))
 		return

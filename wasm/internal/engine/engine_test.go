@@ -423,3 +423,35 @@ func TestOutline(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoHook(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	calls := 0
+	e := New(Options{Demo: func(ctx context.Context, progress func(done, total int)) ([]ingest.File, error) {
+		calls++
+		progress(1, 2)
+		progress(2, 2)
+		return diskFiles(t, dir), nil
+	}})
+	if r := e.Ready(); !r.Demo || r.NoDemo != "" {
+		t.Errorf("ready %+v", r)
+	}
+	var rec recorder
+	e.Demo(context.Background(), 9, rec.send)
+	rec.checkEnd(t, 9, false)
+	if calls != 1 || rec.last(protocol.Inventory).Inventory.Used != 30 {
+		t.Errorf("demo: %d calls, inventory %+v", calls, rec.last(protocol.Inventory).Inventory)
+	}
+	if p := rec.kind(protocol.Progress)[0].m.Progress; p.Unit != "demo slices made" {
+		t.Errorf("first progress %+v", p)
+	}
+	if _, ok := rec.last(protocol.Done).Timings["demo"]; !ok {
+		t.Error("no demo timing")
+	}
+	// Without the hook the demo fails in words.
+	var rec2 recorder
+	New(Options{}).Demo(context.Background(), 1, rec2.send)
+	if m := rec2.last(protocol.Error); m == nil || !strings.Contains(m.Error, "not included") {
+		t.Errorf("demo without the hook: %+v", m)
+	}
+}
