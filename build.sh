@@ -66,6 +66,8 @@ bench() {
   GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./model/... | tee /tmp/sscscore-bench-simd.txt
   echo "== js/wasm benchmarks under node (SIMD)"
   GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" -exec="$(wasm_exec)" $(core_pkgs) | tee /tmp/sscscore-bench-wasm.txt
+  echo "== the app: native worker engine, then headless Chromium against the server built from ./serve (time to interactive, drop to done per stage, peak wasm memory, download size)"
+  go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./wasm/internal/engine ./serve/e2e | tee /tmp/sscscore-bench-browser.txt
 }
 
 cmd="${1:-build}"

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -246,4 +247,44 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("scan after Cancel ended in state %s", s)
 	}
 	tb.checkRequests()
+}
+
+// TestPrintReport checks the printable report: the controls are left out,
+// the images, series, files and warnings stay, and the browser prints it to
+// PDF.
+func TestPrintReport(t *testing.T) {
+	dir := needTestdata(t, "chest-ct/A0002-B40f")
+	tb := newTab(t)
+	tb.open()
+	tb.pick(filesUnder(t, dir))
+	if s := tb.scanEnd(); s != "done" {
+		t.Fatalf("scan ended in state %s", s)
+	}
+	if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(sel string) bool {
+		return eval[bool](tb, `(() => { const e = document.querySelector("`+sel+`"); return !!e && getComputedStyle(e).display !== "none" && e.getClientRects().length > 0; })()`)
+	}
+	for _, sel := range []string{"#open", "#export", ".view-controls", "#series-more", "#files-details", "button"} {
+		if shown(sel) {
+			t.Errorf("%s is printed", sel)
+		}
+	}
+	for _, sel := range []string{"#report", "#series-table", "#coronal", "#files-summary", ".badge", "#model-statement"} {
+		if !shown(sel) {
+			t.Errorf("%s is not printed", sel)
+		}
+	}
+	tb.screenshot("09-print")
+	pdf, err := chromedp.Run(tb.ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPrintBackground()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(pdf), "%PDF") || len(pdf) < 10000 {
+		t.Errorf("PDF of %d bytes", len(pdf))
+	}
+	if err := os.WriteFile(filepath.Join(root, "out", "screenshots", "report.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

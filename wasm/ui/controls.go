@@ -46,11 +46,13 @@ func (a *app) bindControls() {
 				Patient: a.input("include-patient").Checked()}, nil)
 		})
 	}
-	on(a.byID("print").Value, "click", func(js.Value) {
+	on(a.byID("print").Value, "click", func(js.Value) { js.Global().Call("print") })
+	// However printing starts (the button or the browser's menu), the
+	// report says when and by what it was made.
+	on(js.Global(), "beforeprint", func(js.Value) {
 		a.byID("print-footer").SetTextContent("Printed " + time.Now().Format("2006-01-02 15:04") +
 			" by sscscore " + a.byID("version").TextContent() +
 			", computed in this browser. Research use only; not a medical device.")
-		js.Global().Call("print")
 	})
 	a.updateExportButtons()
 }
