@@ -41,7 +41,7 @@ const (
 const (
 	maxHeaderBytes = 64 << 20 // data set bytes before Pixel Data
 	maxDepth       = 32       // sequence nesting
-	firstRead      = 16 << 10 // first header read
+	firstRead      = 8 << 10  // first header read: CT headers are mostly 2-7 KB
 )
 
 // encoding is how the data set's elements are written.
