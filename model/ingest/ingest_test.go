@@ -410,3 +410,15 @@ func TestNoSeriesUID(t *testing.T) {
 		t.Errorf("usable %v with a JPEG 2000 decoder registered %v (%s)", s.Usable, ok, s.Reason)
 	}
 }
+
+func TestSharpKernel(t *testing.T) {
+	for k, want := range map[string]bool{
+		"B70f": true, "B60f": true, "B80f": true, "Br64": true, "Bl57": true, "I70f": true, "Hr64": true,
+		"LUNG": true, "BONEPLUS": true, "BONE": true, "YB": true, "L": true, "FC52": true, `Br38f\3`: false,
+		"B40f": false, "B30s": false, "Hr36": false, "STANDARD": false, "SOFT": false, "C": false, "FC30": false, "": false,
+	} {
+		if got := sharpKernel(k); got != want {
+			t.Errorf("sharpKernel(%q) = %v, want %v", k, got, want)
+		}
+	}
+}

@@ -385,9 +385,9 @@ func (s *Series) Extent() float64 { return s.ZMax - s.ZMin }
 func (s *Series) Geometry() *volume.Geometry { return &s.geom }
 
 // lungKernel matches reconstruction kernels meant for lung or sharp detail:
-// Siemens B/Br/Bl/I 50-80 (and "lung"), GE LUNG/BONE/BONEPLUS/EDGE/DETAIL,
-// Philips YA-YD/L/D, Toshiba/Canon FC50-FC86, Siemens HR/Hr lung kernels.
-var lungKernel = regexp.MustCompile(`(?i)(lung|bone|edge|detail|sharp|^b[lrf]?[5-8]\d|^i[5-8]\d|^hr\d|^[bi]r?[5-8]\d[a-z]?|^y[a-d]$|^fc(5\d|8\d)|^l$|^d$)`)
+// Siemens B/Br/Bl/I/Hr 50-89 (and "lung"), GE LUNG/BONE/BONEPLUS/EDGE/DETAIL,
+// Philips YA-YD/L/D, Toshiba/Canon FC50-FC59 and FC80-FC89.
+var lungKernel = regexp.MustCompile(`(?i)(lung|bone|edge|detail|sharp|^b[lrf]?[5-8]\d|^i[5-8]\d|^hr[5-8]\d|^[bi]r?[5-8]\d[a-z]?|^y[a-d]$|^fc(5\d|8\d)|^l$|^d$)`)
 
 // sharpKernel reports whether a kernel name denotes a sharp or lung kernel.
 func sharpKernel(k string) bool {
