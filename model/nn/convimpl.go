@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"sscscore/model/nn/gemm"
+	"sscscore/model/nn/vec"
 )
 
 // convGeom is the geometry of a 2-D or 3-D convolution (2-D: kernel, stride 1 and no padding
@@ -87,9 +88,19 @@ type epilogue[T Float] struct {
 }
 
 // apply writes dst[i] = epilogue(src[i]) for channel c; res is the matching residual slice.
+// The order of operations is that of the separate graph ops: (acc + bias) + res, then the
+// activation, then the affine.
 func (ep *epilogue[T]) apply(dst, src, res []T, c int) {
 	if ep == nil {
 		copy(dst, src)
+		return
+	}
+	if d32, ok := any(dst).([]float32); ok {
+		var r32 []float32
+		if res != nil {
+			r32 = any(res).([]float32)
+		}
+		any(ep).(*epilogue[float32]).apply32(d32, any(src).([]float32), r32, c)
 		return
 	}
 	var b T
@@ -102,19 +113,14 @@ func (ep *epilogue[T]) apply(dst, src, res []T, c int) {
 		for i, v := range src {
 			dst[i] = v + b + res[i]
 		}
-		src = dst
+		src, b = dst, 0
 	}
 	switch ep.act {
 	case actNone:
-		if res == nil {
-			for i, v := range src {
-				dst[i] = v + b
-			}
+		for i, v := range src {
+			dst[i] = v + b
 		}
 	case actReLU:
-		if res != nil {
-			b = 0
-		}
 		for i, v := range src {
 			v += b
 			if v < 0 {
@@ -123,9 +129,6 @@ func (ep *epilogue[T]) apply(dst, src, res []T, c int) {
 			dst[i] = v
 		}
 	case actLeaky:
-		if res != nil {
-			b = 0
-		}
 		s := ep.slope
 		for i, v := range src {
 			v += b
@@ -140,6 +143,30 @@ func (ep *epilogue[T]) apply(dst, src, res []T, c int) {
 		for i, v := range dst {
 			dst[i] = v*s + t
 		}
+	}
+}
+
+// apply32 is apply for float32 on the vectorised loops of package vec.
+func (ep *epilogue[T]) apply32(dst, src, res []float32, c int) {
+	var b float32
+	if ep.bias != nil {
+		b = float32(ep.bias[c])
+	}
+	if res != nil {
+		vec.AddBias(dst, src, b)
+		vec.Add(dst, dst, res)
+		src, b = dst, 0
+	}
+	switch ep.act {
+	case actNone:
+		vec.AddBias(dst, src, b)
+	case actReLU:
+		vec.AddBiasReLU(dst, src, b)
+	case actLeaky:
+		vec.AddBiasLeaky(dst, src, b, float32(ep.slope))
+	}
+	if ep.scale != nil {
+		vec.ScaleShift(dst, dst, float32(ep.scale[c]), float32(ep.shift[c]))
 	}
 }
 

@@ -5,7 +5,16 @@ import (
 	"math"
 
 	"sscscore/model/nn/gemm"
+	"sscscore/model/nn/vec"
 )
+
+// max2 is max without math.Max's NaN and signed-zero handling (fast in loops).
+func max2[T Float](a, b T) T {
+	if b > a {
+		return b
+	}
+	return a
+}
 
 // poolGeom is the window of a max or average pooling (PyTorch semantics, floor mode): output
 // size (in + pad_before + pad_after - k) / s + 1; max pooling pads with -inf, average pooling
@@ -56,11 +65,17 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 					r0 := x[xl.idx(n, c, od, 2*oh, 0):]
 					r1 := x[xl.idx(n, c, od, 2*oh+1, 0):]
 					out := y[yo : yo+yl.W]
+					if o32, ok := any(out).([]float32); ok {
+						vec.MaxPool2(o32, any(r0).([]float32), any(r1).([]float32))
+						continue
+					}
 					r0 = r0[:2*len(out)]
 					r1 = r1[:2*len(out)]
 					for ow := range out {
-						m := max(r0[2*ow], r0[2*ow+1], r1[2*ow], r1[2*ow+1])
-						out[ow] = m
+						m := r0[2*ow]
+						m = max2(m, r0[2*ow+1])
+						m = max2(m, r1[2*ow])
+						out[ow] = max2(m, r1[2*ow+1])
 					}
 					continue
 				}

@@ -186,7 +186,7 @@ func Run[T Float](p *Problem[T]) {
 	if threads <= 0 {
 		threads = Threads()
 	}
-	r := &runner[T]{p: p, kern: kern, mr: mr, nr: nr, m: m, mp: mp, k: k, kc: kc, mc: mc, implicit: implicit}
+	r := &runner[T]{p: p, kern: kern, mr: mr, nr: nr, m: m, mp: mp, k: k, kc: kc, mc: mc, implicit: implicit, as: k * mr * rep}
 
 	switch {
 	case threads > 1 && n >= 8*nr*threads:
@@ -229,6 +229,7 @@ type runner[T Float] struct {
 	m, mp, k int
 	kc, mc   int
 	implicit bool
+	as       int // stride between A panels
 }
 
 // identOff holds the offsets of a packed B panel (k*NR) for the largest kc and NR in use.
@@ -295,9 +296,7 @@ func (r *runner[T]) columns(j0, j1, nc, k0, k1 int, store bool, out []T) {
 					} else {
 						b = bpack[jr*kcur:]
 					}
-					for ir := ic; ir < iend; ir += mr {
-						r.kern(kcur, p.A.panel(ir, pc), b, off, cbuf[ir*ldc+jr:], ldc, !first)
-					}
+					r.kern(kcur, (iend-ic)/mr, p.A.panel(ic, pc), r.as, b, off, cbuf[ic*ldc+jr:], ldc, !first)
 				}
 			}
 		}

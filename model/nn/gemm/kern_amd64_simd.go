@@ -23,190 +23,206 @@ func avx2Kernel() kernelInfo {
 	return kernelInfo{name: "avx2-fma 4x16", mr: 4, nr: 16, arep: 1, fn: kernAVX2, simd: true}
 }
 
-// kernAVX512 computes one 4×64 tile (4×4 Float32x16 registers, k unrolled 1×); see kernFn.
-func kernAVX512(kc int, a, b []float32, off []int32, c []float32, ldc int, acc bool) {
+// kernAVX512 computes np stacked 4×64 tiles (4×4 Float32x16 registers, k unrolled 1×); see kernFn.
+func kernAVX512(kc, np int, a []float32, as int, b []float32, off []int32, c []float32, ldc int, acc bool) {
+	if np <= 0 {
+		return
+	}
 	if kc <= 0 {
 		if !acc {
-			zeroTile(c, ldc, 4, 64)
+			for q := 0; q < np; q++ {
+				zeroTile(c[q*4*ldc:], ldc, 4, 64)
+			}
 		}
 		return
 	}
-	_ = a[kc*4-1]
+	_ = a[(np-1)*as+kc*4-1]
 	_ = off[kc-1]
-	_ = c[3*ldc+64-1]
+	_ = c[(np-1)*4*ldc+3*ldc+64-1]
 	bp := unsafe.Pointer(unsafe.SliceData(b))
-	ap := unsafe.Pointer(unsafe.SliceData(a))
-	op := unsafe.Pointer(unsafe.SliceData(off))
-	var c0_0, c0_1, c0_2, c0_3 archsimd.Float32x16
-	var c1_0, c1_1, c1_2, c1_3 archsimd.Float32x16
-	var c2_0, c2_1, c2_2, c2_3 archsimd.Float32x16
-	var c3_0, c3_1, c3_2, c3_3 archsimd.Float32x16
-	for n := kc; n > 0; n-- {
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
-			a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 0)))
-			c0_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a0, c0_0)
-			c0_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a0, c0_1)
-			c0_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a0, c0_2)
-			c0_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a0, c0_3)
-			a1 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 4)))
-			c1_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a1, c1_0)
-			c1_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a1, c1_1)
-			c1_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a1, c1_2)
-			c1_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a1, c1_3)
-			a2 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 8)))
-			c2_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a2, c2_0)
-			c2_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a2, c2_1)
-			c2_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a2, c2_2)
-			c2_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a2, c2_3)
-			a3 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 12)))
-			c3_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a3, c3_0)
-			c3_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a3, c3_1)
-			c3_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a3, c3_2)
-			c3_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a3, c3_3)
+	for q := 0; q < np; q++ {
+		ap := unsafe.Pointer(&a[q*as])
+		op := unsafe.Pointer(unsafe.SliceData(off))
+		cq := c[q*4*ldc:]
+		var c0_0, c0_1, c0_2, c0_3 archsimd.Float32x16
+		var c1_0, c1_1, c1_2, c1_3 archsimd.Float32x16
+		var c2_0, c2_1, c2_2, c2_3 archsimd.Float32x16
+		var c3_0, c3_1, c3_2, c3_3 archsimd.Float32x16
+		for n := kc; n > 0; n-- {
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
+				a0 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 0)))
+				c0_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a0, c0_0)
+				c0_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a0, c0_1)
+				c0_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a0, c0_2)
+				c0_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a0, c0_3)
+				a1 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 4)))
+				c1_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a1, c1_0)
+				c1_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a1, c1_1)
+				c1_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a1, c1_2)
+				c1_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a1, c1_3)
+				a2 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 8)))
+				c2_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a2, c2_0)
+				c2_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a2, c2_1)
+				c2_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a2, c2_2)
+				c2_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a2, c2_3)
+				a3 := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(ap, 12)))
+				c3_0 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 0))).MulAdd(a3, c3_0)
+				c3_1 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 64))).MulAdd(a3, c3_1)
+				c3_2 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 128))).MulAdd(a3, c3_2)
+				c3_3 = archsimd.LoadFloat32x16Array((*[16]float32)(unsafe.Add(br, 192))).MulAdd(a3, c3_3)
+			}
+			ap = unsafe.Add(ap, 16)
+			op = unsafe.Add(op, 4)
 		}
-		ap = unsafe.Add(ap, 16)
-		op = unsafe.Add(op, 4)
-	}
-	if acc {
-		{
-			r := c[0*ldc : 0*ldc+64]
-			c0_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
-			c0_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
-			c0_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
-			c0_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
+		if acc {
+			{
+				r := cq[0*ldc : 0*ldc+64]
+				c0_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
+				c0_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
+				c0_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
+				c0_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+64]
+				c1_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
+				c1_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
+				c1_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
+				c1_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+64]
+				c2_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
+				c2_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
+				c2_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
+				c2_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+64]
+				c3_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
+				c3_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
+				c3_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
+				c3_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
+			}
+		} else {
+			{
+				r := cq[0*ldc : 0*ldc+64]
+				c0_0.StoreArray((*[16]float32)(r[0:16]))
+				c0_1.StoreArray((*[16]float32)(r[16:32]))
+				c0_2.StoreArray((*[16]float32)(r[32:48]))
+				c0_3.StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+64]
+				c1_0.StoreArray((*[16]float32)(r[0:16]))
+				c1_1.StoreArray((*[16]float32)(r[16:32]))
+				c1_2.StoreArray((*[16]float32)(r[32:48]))
+				c1_3.StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+64]
+				c2_0.StoreArray((*[16]float32)(r[0:16]))
+				c2_1.StoreArray((*[16]float32)(r[16:32]))
+				c2_2.StoreArray((*[16]float32)(r[32:48]))
+				c2_3.StoreArray((*[16]float32)(r[48:64]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+64]
+				c3_0.StoreArray((*[16]float32)(r[0:16]))
+				c3_1.StoreArray((*[16]float32)(r[16:32]))
+				c3_2.StoreArray((*[16]float32)(r[32:48]))
+				c3_3.StoreArray((*[16]float32)(r[48:64]))
+			}
 		}
-		{
-			r := c[1*ldc : 1*ldc+64]
-			c1_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
-			c1_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
-			c1_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
-			c1_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
-		}
-		{
-			r := c[2*ldc : 2*ldc+64]
-			c2_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
-			c2_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
-			c2_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
-			c2_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
-		}
-		{
-			r := c[3*ldc : 3*ldc+64]
-			c3_0.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[0:16]))).StoreArray((*[16]float32)(r[0:16]))
-			c3_1.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[16:32]))).StoreArray((*[16]float32)(r[16:32]))
-			c3_2.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[32:48]))).StoreArray((*[16]float32)(r[32:48]))
-			c3_3.Add(archsimd.LoadFloat32x16Array((*[16]float32)(r[48:64]))).StoreArray((*[16]float32)(r[48:64]))
-		}
-		return
-	}
-	{
-		r := c[0*ldc : 0*ldc+64]
-		c0_0.StoreArray((*[16]float32)(r[0:16]))
-		c0_1.StoreArray((*[16]float32)(r[16:32]))
-		c0_2.StoreArray((*[16]float32)(r[32:48]))
-		c0_3.StoreArray((*[16]float32)(r[48:64]))
-	}
-	{
-		r := c[1*ldc : 1*ldc+64]
-		c1_0.StoreArray((*[16]float32)(r[0:16]))
-		c1_1.StoreArray((*[16]float32)(r[16:32]))
-		c1_2.StoreArray((*[16]float32)(r[32:48]))
-		c1_3.StoreArray((*[16]float32)(r[48:64]))
-	}
-	{
-		r := c[2*ldc : 2*ldc+64]
-		c2_0.StoreArray((*[16]float32)(r[0:16]))
-		c2_1.StoreArray((*[16]float32)(r[16:32]))
-		c2_2.StoreArray((*[16]float32)(r[32:48]))
-		c2_3.StoreArray((*[16]float32)(r[48:64]))
-	}
-	{
-		r := c[3*ldc : 3*ldc+64]
-		c3_0.StoreArray((*[16]float32)(r[0:16]))
-		c3_1.StoreArray((*[16]float32)(r[16:32]))
-		c3_2.StoreArray((*[16]float32)(r[32:48]))
-		c3_3.StoreArray((*[16]float32)(r[48:64]))
 	}
 }
 
-// kernAVX2 computes one 4×16 tile (4×2 Float32x8 registers, k unrolled 1×); see kernFn.
-func kernAVX2(kc int, a, b []float32, off []int32, c []float32, ldc int, acc bool) {
+// kernAVX2 computes np stacked 4×16 tiles (4×2 Float32x8 registers, k unrolled 1×); see kernFn.
+func kernAVX2(kc, np int, a []float32, as int, b []float32, off []int32, c []float32, ldc int, acc bool) {
+	if np <= 0 {
+		return
+	}
 	if kc <= 0 {
 		if !acc {
-			zeroTile(c, ldc, 4, 16)
+			for q := 0; q < np; q++ {
+				zeroTile(c[q*4*ldc:], ldc, 4, 16)
+			}
 		}
 		return
 	}
-	_ = a[kc*4-1]
+	_ = a[(np-1)*as+kc*4-1]
 	_ = off[kc-1]
-	_ = c[3*ldc+16-1]
+	_ = c[(np-1)*4*ldc+3*ldc+16-1]
 	bp := unsafe.Pointer(unsafe.SliceData(b))
-	ap := unsafe.Pointer(unsafe.SliceData(a))
-	op := unsafe.Pointer(unsafe.SliceData(off))
-	var c0_0, c0_1 archsimd.Float32x8
-	var c1_0, c1_1 archsimd.Float32x8
-	var c2_0, c2_1 archsimd.Float32x8
-	var c3_0, c3_1 archsimd.Float32x8
-	for n := kc; n > 0; n-- {
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
-			a0 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 0)))
-			c0_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a0, c0_0)
-			c0_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a0, c0_1)
-			a1 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 4)))
-			c1_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a1, c1_0)
-			c1_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a1, c1_1)
-			a2 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 8)))
-			c2_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a2, c2_0)
-			c2_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a2, c2_1)
-			a3 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 12)))
-			c3_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a3, c3_0)
-			c3_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a3, c3_1)
+	for q := 0; q < np; q++ {
+		ap := unsafe.Pointer(&a[q*as])
+		op := unsafe.Pointer(unsafe.SliceData(off))
+		cq := c[q*4*ldc:]
+		var c0_0, c0_1 archsimd.Float32x8
+		var c1_0, c1_1 archsimd.Float32x8
+		var c2_0, c2_1 archsimd.Float32x8
+		var c3_0, c3_1 archsimd.Float32x8
+		for n := kc; n > 0; n-- {
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
+				a0 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 0)))
+				c0_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a0, c0_0)
+				c0_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a0, c0_1)
+				a1 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 4)))
+				c1_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a1, c1_0)
+				c1_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a1, c1_1)
+				a2 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 8)))
+				c2_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a2, c2_0)
+				c2_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a2, c2_1)
+				a3 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(ap, 12)))
+				c3_0 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 0))).MulAdd(a3, c3_0)
+				c3_1 = archsimd.LoadFloat32x8Array((*[8]float32)(unsafe.Add(br, 32))).MulAdd(a3, c3_1)
+			}
+			ap = unsafe.Add(ap, 16)
+			op = unsafe.Add(op, 4)
 		}
-		ap = unsafe.Add(ap, 16)
-		op = unsafe.Add(op, 4)
-	}
-	if acc {
-		{
-			r := c[0*ldc : 0*ldc+16]
-			c0_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
-			c0_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
+		if acc {
+			{
+				r := cq[0*ldc : 0*ldc+16]
+				c0_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
+				c0_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+16]
+				c1_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
+				c1_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+16]
+				c2_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
+				c2_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+16]
+				c3_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
+				c3_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
+			}
+		} else {
+			{
+				r := cq[0*ldc : 0*ldc+16]
+				c0_0.StoreArray((*[8]float32)(r[0:8]))
+				c0_1.StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+16]
+				c1_0.StoreArray((*[8]float32)(r[0:8]))
+				c1_1.StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+16]
+				c2_0.StoreArray((*[8]float32)(r[0:8]))
+				c2_1.StoreArray((*[8]float32)(r[8:16]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+16]
+				c3_0.StoreArray((*[8]float32)(r[0:8]))
+				c3_1.StoreArray((*[8]float32)(r[8:16]))
+			}
 		}
-		{
-			r := c[1*ldc : 1*ldc+16]
-			c1_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
-			c1_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
-		}
-		{
-			r := c[2*ldc : 2*ldc+16]
-			c2_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
-			c2_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
-		}
-		{
-			r := c[3*ldc : 3*ldc+16]
-			c3_0.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[0:8]))).StoreArray((*[8]float32)(r[0:8]))
-			c3_1.Add(archsimd.LoadFloat32x8Array((*[8]float32)(r[8:16]))).StoreArray((*[8]float32)(r[8:16]))
-		}
-		return
-	}
-	{
-		r := c[0*ldc : 0*ldc+16]
-		c0_0.StoreArray((*[8]float32)(r[0:8]))
-		c0_1.StoreArray((*[8]float32)(r[8:16]))
-	}
-	{
-		r := c[1*ldc : 1*ldc+16]
-		c1_0.StoreArray((*[8]float32)(r[0:8]))
-		c1_1.StoreArray((*[8]float32)(r[8:16]))
-	}
-	{
-		r := c[2*ldc : 2*ldc+16]
-		c2_0.StoreArray((*[8]float32)(r[0:8]))
-		c2_1.StoreArray((*[8]float32)(r[8:16]))
-	}
-	{
-		r := c[3*ldc : 3*ldc+16]
-		c3_0.StoreArray((*[8]float32)(r[0:8]))
-		c3_1.StoreArray((*[8]float32)(r[8:16]))
 	}
 }

@@ -11,195 +11,203 @@ import (
 )
 
 func init() {
-	f32Kernel = kernelInfo{name: "wasm-simd128 4x12", mr: 4, nr: 12, fn: kernWasm4x12, simd: true}
+	f32Kernel = kernelInfo{name: "wasm-simd128 4x12", mr: 4, nr: 12, arep: 1, fn: kernWasm, simd: true}
 }
 
-// kernWasm4x12 computes one 4×12 tile (4×3 Float32x4 registers, k unrolled 4×); see kernFn.
-func kernWasm4x12(kc int, a, b []float32, off []int32, c []float32, ldc int, acc bool) {
+// kernWasm computes np stacked 4×12 tiles (4×3 Float32x4 registers, k unrolled 4×); see kernFn.
+func kernWasm(kc, np int, a []float32, as int, b []float32, off []int32, c []float32, ldc int, acc bool) {
+	if np <= 0 {
+		return
+	}
 	if kc <= 0 {
 		if !acc {
-			zeroTile(c, ldc, 4, 12)
+			for q := 0; q < np; q++ {
+				zeroTile(c[q*4*ldc:], ldc, 4, 12)
+			}
 		}
 		return
 	}
-	_ = a[kc*4-1]
+	_ = a[(np-1)*as+kc*4-1]
 	_ = off[kc-1]
-	_ = c[3*ldc+12-1]
+	_ = c[(np-1)*4*ldc+3*ldc+12-1]
 	bp := unsafe.Pointer(unsafe.SliceData(b))
-	ap := unsafe.Pointer(unsafe.SliceData(a))
-	op := unsafe.Pointer(unsafe.SliceData(off))
-	var c0_0, c0_1, c0_2 archsimd.Float32x4
-	var c1_0, c1_1, c1_2 archsimd.Float32x4
-	var c2_0, c2_1, c2_2 archsimd.Float32x4
-	var c3_0, c3_1, c3_2 archsimd.Float32x4
-	n := kc
-	for ; n >= 4; n -= 4 {
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
-			b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
-			b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
-			b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
-			a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 0)))
-			c0_0 = c0_0.Add(a0.Mul(b0))
-			c0_1 = c0_1.Add(a0.Mul(b1))
-			c0_2 = c0_2.Add(a0.Mul(b2))
-			a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 4)))
-			c1_0 = c1_0.Add(a1.Mul(b0))
-			c1_1 = c1_1.Add(a1.Mul(b1))
-			c1_2 = c1_2.Add(a1.Mul(b2))
-			a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 8)))
-			c2_0 = c2_0.Add(a2.Mul(b0))
-			c2_1 = c2_1.Add(a2.Mul(b1))
-			c2_2 = c2_2.Add(a2.Mul(b2))
-			a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 12)))
-			c3_0 = c3_0.Add(a3.Mul(b0))
-			c3_1 = c3_1.Add(a3.Mul(b1))
-			c3_2 = c3_2.Add(a3.Mul(b2))
+	for q := 0; q < np; q++ {
+		ap := unsafe.Pointer(&a[q*as])
+		op := unsafe.Pointer(unsafe.SliceData(off))
+		cq := c[q*4*ldc:]
+		var c0_0, c0_1, c0_2 archsimd.Float32x4
+		var c1_0, c1_1, c1_2 archsimd.Float32x4
+		var c2_0, c2_1, c2_2 archsimd.Float32x4
+		var c3_0, c3_1, c3_2 archsimd.Float32x4
+		n := kc
+		for ; n >= 4; n -= 4 {
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
+				b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
+				b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
+				b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
+				a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 0)))
+				c0_0 = c0_0.Add(a0.Mul(b0))
+				c0_1 = c0_1.Add(a0.Mul(b1))
+				c0_2 = c0_2.Add(a0.Mul(b2))
+				a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 4)))
+				c1_0 = c1_0.Add(a1.Mul(b0))
+				c1_1 = c1_1.Add(a1.Mul(b1))
+				c1_2 = c1_2.Add(a1.Mul(b2))
+				a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 8)))
+				c2_0 = c2_0.Add(a2.Mul(b0))
+				c2_1 = c2_1.Add(a2.Mul(b1))
+				c2_2 = c2_2.Add(a2.Mul(b2))
+				a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 12)))
+				c3_0 = c3_0.Add(a3.Mul(b0))
+				c3_1 = c3_1.Add(a3.Mul(b1))
+				c3_2 = c3_2.Add(a3.Mul(b2))
+			}
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 4)))*4)
+				b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
+				b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
+				b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
+				a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 16)))
+				c0_0 = c0_0.Add(a0.Mul(b0))
+				c0_1 = c0_1.Add(a0.Mul(b1))
+				c0_2 = c0_2.Add(a0.Mul(b2))
+				a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 20)))
+				c1_0 = c1_0.Add(a1.Mul(b0))
+				c1_1 = c1_1.Add(a1.Mul(b1))
+				c1_2 = c1_2.Add(a1.Mul(b2))
+				a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 24)))
+				c2_0 = c2_0.Add(a2.Mul(b0))
+				c2_1 = c2_1.Add(a2.Mul(b1))
+				c2_2 = c2_2.Add(a2.Mul(b2))
+				a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 28)))
+				c3_0 = c3_0.Add(a3.Mul(b0))
+				c3_1 = c3_1.Add(a3.Mul(b1))
+				c3_2 = c3_2.Add(a3.Mul(b2))
+			}
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 8)))*4)
+				b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
+				b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
+				b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
+				a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 32)))
+				c0_0 = c0_0.Add(a0.Mul(b0))
+				c0_1 = c0_1.Add(a0.Mul(b1))
+				c0_2 = c0_2.Add(a0.Mul(b2))
+				a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 36)))
+				c1_0 = c1_0.Add(a1.Mul(b0))
+				c1_1 = c1_1.Add(a1.Mul(b1))
+				c1_2 = c1_2.Add(a1.Mul(b2))
+				a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 40)))
+				c2_0 = c2_0.Add(a2.Mul(b0))
+				c2_1 = c2_1.Add(a2.Mul(b1))
+				c2_2 = c2_2.Add(a2.Mul(b2))
+				a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 44)))
+				c3_0 = c3_0.Add(a3.Mul(b0))
+				c3_1 = c3_1.Add(a3.Mul(b1))
+				c3_2 = c3_2.Add(a3.Mul(b2))
+			}
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 12)))*4)
+				b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
+				b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
+				b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
+				a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 48)))
+				c0_0 = c0_0.Add(a0.Mul(b0))
+				c0_1 = c0_1.Add(a0.Mul(b1))
+				c0_2 = c0_2.Add(a0.Mul(b2))
+				a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 52)))
+				c1_0 = c1_0.Add(a1.Mul(b0))
+				c1_1 = c1_1.Add(a1.Mul(b1))
+				c1_2 = c1_2.Add(a1.Mul(b2))
+				a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 56)))
+				c2_0 = c2_0.Add(a2.Mul(b0))
+				c2_1 = c2_1.Add(a2.Mul(b1))
+				c2_2 = c2_2.Add(a2.Mul(b2))
+				a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 60)))
+				c3_0 = c3_0.Add(a3.Mul(b0))
+				c3_1 = c3_1.Add(a3.Mul(b1))
+				c3_2 = c3_2.Add(a3.Mul(b2))
+			}
+			ap = unsafe.Add(ap, 64)
+			op = unsafe.Add(op, 16)
 		}
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 4)))*4)
-			b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
-			b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
-			b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
-			a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 16)))
-			c0_0 = c0_0.Add(a0.Mul(b0))
-			c0_1 = c0_1.Add(a0.Mul(b1))
-			c0_2 = c0_2.Add(a0.Mul(b2))
-			a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 20)))
-			c1_0 = c1_0.Add(a1.Mul(b0))
-			c1_1 = c1_1.Add(a1.Mul(b1))
-			c1_2 = c1_2.Add(a1.Mul(b2))
-			a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 24)))
-			c2_0 = c2_0.Add(a2.Mul(b0))
-			c2_1 = c2_1.Add(a2.Mul(b1))
-			c2_2 = c2_2.Add(a2.Mul(b2))
-			a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 28)))
-			c3_0 = c3_0.Add(a3.Mul(b0))
-			c3_1 = c3_1.Add(a3.Mul(b1))
-			c3_2 = c3_2.Add(a3.Mul(b2))
+		for ; n > 0; n-- {
+			{
+				br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
+				b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
+				b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
+				b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
+				a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 0)))
+				c0_0 = c0_0.Add(a0.Mul(b0))
+				c0_1 = c0_1.Add(a0.Mul(b1))
+				c0_2 = c0_2.Add(a0.Mul(b2))
+				a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 4)))
+				c1_0 = c1_0.Add(a1.Mul(b0))
+				c1_1 = c1_1.Add(a1.Mul(b1))
+				c1_2 = c1_2.Add(a1.Mul(b2))
+				a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 8)))
+				c2_0 = c2_0.Add(a2.Mul(b0))
+				c2_1 = c2_1.Add(a2.Mul(b1))
+				c2_2 = c2_2.Add(a2.Mul(b2))
+				a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 12)))
+				c3_0 = c3_0.Add(a3.Mul(b0))
+				c3_1 = c3_1.Add(a3.Mul(b1))
+				c3_2 = c3_2.Add(a3.Mul(b2))
+			}
+			ap = unsafe.Add(ap, 16)
+			op = unsafe.Add(op, 4)
 		}
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 8)))*4)
-			b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
-			b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
-			b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
-			a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 32)))
-			c0_0 = c0_0.Add(a0.Mul(b0))
-			c0_1 = c0_1.Add(a0.Mul(b1))
-			c0_2 = c0_2.Add(a0.Mul(b2))
-			a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 36)))
-			c1_0 = c1_0.Add(a1.Mul(b0))
-			c1_1 = c1_1.Add(a1.Mul(b1))
-			c1_2 = c1_2.Add(a1.Mul(b2))
-			a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 40)))
-			c2_0 = c2_0.Add(a2.Mul(b0))
-			c2_1 = c2_1.Add(a2.Mul(b1))
-			c2_2 = c2_2.Add(a2.Mul(b2))
-			a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 44)))
-			c3_0 = c3_0.Add(a3.Mul(b0))
-			c3_1 = c3_1.Add(a3.Mul(b1))
-			c3_2 = c3_2.Add(a3.Mul(b2))
+		if acc {
+			{
+				r := cq[0*ldc : 0*ldc+12]
+				c0_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
+				c0_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
+				c0_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+12]
+				c1_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
+				c1_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
+				c1_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+12]
+				c2_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
+				c2_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
+				c2_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+12]
+				c3_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
+				c3_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
+				c3_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
+			}
+		} else {
+			{
+				r := cq[0*ldc : 0*ldc+12]
+				c0_0.StoreArray((*[4]float32)(r[0:4]))
+				c0_1.StoreArray((*[4]float32)(r[4:8]))
+				c0_2.StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[1*ldc : 1*ldc+12]
+				c1_0.StoreArray((*[4]float32)(r[0:4]))
+				c1_1.StoreArray((*[4]float32)(r[4:8]))
+				c1_2.StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[2*ldc : 2*ldc+12]
+				c2_0.StoreArray((*[4]float32)(r[0:4]))
+				c2_1.StoreArray((*[4]float32)(r[4:8]))
+				c2_2.StoreArray((*[4]float32)(r[8:12]))
+			}
+			{
+				r := cq[3*ldc : 3*ldc+12]
+				c3_0.StoreArray((*[4]float32)(r[0:4]))
+				c3_1.StoreArray((*[4]float32)(r[4:8]))
+				c3_2.StoreArray((*[4]float32)(r[8:12]))
+			}
 		}
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 12)))*4)
-			b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
-			b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
-			b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
-			a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 48)))
-			c0_0 = c0_0.Add(a0.Mul(b0))
-			c0_1 = c0_1.Add(a0.Mul(b1))
-			c0_2 = c0_2.Add(a0.Mul(b2))
-			a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 52)))
-			c1_0 = c1_0.Add(a1.Mul(b0))
-			c1_1 = c1_1.Add(a1.Mul(b1))
-			c1_2 = c1_2.Add(a1.Mul(b2))
-			a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 56)))
-			c2_0 = c2_0.Add(a2.Mul(b0))
-			c2_1 = c2_1.Add(a2.Mul(b1))
-			c2_2 = c2_2.Add(a2.Mul(b2))
-			a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 60)))
-			c3_0 = c3_0.Add(a3.Mul(b0))
-			c3_1 = c3_1.Add(a3.Mul(b1))
-			c3_2 = c3_2.Add(a3.Mul(b2))
-		}
-		ap = unsafe.Add(ap, 64)
-		op = unsafe.Add(op, 16)
-	}
-	for ; n > 0; n-- {
-		{
-			br := unsafe.Add(bp, uintptr(*(*int32)(unsafe.Add(op, 0)))*4)
-			b0 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 0)))
-			b1 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 16)))
-			b2 := archsimd.LoadFloat32x4Array((*[4]float32)(unsafe.Add(br, 32)))
-			a0 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 0)))
-			c0_0 = c0_0.Add(a0.Mul(b0))
-			c0_1 = c0_1.Add(a0.Mul(b1))
-			c0_2 = c0_2.Add(a0.Mul(b2))
-			a1 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 4)))
-			c1_0 = c1_0.Add(a1.Mul(b0))
-			c1_1 = c1_1.Add(a1.Mul(b1))
-			c1_2 = c1_2.Add(a1.Mul(b2))
-			a2 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 8)))
-			c2_0 = c2_0.Add(a2.Mul(b0))
-			c2_1 = c2_1.Add(a2.Mul(b1))
-			c2_2 = c2_2.Add(a2.Mul(b2))
-			a3 := archsimd.BroadcastFloat32x4(*(*float32)(unsafe.Add(ap, 12)))
-			c3_0 = c3_0.Add(a3.Mul(b0))
-			c3_1 = c3_1.Add(a3.Mul(b1))
-			c3_2 = c3_2.Add(a3.Mul(b2))
-		}
-		ap = unsafe.Add(ap, 16)
-		op = unsafe.Add(op, 4)
-	}
-	if acc {
-		{
-			r := c[0*ldc : 0*ldc+12]
-			c0_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
-			c0_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
-			c0_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
-		}
-		{
-			r := c[1*ldc : 1*ldc+12]
-			c1_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
-			c1_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
-			c1_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
-		}
-		{
-			r := c[2*ldc : 2*ldc+12]
-			c2_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
-			c2_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
-			c2_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
-		}
-		{
-			r := c[3*ldc : 3*ldc+12]
-			c3_0.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[0:4]))).StoreArray((*[4]float32)(r[0:4]))
-			c3_1.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[4:8]))).StoreArray((*[4]float32)(r[4:8]))
-			c3_2.Add(archsimd.LoadFloat32x4Array((*[4]float32)(r[8:12]))).StoreArray((*[4]float32)(r[8:12]))
-		}
-		return
-	}
-	{
-		r := c[0*ldc : 0*ldc+12]
-		c0_0.StoreArray((*[4]float32)(r[0:4]))
-		c0_1.StoreArray((*[4]float32)(r[4:8]))
-		c0_2.StoreArray((*[4]float32)(r[8:12]))
-	}
-	{
-		r := c[1*ldc : 1*ldc+12]
-		c1_0.StoreArray((*[4]float32)(r[0:4]))
-		c1_1.StoreArray((*[4]float32)(r[4:8]))
-		c1_2.StoreArray((*[4]float32)(r[8:12]))
-	}
-	{
-		r := c[2*ldc : 2*ldc+12]
-		c2_0.StoreArray((*[4]float32)(r[0:4]))
-		c2_1.StoreArray((*[4]float32)(r[4:8]))
-		c2_2.StoreArray((*[4]float32)(r[8:12]))
-	}
-	{
-		r := c[3*ldc : 3*ldc+12]
-		c3_0.StoreArray((*[4]float32)(r[0:4]))
-		c3_1.StoreArray((*[4]float32)(r[4:8]))
-		c3_2.StoreArray((*[4]float32)(r[8:12]))
 	}
 }

@@ -2,16 +2,19 @@ package gemm
 
 import "fmt"
 
-// A micro-kernel computes one MR×NR tile of C from kc steps of packed A and offset-addressed B:
+// A micro-kernel computes np stacked MR×NR tiles of C from kc steps of packed A and
+// offset-addressed B: for tile q (rows q·MR … q·MR+MR-1, A panel at a[q*as:])
 //
-//	c[i*ldc+j] (+)= Σ_{k<kc} a[k*MR+i] · b[off[k]+j]     for i < MR, j < NR
+//	c[(q*MR+i)*ldc+j] (+)= Σ_{k<kc} a[q*as+k*MR+i] · b[off[k]+j]     for i < MR, j < NR
 //
 // A holds MR values per k (one column of an MR-row panel). B row k is the NR contiguous values
 // starting at b[off[k]]: a packed panel uses off[k] = k*NR, an implicit convolution uses the
 // im2col offsets of its padded input, so that no im2col matrix is ever built. With acc false
 // the tile is overwritten, otherwise added to. The caller guarantees that every b[off[k]+j]
 // is in range (the driver checks it once per product); the kernels use unchecked loads on B.
-type kernFn[T Float] func(kc int, a, b []T, off []int32, c []T, ldc int, acc bool)
+// Stacking the tiles of one column strip in a call keeps the (costly under wasm) call overhead
+// small when kc is short.
+type kernFn[T Float] func(kc, np int, a []T, as int, b []T, off []int32, c []T, ldc int, acc bool)
 
 // kernelInfo describes the float32 micro-kernel selected for this build and CPU.
 type kernelInfo struct {
@@ -61,7 +64,13 @@ func zeroTile[T Float](c []T, ldc, mr, nr int) {
 
 // kernPortable4x4 is the register-blocked portable kernel: 16 scalar accumulators, B rows
 // read through the offset table with one bounds check per k.
-func kernPortable4x4[T Float](kc int, a, b []T, off []int32, c []T, ldc int, acc bool) {
+func kernPortable4x4[T Float](kc, np int, a []T, as int, b []T, off []int32, c []T, ldc int, acc bool) {
+	for q := 0; q < np; q++ {
+		portable4x4(kc, a[q*as:], b, off, c[q*4*ldc:], ldc, acc)
+	}
+}
+
+func portable4x4[T Float](kc int, a, b []T, off []int32, c []T, ldc int, acc bool) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 T
 	a = a[:kc*4]
 	off = off[:kc]

@@ -34,7 +34,7 @@ func TestKernels(t *testing.T) {
 				ldc := nr + 3
 				c := randSlice[float32](r, mr*ldc)
 				c0 := append([]float32(nil), c...)
-				kinfo.fn(kc, a, b, off, c, ldc, acc)
+				kinfo.fn(kc, 1, a, kc*mr*rep, b, off, c, ldc, acc)
 				for i := 0; i < mr; i++ {
 					for j := 0; j < ldc; j++ {
 						if j >= nr {

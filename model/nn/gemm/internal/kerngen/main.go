@@ -47,14 +47,17 @@ func (k kernel) nr() int { return k.nv * k.lanes }
 func (k kernel) write(w *bytes.Buffer) {
 	nr := k.nr()
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("// %s computes one %d×%d tile (%d×%d %s registers, k unrolled %d×); see kernFn.\n",
+	p("// %s computes np stacked %d×%d tiles (%d×%d %s registers, k unrolled %d×); see kernFn.\n",
 		k.name, k.mr, nr, k.mr, k.nv, k.vtype, k.unroll)
-	p("func %s(kc int, a, b []float32, off []int32, c []float32, ldc int, acc bool) {\n", k.name)
-	p("\tif kc <= 0 {\n\t\tif !acc {\n\t\t\tzeroTile(c, ldc, %d, %d)\n\t\t}\n\t\treturn\n\t}\n", k.mr, nr)
-	p("\t_ = a[kc*%d-1]\n\t_ = off[kc-1]\n\t_ = c[%d*ldc+%d-1]\n", k.mr*k.arep(), k.mr-1, nr)
+	p("func %s(kc, np int, a []float32, as int, b []float32, off []int32, c []float32, ldc int, acc bool) {\n", k.name)
+	p("\tif np <= 0 {\n\t\treturn\n\t}\n")
+	p("\tif kc <= 0 {\n\t\tif !acc {\n\t\t\tfor q := 0; q < np; q++ {\n\t\t\t\tzeroTile(c[q*%d*ldc:], ldc, %d, %d)\n\t\t\t}\n\t\t}\n\t\treturn\n\t}\n", k.mr, k.mr, nr)
+	p("\t_ = a[(np-1)*as+kc*%d-1]\n\t_ = off[kc-1]\n\t_ = c[(np-1)*%d*ldc+%d*ldc+%d-1]\n", k.mr*k.arep(), k.mr, k.mr-1, nr)
 	p("\tbp := unsafe.Pointer(unsafe.SliceData(b))\n")
-	p("\tap := unsafe.Pointer(unsafe.SliceData(a))\n")
+	p("\tfor q := 0; q < np; q++ {\n")
+	p("\tap := unsafe.Pointer(&a[q*as])\n")
 	p("\top := unsafe.Pointer(unsafe.SliceData(off))\n")
+	p("\tcq := c[q*%d*ldc:]\n", k.mr)
 	for i := 0; i < k.mr; i++ {
 		var names []string
 		for j := 0; j < k.nv; j++ {
@@ -106,22 +109,22 @@ func (k kernel) write(w *bytes.Buffer) {
 	p("\t\tap = unsafe.Add(ap, %d)\n\t\top = unsafe.Add(op, 4)\n\t}\n", 4*k.mr*k.arep())
 	p("\tif acc {\n")
 	for i := 0; i < k.mr; i++ {
-		p("\t\t{\n\t\t\tr := c[%d*ldc : %d*ldc+%d]\n", i, i, nr)
+		p("\t\t{\n\t\t\tr := cq[%d*ldc : %d*ldc+%d]\n", i, i, nr)
 		for j := 0; j < k.nv; j++ {
 			p("\t\t\tc%d_%d.Add(archsimd.%s((*[%d]float32)(r[%d:%d]))).StoreArray((*[%d]float32)(r[%d:%d]))\n",
 				i, j, k.load, k.lanes, j*k.lanes, (j+1)*k.lanes, k.lanes, j*k.lanes, (j+1)*k.lanes)
 		}
 		p("\t\t}\n")
 	}
-	p("\t\treturn\n\t}\n")
+	p("\t} else {\n")
 	for i := 0; i < k.mr; i++ {
-		p("\t{\n\t\tr := c[%d*ldc : %d*ldc+%d]\n", i, i, nr)
+		p("\t{\n\t\tr := cq[%d*ldc : %d*ldc+%d]\n", i, i, nr)
 		for j := 0; j < k.nv; j++ {
 			p("\t\tc%d_%d.StoreArray((*[%d]float32)(r[%d:%d]))\n", i, j, k.lanes, j*k.lanes, (j+1)*k.lanes)
 		}
 		p("\t}\n")
 	}
-	p("}\n\n")
+	p("\t}\n\t}\n}\n\n")
 }
 
 func file(name, tags, doc string, ks []kernel, extra string) {
@@ -145,15 +148,18 @@ func file(name, tags, doc string, ks []kernel, extra string) {
 }
 
 func main() {
-	wasm := kernel{name: "kernWasm4x12", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 4,
+	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 4,
 		load: "LoadFloat32x4Array", bcast: "BroadcastFloat32x4"}
+	if v := os.Getenv("KG_WASM"); v != "" { // tuning: mr,nv,unroll
+		fmt.Sscanf(v, "%d,%d,%d", &wasm.mr, &wasm.nv, &wasm.unroll)
+	}
 	file("kern_wasm_simd.go", "goexperiment.simd && wasm",
 		"// WebAssembly SIMD128 micro-kernel (4 float32 lanes; wasm has no fused multiply-add, so Mul then Add).",
-		[]kernel{wasm}, `func init() {
-	f32Kernel = kernelInfo{name: "wasm-simd128 4x12", mr: 4, nr: 12, fn: kernWasm4x12, simd: true}
+		[]kernel{wasm}, fmt.Sprintf(`func init() {
+	f32Kernel = kernelInfo{name: "wasm-simd128 %dx%d", mr: %d, nr: %d, arep: 1, fn: kernWasm, simd: true}
 }
 
-`)
+`, wasm.mr, wasm.nr(), wasm.mr, wasm.nr()))
 	avx512 := kernel{name: "kernAVX512", vtype: "Float32x16", lanes: 16, mr: 4, nv: 4, unroll: 1, freshB: true,
 		load: "LoadFloat32x16Array", bcast: "BroadcastFloat32x16", fma: true}
 	avx2 := kernel{name: "kernAVX2", vtype: "Float32x8", lanes: 8, mr: 4, nv: 2, unroll: 1, freshB: true,

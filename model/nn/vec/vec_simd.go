@@ -1,0 +1,100 @@
+//go:build goexperiment.simd
+
+package vec
+
+import "simd"
+
+// SIMD reports whether the loops use the simd package.
+const SIMD = true
+
+// AddBias sets dst[i] = src[i] + b.
+func AddBias(dst, src []float32, b float32) {
+	src = src[:len(dst)]
+	bv := simd.BroadcastFloat32s(b)
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		simd.LoadFloat32s(src[i:]).Add(bv).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i] + b
+	}
+}
+
+// AddBiasReLU sets dst[i] = max(src[i] + b, 0).
+func AddBiasReLU(dst, src []float32, b float32) {
+	src = src[:len(dst)]
+	bv := simd.BroadcastFloat32s(b)
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		simd.LoadFloat32s(src[i:]).Add(bv).Max(z).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		v := src[i] + b
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// AddBiasLeaky sets dst[i] = v if v > 0, else slope·v, with v = src[i] + b (0 ≤ slope ≤ 1).
+func AddBiasLeaky(dst, src []float32, b, slope float32) {
+	src = src[:len(dst)]
+	bv := simd.BroadcastFloat32s(b)
+	sv := simd.BroadcastFloat32s(slope)
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		v := simd.LoadFloat32s(src[i:]).Add(bv)
+		v.Max(v.Mul(sv)).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		v := src[i] + b
+		if w := v * slope; w > v {
+			v = w
+		}
+		dst[i] = v
+	}
+}
+
+// ScaleShift sets dst[i] = src[i]·s + t (multiply, then add: two roundings).
+func ScaleShift(dst, src []float32, s, t float32) {
+	src = src[:len(dst)]
+	sv := simd.BroadcastFloat32s(s)
+	tv := simd.BroadcastFloat32s(t)
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		simd.LoadFloat32s(src[i:]).Mul(sv).Add(tv).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i]*s + t
+	}
+}
+
+// Add sets dst[i] = a[i] + b[i].
+func Add(dst, a, b []float32) {
+	a = a[:len(dst)]
+	b = b[:len(dst)]
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		simd.LoadFloat32s(a[i:]).Add(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// MaxPool2 sets dst[i] to the maximum of r0[2i], r0[2i+1], r1[2i], r1[2i+1] (2×2 max pooling
+// of two input rows).
+func MaxPool2(dst, r0, r1 []float32) {
+	maxPool2(dst, r0, r1)
+}
