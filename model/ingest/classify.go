@@ -82,6 +82,8 @@ type imageFile struct {
 	frameLayout      [][]span // per frame: fragment byte ranges (multi-frame encapsulated)
 	frameLayoutErr   error
 	dec              codec.Decoder
+	inflMu           sync.Mutex
+	inflated         []byte // inflated data set of a deflated multi-frame file
 }
 
 // span is a byte range of a file.

@@ -233,14 +233,27 @@ func readFull(r io.ReaderAt, b []byte, off int64) error {
 	return fmt.Errorf("pixel data: %w", err)
 }
 
-// inflate returns the first end bytes of a deflated data set.
+// inflate returns the first end bytes of a deflated data set. A
+// multi-frame file keeps its inflated pixel data, so that decoding all its
+// frames inflates it once.
 func (img *imageFile) inflate(end int64) ([]byte, error) {
+	if img.frames > 1 {
+		img.inflMu.Lock()
+		defer img.inflMu.Unlock()
+		if int64(len(img.inflated)) >= end {
+			return img.inflated, nil
+		}
+		end = img.pixelOff + int64(img.frames)*int64(img.rows*img.cols)*int64(img.bitsAlloc/8)
+	}
 	size := img.file.Size - img.dsStart
 	zr := flate.NewReader(io.NewSectionReader(img.file.R, img.dsStart, size))
 	defer zr.Close()
 	b := make([]byte, end)
 	if _, err := io.ReadFull(zr, b); err != nil {
 		return nil, fmt.Errorf("deflated data set: %w", err)
+	}
+	if img.frames > 1 {
+		img.inflated = b
 	}
 	return b, nil
 }
