@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/binary"
 	"strconv"
@@ -34,6 +35,51 @@ func writeDataset(t testing.TB, elems []*dicom.Element) []byte {
 // padding range) and checks the volume: frames sorted head first,
 // per-frame rescale applied, padding range set to air.
 func TestLegacyConvertedEnhancedCT(t *testing.T) {
+	b := legacyEnhanced(t)
+	v, inv, rep, err := LoadFiles(context.Background(), []File{BytesFile("legacy.dcm", b)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := v.Geom
+	if g.Nz != 3 || g.SliceZ[0] != -30 || g.SliceZ[2] != -40 || g.Spacing != [3]float64{0.7, 0.8, 5} {
+		t.Fatalf("geometry %+v", g)
+	}
+	s, _ := inv.Lookup("")
+	if s.Thickness != 5 || s.Modality != "CT" || s.Rows != 4 || s.Columns != 6 {
+		t.Errorf("series %+v", s)
+	}
+	// Slice k is frame 2-k with intercept icpt[2-k].
+	want := []int16{1000 + 20 + 5 + 0, 1000 + 10 + 5 - 1000, 1000 + 5 - 1024}
+	for k := 0; k < 3; k++ {
+		sl := v.SliceView(k)
+		if sl[0] != -1024 || sl[5] != want[k] {
+			t.Errorf("slice %d: voxels 0 and 5 are %d, %d; want -1024, %d", k, sl[0], sl[5], want[k])
+		}
+	}
+	if rep.PaddingVoxels != 3 {
+		t.Errorf("%d padding voxels, want 3", rep.PaddingVoxels)
+	}
+
+	// The same object in Deflated Explicit VR Little Endian.
+	fl, err := scanFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw, _ := flate.NewWriter(&z, flate.BestCompression)
+	zw.Write(b[fl.dsStart:])
+	zw.Close()
+	defl := append(synthMeta(tsDeflatedLE), z.Bytes()...)
+	v2, _, _, err := LoadFiles(context.Background(), []File{BytesFile("deflated.dcm", defl)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareVoxels(t, "deflated", v2.Voxels(), v.Voxels(), 0)
+}
+
+// legacyEnhanced builds the Legacy Converted Enhanced CT object of
+// TestLegacyConvertedEnhancedCT.
+func legacyEnhanced(t *testing.T) []byte {
 	const rows, cols, frames = 4, 6, 3
 	z := []float64{-40, -35, -30} // stored feet first
 	icpt := []string{"-1024", "-1000", "0"}
@@ -65,7 +111,7 @@ func TestLegacyConvertedEnhancedCT(t *testing.T) {
 		}}),
 	}}
 	const sop = "1.2.840.10008.5.1.4.1.1.2.2"
-	b := writeDataset(t, []*dicom.Element{
+	return writeDataset(t, []*dicom.Element{
 		mustElem(t, tag.MediaStorageSOPClassUID, []string{sop}),
 		mustElem(t, tag.MediaStorageSOPInstanceUID, []string{"1.2.3.4"}),
 		mustElem(t, tag.TransferSyntaxUID, []string{tsExplicitLE}),
@@ -89,29 +135,6 @@ func TestLegacyConvertedEnhancedCT(t *testing.T) {
 		mustElem(t, tag.PerFrameFunctionalGroupsSequence, perFrame),
 		mustElem(t, tag.PixelData, dicom.PixelDataInfo{IntentionallyUnprocessed: true, UnprocessedValueData: pix}),
 	})
-	v, inv, rep, err := LoadFiles(context.Background(), []File{BytesFile("legacy.dcm", b)}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := v.Geom
-	if g.Nz != 3 || g.SliceZ[0] != -30 || g.SliceZ[2] != -40 || g.Spacing != [3]float64{0.7, 0.8, 5} {
-		t.Fatalf("geometry %+v", g)
-	}
-	s, _ := inv.Lookup("")
-	if s.Thickness != 5 || s.Modality != "CT" || s.Rows != rows || s.Columns != cols {
-		t.Errorf("series %+v", s)
-	}
-	// Slice k is frame 2-k with intercept icpt[2-k].
-	want := [][2]int16{{0, 1000 + 20 + 5 + 0}, {0, 1000 + 10 + 5 - 1000}, {0, 1000 + 5 - 1024}}
-	for k := 0; k < 3; k++ {
-		sl := v.SliceView(k)
-		if sl[0] != -1024 || sl[5] != want[k][1] {
-			t.Errorf("slice %d: voxels 0 and 5 are %d, %d; want -1024, %d", k, sl[0], sl[5], want[k][1])
-		}
-	}
-	if rep.PaddingVoxels != 3 {
-		t.Errorf("%d padding voxels, want 3", rep.PaddingVoxels)
-	}
 }
 
 func dsf(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
