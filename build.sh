@@ -7,6 +7,7 @@
 #   ./build.sh serve    build, then serve the app on http://127.0.0.1:8080 (the demo scan is built in)
 #   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
 #   ./build.sh wasm     only the browser wasm binaries
+#   ./build.sh anchor   the CNN engine next to TensorFlow.js and onnxruntime-web in Chromium (~15 min)
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")"
@@ -66,8 +67,21 @@ bench() {
   GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./model/... | tee /tmp/sscscore-bench-simd.txt
   echo "== js/wasm benchmarks under node (SIMD)"
   GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" -exec="$(wasm_exec)" $(core_pkgs) | tee /tmp/sscscore-bench-wasm.txt
+  echo "== js/wasm benchmarks under node (scalar, CNN engine)"
+  GOOS=js GOARCH=wasm go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" -exec="$(wasm_exec)" ./model/nn/... | tee /tmp/sscscore-bench-wasm-scalar.txt
   echo "== the app: native worker engine, then headless Chromium against the server built from ./serve (time to interactive, drop to done per stage, peak wasm memory, download size)"
   go test -run '^$' -bench "$pat" -benchtime "${BENCHTIME:-1x}" ./wasm/internal/engine ./serve/e2e | tee /tmp/sscscore-bench-browser.txt
+}
+
+# anchor: the CNN engine (wasm/anchorbench) side by side with TensorFlow.js and onnxruntime-web
+# in headless Chromium (../shared/tools/anchor-bench); extra arguments go to its run.sh.
+anchor() {
+  local dir="${ANCHOR_DIR:-/tmp/sscscore-anchor}"
+  mkdir -p "$dir"
+  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o "$dir/engine.wasm" ./wasm/anchorbench
+  cp -f "$(go_root)/lib/wasm/wasm_exec.js" "$dir/wasm_exec.js"
+  if [ $# -eq 0 ]; then set -- --configs gowasm,tfjs-wasm-t1,ort-t1 --repeat 3; fi
+  ANCHOR_BENCH_EXT="$dir" "$ROOT/../shared/tools/anchor-bench/run.sh" "$@"
 }
 
 cmd="${1:-build}"
@@ -78,5 +92,6 @@ case "$cmd" in
   test) build; run_tests ;;
   serve) build; exec bin/serve "$@" ;;
   bench) build; bench ;;
+  anchor) anchor "$@" ;;
   *) echo "usage: $0 build|test|serve|bench|wasm" >&2; exit 2 ;;
 esac

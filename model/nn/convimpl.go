@@ -321,16 +321,38 @@ func denseOrSample(l layout) layout {
 func packStrided[T Float](dst []T, nr, k0, kc, j0, nc int, xs []T, off []int32, sl layout, g convGeom, oh, ow int) {
 	var bases [64]int
 	plane, wp := sl.plane(), sl.wp()
+	sd, sh, sw := g.s[0]*plane, g.s[1]*wp, g.s[2]
 	for q := 0; q*nr < nc; q++ {
 		panel := dst[q*kc*nr : (q+1)*kc*nr]
 		cols := min(nr, nc-q*nr)
+		p := j0 + q*nr
+		d := p / (oh * ow)
+		r := p - d*oh*ow
+		h := r / ow
+		w := r - h*ow
+		sameRow := w+cols <= ow
 		for j := 0; j < cols; j++ {
-			p := j0 + q*nr + j
-			d := p / (oh * ow)
-			r := p - d*oh*ow
-			h := r / ow
-			w := r - h*ow
-			bases[j] = d*g.s[0]*plane + h*g.s[1]*wp + w*g.s[2]
+			bases[j] = d*sd + h*sh + w*sw
+			if w++; w == ow {
+				w = 0
+				if h++; h == oh {
+					h, d = 0, d+1
+				}
+			}
+		}
+		if sameRow {
+			// The columns are one output row: a strided run of the input.
+			b0 := bases[0]
+			for k := 0; k < kc; k++ {
+				src := xs[b0+int(off[k0+k]):]
+				src = src[:(cols-1)*sw+1]
+				row := panel[k*nr : k*nr+nr]
+				for j := 0; j < cols; j++ {
+					row[j] = src[j*sw]
+				}
+				clear(row[cols:])
+			}
+			continue
 		}
 		for k := 0; k < kc; k++ {
 			o := int(off[k0+k])

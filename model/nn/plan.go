@@ -31,6 +31,7 @@ type Plan struct {
 	outV    int // output value
 	bufs    [][]float32
 	weights int // bytes of packed weights and per-channel vectors
+	scratch int // bytes of step-owned scratch (phase-split inputs of strided stems)
 	result  []float32
 }
 
@@ -133,7 +134,8 @@ func (p *Plan) compile(layers []Layer, x int) (int, error) {
 		}
 		switch l := layers[i].(type) {
 		case *Conv:
-			st := newConvStep(l)
+			st := newConvStep(l, in)
+			p.scratch += 4 * len(st.phase)
 			// Fold a following BatchNorm, then take an activation and a BatchNorm after it.
 			if i+1 < len(layers) {
 				if bn, ok := layers[i+1].(*BatchNorm); ok {
@@ -320,9 +322,9 @@ func (p *Plan) rootID(v int) int {
 func (p *Plan) InputShape() Shape  { return slices.Clone(p.in) }
 func (p *Plan) OutputShape() Shape { return slices.Clone(p.out) }
 
-// ActivationBytes is the memory held by the activation buffers.
+// ActivationBytes is the memory held by the activation buffers (and step scratch).
 func (p *Plan) ActivationBytes() int {
-	n := 0
+	n := p.scratch
 	for _, b := range p.bufs {
 		n += 4 * len(b)
 	}
@@ -379,6 +381,11 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 }
 
 // convStep is a convolution with folded BatchNorm and fused epilogue.
+//
+// A strided convolution with few input channels (a stem) runs as a unit-stride convolution
+// over the phase-split input (space-to-depth: channel (c, r) holds x[i·s + r]) with the
+// kernel split accordingly, so that it reads its input in place through the implicit GEMM
+// instead of gathering an im2col panel.
 type convStep struct {
 	g     convGeom
 	w     *gemm.PackedA[float32]
@@ -390,14 +397,35 @@ type convStep struct {
 	resIn int // index in ins of the residual input, or -1
 	// raw weights until packing (BatchNorm folding edits them)
 	raw []float32
+
+	// Phase split (strided stems): geometry of the unit-stride convolution, phases per axis
+	// and the scratch holding the split input.
+	pg    convGeom
+	nph   [3]int
+	phase []float32
+	pl    layout
 }
 
-func newConvStep(c *Conv) *convStep {
+func newConvStep(c *Conv, in Shape) *convStep {
 	st := &convStep{g: c.geom(), resIn: -1}
 	st.raw = slices.Clone(paramData[float32](c.W))
 	st.bias = make([]float32, c.Out)
 	if c.B != nil {
 		copy(st.bias, paramData[float32](c.B))
+	}
+	if !st.g.unitStride() && st.g.kdim() <= 64 {
+		l := in.layout()
+		od, oh, ow, _ := st.g.out(l.D, l.H, l.W)
+		o := [3]int{od, oh, ow}
+		var kq, dims [3]int
+		for a := range 3 {
+			kq[a] = (st.g.k[a] + st.g.s[a] - 1) / st.g.s[a]
+			st.nph[a] = min(st.g.s[a], st.g.k[a])
+			dims[a] = o[a] + kq[a] - 1
+		}
+		st.pg = convGeom{cin: c.In * st.nph[0] * st.nph[1] * st.nph[2], cout: c.Out, k: kq, s: [3]int{1, 1, 1}}
+		st.pl = layout{N: l.N, C: st.pg.cin, D: dims[0], H: dims[1], W: dims[2]}
+		st.phase = make([]float32, st.pl.size())
 	}
 	st.pack()
 	return st
@@ -405,7 +433,75 @@ func newConvStep(c *Conv) *convStep {
 
 func (c *convStep) pack() {
 	kd := c.g.kdim()
-	c.w = gemm.PackA(false, c.g.cout, kd, c.raw, kd)
+	if c.phase == nil {
+		c.w = gemm.PackA(false, c.g.cout, kd, c.raw, kd)
+		return
+	}
+	// W'[co][(ci, r)][q] = W[co][ci][s·q + r] (zero where the tap is outside the kernel).
+	g, pg := c.g, c.pg
+	pk := pg.kdim()
+	w := make([]float32, g.cout*pk)
+	for co := 0; co < g.cout; co++ {
+		i := co * pk
+		for ci := 0; ci < g.cin; ci++ {
+			for r0 := 0; r0 < c.nph[0]; r0++ {
+				for r1 := 0; r1 < c.nph[1]; r1++ {
+					for r2 := 0; r2 < c.nph[2]; r2++ {
+						for q0 := 0; q0 < pg.k[0]; q0++ {
+							for q1 := 0; q1 < pg.k[1]; q1++ {
+								for q2 := 0; q2 < pg.k[2]; q2++ {
+									a, b, e := g.s[0]*q0+r0, g.s[1]*q1+r1, g.s[2]*q2+r2
+									if a < g.k[0] && b < g.k[1] && e < g.k[2] {
+										w[i] = c.raw[((co*g.cin+ci)*g.k[0]+a)*g.k[1]*g.k[2]+b*g.k[2]+e]
+									}
+									i++
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	c.w = gemm.PackA(false, g.cout, pk, w, pk)
+}
+
+// splitPhases fills the phase-split input: channel (ci, r0, r1, r2) at (i0, i1, i2) holds the
+// zero-padded input at (i0·s0 + r0, i1·s1 + r1, i2·s2 + r2).
+func (c *convStep) splitPhases(x []float32, xl layout) {
+	g, pl := c.g, c.pl
+	in := [3]int{xl.D, xl.H, xl.W}
+	src := func(a, i, r int) int { return i*g.s[a] + r - g.p[a][0] } // interior coordinate
+	for n := 0; n < pl.N; n++ {
+		for ci := 0; ci < g.cin; ci++ {
+			for r0 := 0; r0 < c.nph[0]; r0++ {
+				for r1 := 0; r1 < c.nph[1]; r1++ {
+					for r2 := 0; r2 < c.nph[2]; r2++ {
+						pc := ((ci*c.nph[0]+r0)*c.nph[1]+r1)*c.nph[2] + r2
+						for i0 := 0; i0 < pl.D; i0++ {
+							z := src(0, i0, r0)
+							for i1 := 0; i1 < pl.H; i1++ {
+								y := src(1, i1, r1)
+								row := c.phase[pl.idx(n, pc, i0, i1, 0):][:pl.W]
+								if z < 0 || z >= in[0] || y < 0 || y >= in[1] {
+									clear(row)
+									continue
+								}
+								xr := x[xl.idx(n, ci, z, y, 0)-xl.pw[0]:][:xl.wp()]
+								for i2 := range row {
+									v := float32(0)
+									if xx := src(2, i2, r2); xx >= 0 && xx < in[2] {
+										v = xr[xx+xl.pw[0]]
+									}
+									row[i2] = v
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // foldBN folds an evaluation-mode BatchNorm applied to the convolution's output.
@@ -446,7 +542,12 @@ func (c *convStep) run(_ *Plan, ins [][]float32, inL []layout, out []float32, ou
 	if c.resIn >= 0 {
 		ep.res, ep.resL = ins[c.resIn], inL[c.resIn]
 	}
-	convForward(c.g, c.w, ins[0], inL[0], out, outL, ep)
+	if c.phase != nil {
+		c.splitPhases(ins[0], inL[0])
+		convForward(c.pg, c.w, c.phase, c.pl, out, outL, ep)
+	} else {
+		convForward(c.g, c.w, ins[0], inL[0], out, outL, ep)
+	}
 	zeroHalo(out, outL)
 }
 

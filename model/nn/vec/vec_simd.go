@@ -96,5 +96,5 @@ func Add(dst, a, b []float32) {
 // MaxPool2 sets dst[i] to the maximum of r0[2i], r0[2i+1], r1[2i], r1[2i+1] (2×2 max pooling
 // of two input rows).
 func MaxPool2(dst, r0, r1 []float32) {
-	maxPool2(dst, r0, r1)
+	maxPool2Fast(dst, r0, r1)
 }
