@@ -137,7 +137,8 @@ func upToDate(out string, src []byte, c coding) bool {
 // writeVariant compresses src into out through a temporary file and returns
 // the compressed size.
 func writeVariant(out string, src []byte, c coding) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp*")
+	// A dot name: go:embed leaves it out should the server be built meanwhile.
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
 	if err != nil {
 		return 0, err
 	}
