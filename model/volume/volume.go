@@ -17,8 +17,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"gorgonia.org/tensor"
 )
 
 // Air is the Hounsfield value used for voxels outside the field of view.
@@ -54,9 +52,9 @@ func (g *Geometry) ZOf(k int) float64 {
 	case n == 0:
 		return g.Origin[2] - float64(k)*g.Spacing[2]
 	case k < 0:
-		return g.SliceZ[0] - float64(k)*g.step()
+		return g.SliceZ[0] + float64(k)*g.step()
 	case k >= n:
-		return g.SliceZ[n-1] - float64(k-n+1)*g.step()
+		return g.SliceZ[n-1] + float64(k-n+1)*g.step()
 	}
 	return g.SliceZ[k]
 }
@@ -131,8 +129,10 @@ type Source interface {
 // Volume is a CT volume held in memory.
 type Volume struct {
 	Geom Geometry
-	// HU holds the voxels, int16, shape (Nz, Ny, Nx).
-	HU *tensor.Dense
+	// HU holds the voxels, int16, shape (Nz, Ny, Nx). In native builds it is
+	// a gorgonia.org/tensor Dense; in js/wasm builds it is a minimal int16
+	// array with the same Shape and Data methods (see dense_js.go).
+	HU *Dense
 }
 
 // New returns a volume of the given geometry whose voxels are all air.
@@ -155,8 +155,7 @@ func FromVoxels(g Geometry, vox []int16) (*Volume, error) {
 	if len(vox) != g.Nz*g.Ny*g.Nx {
 		return nil, fmt.Errorf("volume: %d voxels for %dx%dx%d", len(vox), g.Nz, g.Ny, g.Nx)
 	}
-	t := tensor.New(tensor.WithShape(g.Nz, g.Ny, g.Nx), tensor.WithBacking(vox))
-	return &Volume{Geom: g, HU: t}, nil
+	return &Volume{Geom: g, HU: newDense(vox, g.Nz, g.Ny, g.Nx)}, nil
 }
 
 // Voxels returns the backing slice of the volume (z, y, x order).
