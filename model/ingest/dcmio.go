@@ -561,6 +561,9 @@ func scanFile(ra io.ReaderAt, size int64) (*fileLayout, error) {
 		fl.enc = encoding{}
 		ds := newReaderStream(flate.NewReader(io.NewSectionReader(ra, dsOff, size-dsOff)))
 		lay, err := walkDataset(ds, 0, fl.enc)
+		if err == nil {
+			err = ds.need(lay.end)
+		}
 		fl.bytesRead = s.read + int64(len(ds.buf)) // compressed bytes read are at most this
 		if err != nil {
 			return nil, fmt.Errorf("deflated data set: %w", err)
@@ -598,6 +601,11 @@ func scanFile(ra io.ReaderAt, size int64) (*fileLayout, error) {
 		}
 	}
 	lay, err := walkDataset(s, dsOff, fl.enc)
+	if err == nil {
+		// The walker skips values without reading them; the library
+		// needs every header byte.
+		err = s.need(lay.end)
+	}
 	fl.bytesRead = s.read
 	if err != nil {
 		return nil, err
