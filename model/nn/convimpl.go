@@ -450,22 +450,28 @@ func convBackwardWeight[T Float](g convGeom, x []T, xl layout, dy []T, yl layout
 		gemm.Run(&gemm.Problem[T]{A: gemm.PackA(false, g.cout, P, dyn, P), N: R,
 			PackB: func(dst []T, nr, k0, kc, j0, nc int) {
 				// Row k is output position k0+k, column j is im2col row j0+j.
+				d0 := k0 / (yl.H * yl.W)
+				r0 := k0 - d0*yl.H*yl.W
+				h0 := r0 / yl.W
+				w0 := r0 - h0*yl.W
 				for q := 0; q*nr < nc; q++ {
 					panel := dst[q*kc*nr : (q+1)*kc*nr]
 					cols := min(nr, nc-q*nr)
 					o := off[j0+q*nr : j0+q*nr+cols]
+					d, h, w := d0, h0, w0
 					for k := 0; k < kc; k++ {
-						p := k0 + k
-						d := p / (yl.H * yl.W)
-						r := p - d*yl.H*yl.W
-						h := r / yl.W
-						w := r - h*yl.W
-						base := d*g.s[0]*plane + h*g.s[1]*wp + w*g.s[2]
+						src := scratch[d*g.s[0]*plane+h*g.s[1]*wp+w*g.s[2]:]
 						row := panel[k*nr : k*nr+nr]
 						for j, oj := range o {
-							row[j] = scratch[base+int(oj)]
+							row[j] = src[oj]
 						}
 						clear(row[cols:])
+						if w++; w == yl.W {
+							w = 0
+							if h++; h == yl.H {
+								h, d = 0, d+1
+							}
+						}
 					}
 				}
 			},

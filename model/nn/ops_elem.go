@@ -8,15 +8,25 @@ import (
 	"github.com/nlpodyssey/spago/mat"
 
 	"sscscore/model/nn/gemm"
+	"sscscore/model/nn/vec"
 )
 
-// unaryFn is an element-wise autograd function y = f(x) whose derivative is computed from x
-// and y.
+type unaryKind uint8
+
+const (
+	unaryLeaky unaryKind = iota // ReLU is slope 0
+	unarySigmoid
+	unaryAffine
+)
+
+// unaryFn is an element-wise autograd function: leaky ReLU (ReLU with slope 0), sigmoid, or
+// the constant affine a·x + b.
 type unaryFn[T Float] struct {
 	X     mat.Tensor
+	kind  unaryKind
+	slope T
+	a, b  T
 	y     []T
-	fwd   func(v T) T
-	deriv func(x, y T) T
 }
 
 // Operands implements ag.AutoGradFunction.
@@ -27,8 +37,35 @@ func (f *unaryFn[T]) Forward() (mat.Tensor, error) {
 	x := dataOf[T](f.X)
 	y := alloc[T](len(x))
 	gemm.ParallelRange(len(x), 1<<16, func(lo, hi int) {
-		for i, v := range x[lo:hi] {
-			y[lo+i] = f.fwd(v)
+		src, dst := x[lo:hi], y[lo:hi]
+		if s32, ok := any(src).([]float32); ok && f.kind != unarySigmoid {
+			d32 := any(dst).([]float32)
+			switch {
+			case f.kind == unaryAffine:
+				vec.ScaleShift(d32, s32, float32(f.a), float32(f.b))
+			case f.slope == 0:
+				vec.AddBiasReLU(d32, s32, 0)
+			default:
+				vec.AddBiasLeaky(d32, s32, 0, float32(f.slope))
+			}
+			return
+		}
+		switch f.kind {
+		case unaryLeaky:
+			for i, v := range src {
+				if v < 0 {
+					v *= f.slope
+				}
+				dst[i] = v
+			}
+		case unarySigmoid:
+			for i, v := range src {
+				dst[i] = T(1 / (1 + math.Exp(-float64(v))))
+			}
+		case unaryAffine:
+			for i, v := range src {
+				dst[i] = f.a*v + f.b
+			}
 		}
 	})
 	f.y = y
@@ -44,64 +81,61 @@ func (f *unaryFn[T]) Backward(gy mat.Tensor) error {
 	x := dataOf[T](f.X)
 	dx := alloc[T](len(x))
 	gemm.ParallelRange(len(x), 1<<16, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dx[i] = dy[i] * f.deriv(x[i], f.y[i])
+		g, d := dy[lo:hi], dx[lo:hi]
+		switch f.kind {
+		case unaryLeaky:
+			xs := x[lo:hi]
+			for i, v := range g {
+				if xs[i] <= 0 {
+					v *= f.slope
+				}
+				d[i] = v
+			}
+		case unarySigmoid:
+			ys := f.y[lo:hi]
+			for i, v := range g {
+				d[i] = v * ys[i] * (1 - ys[i])
+			}
+		case unaryAffine:
+			for i, v := range g {
+				d[i] = v * f.a
+			}
 		}
 	})
 	f.X.AccGrad(mat.NewDense[T](mat.WithShape(f.X.Value().Shape()...), mat.WithBacking(dx)))
 	return nil
 }
 
-func unary[T Float](x Tensor, fwd func(T) T, deriv func(x, y T) T) Tensor {
-	return run(&unaryFn[T]{X: x.Node, fwd: fwd, deriv: deriv}, x.Shape)
+func unary[T Float](x Tensor, f *unaryFn[T]) Tensor {
+	f.X = x.Node
+	return run(f, x.Shape)
 }
 
 // ReLU returns max(x, 0).
 func ReLU(x Tensor) Tensor { return LeakyReLU(x, 0) }
 
-// LeakyReLU returns x for x > 0 and slope·x otherwise.
+// LeakyReLU returns x for x > 0 and slope·x otherwise (0 ≤ slope ≤ 1).
 func LeakyReLU(x Tensor, slope float64) Tensor {
 	if isF64(x.Node) {
-		return leaky[float64](x, slope)
+		return unary(x, &unaryFn[float64]{kind: unaryLeaky, slope: slope})
 	}
-	return leaky[float32](x, slope)
-}
-
-func leaky[T Float](x Tensor, slope float64) Tensor {
-	s := T(slope)
-	return unary(x, func(v T) T {
-		if v > 0 {
-			return v
-		}
-		return v * s
-	}, func(x, _ T) T {
-		if x > 0 {
-			return 1
-		}
-		return s
-	})
+	return unary(x, &unaryFn[float32]{kind: unaryLeaky, slope: float32(slope)})
 }
 
 // Sigmoid returns 1/(1+e^-x).
 func Sigmoid(x Tensor) Tensor {
 	if isF64(x.Node) {
-		return sigmoid[float64](x)
+		return unary(x, &unaryFn[float64]{kind: unarySigmoid})
 	}
-	return sigmoid[float32](x)
-}
-
-func sigmoid[T Float](x Tensor) Tensor {
-	return unary(x, func(v T) T { return T(1 / (1 + math.Exp(-float64(v)))) },
-		func(_, y T) T { return y * (1 - y) })
+	return unary(x, &unaryFn[float32]{kind: unarySigmoid})
 }
 
 // ScaleShift returns a·x + b for constants a and b (for example 100·sigmoid for percentages).
 func ScaleShift(x Tensor, a, b float64) Tensor {
 	if isF64(x.Node) {
-		return unary(x, func(v float64) float64 { return a*v + b }, func(_, _ float64) float64 { return a })
+		return unary(x, &unaryFn[float64]{kind: unaryAffine, a: a, b: b})
 	}
-	af, bf := float32(a), float32(b)
-	return unary(x, func(v float32) float32 { return af*v + bf }, func(_, _ float32) float32 { return af })
+	return unary(x, &unaryFn[float32]{kind: unaryAffine, a: float32(a), b: float32(b)})
 }
 
 // AddFn is the autograd function of an element-wise sum of same-shaped tensors.

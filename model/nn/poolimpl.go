@@ -54,8 +54,10 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 		panic(fmt.Sprintf("nn: max pooling input of %d elements is too large", len(x)))
 	}
 	fast2 := g.k == [3]int{1, 2, 2} && g.s == [3]int{1, 2, 2} && g.p == [3][2]int{} && idx == nil
+	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
 		di := ((n*yl.C+c)*yl.D)*yl.H*yl.W - 1
+		xb := xl.idx(n, c, 0, 0, 0)
 		for od := 0; od < yl.D; od++ {
 			d0, d1, _ := g.window(0, od, xl.D)
 			for oh := 0; oh < yl.H; oh++ {
@@ -85,7 +87,7 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 					mi := -1
 					for d := d0; d < d1; d++ {
 						for h := h0; h < h1; h++ {
-							row := xl.idx(n, c, d, h, 0)
+							row := xb + d*xp + h*xw
 							for w := w0; w < w1; w++ {
 								if v := x[row+w]; v > m || mi < 0 {
 									m, mi = v, row+w
@@ -105,7 +107,9 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 
 // avgPoolForward computes y = avgpool(x) (count_include_pad semantics).
 func avgPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
+	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		xb := xl.idx(n, c, 0, 0, 0)
 		for od := 0; od < yl.D; od++ {
 			d0, d1, fd := g.window(0, od, xl.D)
 			for oh := 0; oh < yl.H; oh++ {
@@ -116,7 +120,7 @@ func avgPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 					var s T
 					for d := d0; d < d1; d++ {
 						for h := h0; h < h1; h++ {
-							row := xl.idx(n, c, d, h, 0)
+							row := xb + d*xp + h*xw
 							for _, v := range x[row+w0 : row+w1] {
 								s += v
 							}
@@ -139,7 +143,9 @@ func adaptiveBin(o, out, in int) (int, int) {
 
 // adaptiveAvgForward computes PyTorch's AdaptiveAvgPool to yl's D×H×W.
 func adaptiveAvgForward[T Float](x []T, xl layout, y []T, yl layout) {
+	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, xl.D*xl.H*xl.W, func(n, c int) {
+		xb := xl.idx(n, c, 0, 0, 0)
 		for od := 0; od < yl.D; od++ {
 			d0, d1 := adaptiveBin(od, yl.D, xl.D)
 			for oh := 0; oh < yl.H; oh++ {
@@ -149,7 +155,7 @@ func adaptiveAvgForward[T Float](x []T, xl layout, y []T, yl layout) {
 					var s T
 					for d := d0; d < d1; d++ {
 						for h := h0; h < h1; h++ {
-							row := xl.idx(n, c, d, h, 0)
+							row := xb + d*xp + h*xw
 							for _, v := range x[row+w0 : row+w1] {
 								s += v
 							}
@@ -164,7 +170,9 @@ func adaptiveAvgForward[T Float](x []T, xl layout, y []T, yl layout) {
 
 // avgPoolBackward adds to dx (dense) the gradient of avgPoolForward given dy (dense).
 func avgPoolBackward[T Float](g poolGeom, dy []T, yl layout, dx []T, xl layout) {
+	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		xb := xl.idx(n, c, 0, 0, 0)
 		for od := 0; od < yl.D; od++ {
 			d0, d1, fd := g.window(0, od, xl.D)
 			for oh := 0; oh < yl.H; oh++ {
@@ -174,7 +182,7 @@ func avgPoolBackward[T Float](g poolGeom, dy []T, yl layout, dx []T, xl layout) 
 					v := dy[yl.idx(n, c, od, oh, ow)] / T(fd*fh*fw)
 					for d := d0; d < d1; d++ {
 						for h := h0; h < h1; h++ {
-							row := xl.idx(n, c, d, h, 0)
+							row := xb + d*xp + h*xw
 							for w := w0; w < w1; w++ {
 								dx[row+w] += v
 							}
@@ -188,7 +196,9 @@ func avgPoolBackward[T Float](g poolGeom, dy []T, yl layout, dx []T, xl layout) 
 
 // adaptiveAvgBackward adds to dx (dense) the gradient of adaptiveAvgForward.
 func adaptiveAvgBackward[T Float](dy []T, yl layout, dx []T, xl layout) {
+	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, xl.D*xl.H*xl.W, func(n, c int) {
+		xb := xl.idx(n, c, 0, 0, 0)
 		for od := 0; od < yl.D; od++ {
 			d0, d1 := adaptiveBin(od, yl.D, xl.D)
 			for oh := 0; oh < yl.H; oh++ {
@@ -198,7 +208,7 @@ func adaptiveAvgBackward[T Float](dy []T, yl layout, dx []T, xl layout) {
 					v := dy[yl.idx(n, c, od, oh, ow)] / T((d1-d0)*(h1-h0)*(w1-w0))
 					for d := d0; d < d1; d++ {
 						for h := h0; h < h1; h++ {
-							row := xl.idx(n, c, d, h, 0)
+							row := xb + d*xp + h*xw
 							for w := w0; w < w1; w++ {
 								dx[row+w] += v
 							}
