@@ -187,6 +187,12 @@ func le16ToHU(b []byte, dst []int16, img *imageFile, ic int32) huCounts {
 			dst[i] = int16(min(max(h, volume.Air), math.MaxInt16))
 		}
 		below, clipped = int64(lo), int64(hi)
+	case ic >= volume.Air && int32(mask)+ic < math.MaxInt16:
+		// Unsigned values whose every HU is in range (the usual storage
+		// with intercept -1024): nothing to clamp or count.
+		for i, v := range u {
+			dst[i] = int16(int32(v&mask) + ic)
+		}
 	default:
 		var lo, hi uint32
 		for i, v := range u {
