@@ -297,19 +297,28 @@ func (an *anatomy) diaph(x, y float64) (float64, float64) {
 	return z, g
 }
 
-// diaphRaw is the analytic diaphragm height.
-func (an *anatomy) diaphRaw(x, y float64) float64 {
+// diaphParams holds the constants of the diaphragm surface.
+type diaphParams struct {
+	front, back, yR, aw, bw float64
+}
+
+func (an *anatomy) diaphParams() diaphParams {
 	a := an.a
 	c := an.cavSect(a.ZL3)
-	front, back := c.cy-c.bF, c.cy+c.bB
-	yR := c.cy - 0.12*c.bF
-	aw, bw := 0.52*a.CavW, 0.78*c.bF
-	rr := sq((x+0.42*a.CavW)/aw) + sq((y-yR)/bw)
-	rl := sq((x-0.44*a.CavW)/aw) + sq((y-yR)/bw)
+	return diaphParams{front: c.cy - c.bF, back: c.cy + c.bB, yR: c.cy - 0.12*c.bF, aw: 0.52 * a.CavW, bw: 0.78 * c.bF}
+}
+
+// diaphRaw is the analytic diaphragm height: two domes (the right one
+// higher) joined smoothly over the central tendon, never below the
+// costophrenic recesses, which are deeper at the back.
+func (an *anatomy) diaphRaw(x, y float64, q *diaphParams) float64 {
+	a := an.a
+	rr := sq((x+0.42*a.CavW)/q.aw) + sq((y-q.yR)/q.bw)
+	rl := sq((x-0.44*a.CavW)/q.aw) + sq((y-q.yR)/q.bw)
 	zr := a.ZDomeR - 30*(rr+0.35*rr*rr)
 	zl := a.ZDomeL - 30*(rl+0.35*rl*rl)
 	z := smax(zr, zl, 18)
-	floor := a.ZDomeR - a.RecessAnt - (a.RecessPost-a.RecessAnt)*smoothstep(front, back, y)
+	floor := a.ZDomeR - a.RecessAnt - (a.RecessPost-a.RecessAnt)*smoothstep(q.front, q.back, y)
 	return math.Max(z, floor)
 }
 
@@ -320,9 +329,10 @@ func (an *anatomy) buildDiaph() {
 	d.nx, d.ny = 261, 261
 	d.z = make([]float64, d.nx*d.ny)
 	d.g = make([]float64, d.nx*d.ny)
+	q := an.diaphParams()
 	for j := 0; j < d.ny; j++ {
 		for i := 0; i < d.nx; i++ {
-			d.z[j*d.nx+i] = an.diaphRaw(d.x0+float64(i)*d.h, d.y0+float64(j)*d.h)
+			d.z[j*d.nx+i] = an.diaphRaw(d.x0+float64(i)*d.h, d.y0+float64(j)*d.h, &q)
 		}
 	}
 	for j := 0; j < d.ny; j++ {

@@ -87,6 +87,62 @@ func whiteNoise(dst []float32, seed uint64) {
 	}
 }
 
+// scannerKernel returns the 1D kernel (1+g) G(s) - g G(sqrt(s² + 1.3²))
+// of a reconstruction kernel with blur s pixels and edge gain g.
+func scannerKernel(s, g float64) []float32 {
+	if s < 0.2 && g <= 0 {
+		return []float32{1}
+	}
+	s = math.Max(s, 0.2)
+	a := gaussKernel(s)
+	if g <= 0 {
+		return a
+	}
+	b := gaussKernel(math.Hypot(s, 1.3))
+	k := make([]float32, len(b))
+	off := (len(b) - len(a)) / 2
+	for i := range b {
+		k[i] = -float32(g) * b[i]
+	}
+	for i, v := range a {
+		k[i+off] += float32(1+g) * v
+	}
+	return k
+}
+
+// noiseTile returns an nx x ny field of periodic, spatially correlated
+// (Gaussian, sigma s pixels) noise of unit standard deviation.
+func noiseTile(nx, ny int, s float64, seed uint64) []float32 {
+	w := make([]float32, nx*ny)
+	whiteNoise(w, seed)
+	k := gaussKernel(s)
+	rad := len(k) / 2
+	tmp := make([]float32, nx*ny)
+	for j := 0; j < ny; j++ {
+		for i := 0; i < nx; i++ {
+			var v float32
+			for t, c := range k {
+				v += c * w[j*nx+((i+t-rad)%nx+nx)%nx]
+			}
+			tmp[j*nx+i] = v
+		}
+	}
+	for j := 0; j < ny; j++ {
+		for i := 0; i < nx; i++ {
+			var v float32
+			for t, c := range k {
+				v += c * tmp[((j+t-rad)%ny+ny)%ny*nx+i]
+			}
+			w[j*nx+i] = v
+		}
+	}
+	norm := float32(1 / kernelNorm(k))
+	for i := range w {
+		w[i] *= norm
+	}
+	return w
+}
+
 // applyScanner applies the point spread function, edge enhancement and
 // noise of the scanner to r.acc for the slab at z, in place. full is true
 // when the grid is the scanner's own resolution.
@@ -100,26 +156,39 @@ func (r *renderer) applyScanner(z float64, full bool) {
 	bw := r.an.bodySect(z).a / p.Anatomy.BodyW
 	sd := s.NoiseSD * math.Pow(clamp(bw, 0.6, 1.5), 1.5)
 	if full {
-		if sx := s.PSF / g.DX; sx > 0.2 {
-			kx := gaussKernel(sx)
-			ky := gaussKernel(s.PSF / g.DY)
-			blur2(img, img, r.tmp, nx, ny, kx, ky)
+		// Point spread function with the sharp kernels' edge enhancement:
+		// (1+g) G(psf) - g G(psf (+) 1.3 px), one separable pass.
+		if r.kx == nil {
+			r.kx = scannerKernel(s.PSF/g.DX, s.EdgeGain)
+			r.ky = scannerKernel(s.PSF/g.DY, s.EdgeGain)
 		}
-		if s.EdgeGain > 0 {
-			k := gaussKernel(1.3)
-			blur2(r.tmp2, img, r.tmp, nx, ny, k, k)
-			gain := float32(s.EdgeGain)
-			for i := range img {
-				img[i] += gain * (img[i] - r.tmp2[i])
+		if len(r.kx) > 1 || len(r.ky) > 1 {
+			blur2(img, img, r.tmp, nx, ny, r.kx, r.ky)
+		}
+		// Correlated noise: a periodic tile made once per renderer, read
+		// at a random offset and orientation for each slice.
+		if r.noise == nil {
+			r.noise = noiseTile(nx, ny, s.NoiseCorr, hash64(uint64(p.Seed)^0x4015e))
+		}
+		h := hash64(uint64(p.Seed) ^ math.Float64bits(z))
+		ox, oy := int(h%uint64(nx)), int((h>>20)%uint64(ny))
+		sign := float32(sd)
+		if h>>40&1 == 1 {
+			sign = -sign
+		}
+		flip := h>>41&1 == 1
+		for j := 0; j < ny; j++ {
+			row := img[j*nx : (j+1)*nx]
+			src := r.noise[((j+oy)%ny)*nx : ((j+oy)%ny+1)*nx]
+			if flip {
+				for i := range row {
+					row[i] += sign * src[(nx-1-i+ox)%nx]
+				}
+			} else {
+				for i := range row {
+					row[i] += sign * src[(i+ox)%nx]
+				}
 			}
-		}
-		whiteNoise(r.tmp2, hash64(uint64(p.Seed)^math.Float64bits(z)))
-		k := gaussKernel(s.NoiseCorr)
-		blur2(r.tmp2, r.tmp2, r.tmp, nx, ny, k, k)
-		norm := kernelNorm(k)
-		scale := float32(sd / norm)
-		for i := range img {
-			img[i] += scale * r.tmp2[i]
 		}
 		return
 	}

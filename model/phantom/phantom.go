@@ -48,11 +48,29 @@ type Phantom struct {
 	Opt     Options
 	Scanner Scanner
 	Anatomy Anatomy
+	// Quality may be lowered before the first rendering to trade realism
+	// for speed (the demo case does).
+	Quality Quality
 
 	once     sync.Once
 	an       *anatomy
 	treeOnce sync.Once
-	pool     sync.Pool // *renderer
+	rmu      sync.Mutex
+	free     []*renderer // renderers kept for reuse
+}
+
+// Quality trades rendering realism for speed. The zero value is the best
+// quality.
+type Quality struct {
+	// MaxSubSlices caps the number of thin sub-slices averaged over a
+	// slice's thickness (0: one every 1.5 mm).
+	MaxSubSlices int
+	// Downsample renders the anatomy on a grid this many times coarser in
+	// x and y and interpolates it before the scanner noise (0, 1: off).
+	Downsample int
+	// FieldStep is the spacing (mm) of the grid the smooth shapes are
+	// sampled on (0: 2.5 mm).
+	FieldStep float64
 }
 
 // New samples a phantom from seed. It is cheap: the geometry is built when

@@ -52,13 +52,79 @@ func (p *Phantom) isFull(g SliceGrid) bool {
 
 func (p *Phantom) getRenderer(g SliceGrid) *renderer {
 	an := p.full()
-	if r, ok := p.pool.Get().(*renderer); ok && r.g == g {
-		return r
+	p.rmu.Lock()
+	for i, r := range p.free {
+		if r.g == g {
+			p.free = append(p.free[:i], p.free[i+1:]...)
+			p.rmu.Unlock()
+			return r
+		}
 	}
-	return newRenderer(p, an, g)
+	p.rmu.Unlock()
+	r := newRenderer(p, an, g)
+	if d := p.Quality.Downsample; d > 1 && p.isFull(g) {
+		h := g
+		h.Nx, h.Ny = (g.Nx+d-1)/d, (g.Ny+d-1)/d
+		h.DX, h.DY = g.DX*float64(d), g.DY*float64(d)
+		h.X0 += (float64(d) - 1) * g.DX / 2
+		h.Y0 += (float64(d) - 1) * g.DY / 2
+		r.half = newRenderer(p, an, h)
+		r.kx, r.ky = []float32{1}, []float32{1} // the interpolation blurs enough
+	}
+	return r
 }
 
-func (p *Phantom) putRenderer(r *renderer) { p.pool.Put(r) }
+// upsample interpolates the coarse renderer's slab into r (bilinear for
+// the values and coverages, nearest for the disease masks).
+func (r *renderer) upsample(gg, ret []bool) ([]bool, []bool) {
+	h := r.half
+	g, hg := r.g, h.g
+	n := g.Nx * g.Ny
+	if gg != nil {
+		if len(r.mgg) != n {
+			r.mgg, r.mret = make([]bool, n), make([]bool, n)
+		}
+	}
+	for j := 0; j < g.Ny; j++ {
+		fy := clamp((g.Y0+float64(j)*g.DY-hg.Y0)/hg.DY, 0, float64(hg.Ny-1))
+		j0 := min(int(fy), hg.Ny-2)
+		ty := float32(fy - float64(j0))
+		for i := 0; i < g.Nx; i++ {
+			fx := clamp((g.X0+float64(i)*g.DX-hg.X0)/hg.DX, 0, float64(hg.Nx-1))
+			i0 := min(int(fx), hg.Nx-2)
+			tx := float32(fx - float64(i0))
+			k := j0*hg.Nx + i0
+			bil := func(a []float32) float32 {
+				u := a[k] + (a[k+1]-a[k])*tx
+				v := a[k+hg.Nx] + (a[k+hg.Nx+1]-a[k+hg.Nx])*tx
+				return u + (v-u)*ty
+			}
+			o := j*g.Nx + i
+			r.acc[o] = bil(h.acc)
+			r.lung[o] = bil(h.lung)
+			r.bone[o] = bil(h.bone)
+			if gg != nil {
+				q := int(math.Round(fy))*hg.Nx + int(math.Round(fx))
+				r.mgg[o], r.mret[o] = gg[q], ret[q]
+			}
+		}
+	}
+	if gg == nil {
+		return nil, nil
+	}
+	return r.mgg, r.mret
+}
+
+// putRenderer keeps r for reuse; a few renderers are kept (they hold
+// scratch buffers and the noise tile of their grid), the oldest dropped.
+func (p *Phantom) putRenderer(r *renderer) {
+	p.rmu.Lock()
+	defer p.rmu.Unlock()
+	p.free = append(p.free, r)
+	if lim := runtime.GOMAXPROCS(0) + 2; len(p.free) > lim {
+		p.free = append(p.free[:0], p.free[len(p.free)-lim:]...)
+	}
+}
 
 // RenderSlice renders the axial slice centred at patient z on grid g into
 // hu (g.Nx*g.Ny values, HU) and, when flags is not nil, its truth masks
@@ -79,9 +145,14 @@ func (p *Phantom) RenderSlice(z float64, g SliceGrid, hu []int16, flags []uint8)
 // slice renders one slice with the renderer.
 func (r *renderer) slice(z float64, hu []int16, flags []uint8) {
 	p := r.p
-	r.renderSlab(z)
 	var gg, ret []bool
-	if flags != nil || len(r.an.lesions) > 0 {
+	if r.half != nil {
+		// Reduced quality: anatomy on the coarser grid, interpolated.
+		r.half.renderSlab(z)
+		gg, ret = r.half.applyDisease(z)
+		gg, ret = r.upsample(gg, ret)
+	} else {
+		r.renderSlab(z)
 		gg, ret = r.applyDisease(z)
 	}
 	r.applyScanner(z, p.isFull(r.g))

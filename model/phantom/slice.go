@@ -77,6 +77,11 @@ type renderer struct {
 	tmp, tmp2      []float32
 	groups         [nGroups][]*seg
 	mgg, mret      []bool    // disease masks of the current slab
+	kx, ky         []float32 // scanner kernel
+	half           *renderer // coarser renderer (Quality.Downsample)
+	noise          []float32 // correlated noise tile
+	pcols          map[[2]float64][]float64
+	acols          map[float64][]float64
 	bone           []float32 // bone coverage of the slab's central sub-slice
 	rec            bool      // painting the central sub-slice
 	w              float64   // in-plane ramp width (mm)
@@ -89,7 +94,11 @@ func newRenderer(p *Phantom, an *anatomy, g SliceGrid) *renderer {
 	r.w = math.Max(g.DX, g.DY)
 	// Field grid: about 2.5 mm, never finer than the pixels, aligned so
 	// that pixels fall between nodes.
-	r.fh = math.Max(2.5, math.Max(g.DX, g.DY))
+	fs := p.Quality.FieldStep
+	if fs <= 0 {
+		fs = 2.5
+	}
+	r.fh = math.Max(fs, math.Max(g.DX, g.DY))
 	ex := float64(g.Nx-1) * g.DX
 	ey := float64(g.Ny-1) * g.DY
 	r.fnx = int(math.Ceil(ex/r.fh)) + 2
@@ -193,6 +202,9 @@ func (r *renderer) renderSlab(z float64) {
 	}
 	step := math.Max(1.5, 0.6*math.Max(g.DX, g.DY))
 	nsub := max(1, int(math.Ceil(T/step-0.01)))
+	if m := r.p.Quality.MaxSubSlices; m > 0 {
+		nsub = min(nsub, m)
+	}
 	r.dzs = T / float64(nsub)
 	for i := range r.acc {
 		r.acc[i] = 0
@@ -250,28 +262,34 @@ func (r *renderer) fields(z float64) {
 			breasts = append(breasts, o)
 		}
 	}
+	var rb, rm, rc sectRow
 	for j := 0; j < r.fny; j++ {
 		y := r.nodeY(j)
+		r.rowOf(&body, y, &rb)
+		r.rowOf(&mus, y, &rm)
+		r.rowOf(&cav, y, &rc)
 		for i := 0; i < r.fnx; i++ {
-			x := r.nodeX(i)
 			k := j*r.fnx + i
-			b := body.sd(x, y)
-			for _, o := range breasts {
-				d, _ := o.e.sd(vec{x, y, z})
-				b = smin(b, d, 18)
+			b := rb.sd(i)
+			if len(breasts) > 0 {
+				x := r.nodeX(i)
+				for _, o := range breasts {
+					d, _ := o.e.sd(vec{x, y, z})
+					b = smin(b, d, 18)
+				}
 			}
 			fb[k] = float32(b)
 			if b > 15 {
 				fm[k], fc[k] = big, big
 				continue
 			}
-			m := mus.sd(x, y)
+			m := rm.sd(i)
 			fm[k] = float32(m)
 			if m > 40 {
 				fc[k] = big
 				continue
 			}
-			fc[k] = float32(cav.sd(x, y))
+			fc[k] = float32(rc.sd(i))
 		}
 	}
 	// Envelope and heart.
@@ -359,6 +377,84 @@ func (r *renderer) fields(z float64) {
 			}
 		}
 	}
+}
+
+// sectRow evaluates a section's signed distance along one row of the
+// field grid: the row terms are computed once and |x|^p comes from a
+// per-renderer column table, leaving one log and one exp per node.
+type sectRow struct {
+	r         *renderer
+	cols, ax  []float64 // |x_i - cx|^p and |x_i - cx|
+	invAp     float64   // a(y)^-p
+	ay, vp, p float64
+	g2        float64
+	minAB     float64
+}
+
+// rowOf prepares row y of section s.
+func (r *renderer) rowOf(s *sect, y float64, out *sectRow) {
+	dy := y - s.cy
+	b, p := s.bB, s.pB
+	if dy < 0 {
+		b, p = s.bF, s.pF
+	}
+	ay := s.a * (1 + s.flare*clamp(dy/b, -1, 1))
+	v := math.Abs(dy) / b
+	vp := math.Pow(v, p)
+	out.r = r
+	out.cols, out.ax = r.powCols(s.cx, p)
+	out.invAp = math.Pow(ay, -p)
+	out.ay, out.vp, out.p = ay, vp, p
+	out.g2 = 0
+	if v > 1e-12 {
+		out.g2 = vp / v / b
+	}
+	out.minAB = math.Min(ay, b)
+}
+
+// sd returns the signed distance at node column i.
+func (w *sectRow) sd(i int) float64 {
+	up := w.cols[i] * w.invAp
+	sum := up + w.vp
+	if sum < 1e-24 {
+		return -w.minAB
+	}
+	F := math.Exp(math.Log(sum) / w.p)
+	var g1 float64
+	if u := w.ax[i] / w.ay; u > 1e-12 {
+		g1 = up / u / w.ay
+	}
+	gm := F / sum * math.Sqrt(g1*g1+w.g2*w.g2)
+	if gm == 0 {
+		return -w.minAB
+	}
+	return (F - 1) / gm
+}
+
+// powCols returns |x_i - cx|^p and |x_i - cx| for the node columns.
+func (r *renderer) powCols(cx, p float64) ([]float64, []float64) {
+	key := [2]float64{cx, p}
+	if c, ok := r.pcols[key]; ok {
+		return c, r.acols[cx]
+	}
+	if r.pcols == nil {
+		r.pcols = map[[2]float64][]float64{}
+		r.acols = map[float64][]float64{}
+	}
+	ax, ok := r.acols[cx]
+	if !ok {
+		ax = make([]float64, r.fnx)
+		for i := range ax {
+			ax[i] = math.Abs(r.nodeX(i) - cx)
+		}
+		r.acols[cx] = ax
+	}
+	c := make([]float64, r.fnx)
+	for i := range c {
+		c[i] = math.Pow(ax[i], p)
+	}
+	r.pcols[key] = c
+	return c, ax
 }
 
 // heartFields computes the heart channels and adds the heart to the
