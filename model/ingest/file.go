@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // File is one named input: a disk file, a browser File object, or an entry
@@ -73,16 +74,73 @@ func DiskFiles(paths ...string) ([]File, error) {
 	return out, nil
 }
 
-// diskFile is an io.ReaderAt that opens the file for each read.
+// diskFile is an io.ReaderAt on a file by name. Open files are shared
+// through a small cache, so a folder of thousands of files holds at most
+// maxOpenFiles descriptors and a file read twice in a row (header, then
+// pixels) is opened once.
 type diskFile string
 
 func (d diskFile) ReadAt(p []byte, off int64) (int, error) {
-	f, err := os.Open(string(d))
+	e, err := openFiles.get(string(d))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	return f.ReadAt(p, off)
+	defer openFiles.put(e)
+	return e.f.ReadAt(p, off)
+}
+
+const maxOpenFiles = 32
+
+var openFiles = &fdCache{m: map[string]*fdEntry{}}
+
+type fdCache struct {
+	mu   sync.Mutex
+	m    map[string]*fdEntry
+	tick uint64
+}
+
+type fdEntry struct {
+	f    *os.File
+	refs int
+	last uint64
+}
+
+func (c *fdCache) get(path string) (*fdEntry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tick++
+	if e, ok := c.m[path]; ok {
+		e.refs++
+		e.last = c.tick
+		return e, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	e := &fdEntry{f: f, refs: 1, last: c.tick}
+	c.m[path] = e
+	for len(c.m) > maxOpenFiles {
+		var oldest string
+		var old *fdEntry
+		for p, x := range c.m {
+			if x.refs == 0 && (old == nil || x.last < old.last) {
+				oldest, old = p, x
+			}
+		}
+		if old == nil {
+			break // all in use: allow more for now
+		}
+		old.f.Close()
+		delete(c.m, oldest)
+	}
+	return e, nil
+}
+
+func (c *fdCache) put(e *fdEntry) {
+	c.mu.Lock()
+	e.refs--
+	c.mu.Unlock()
 }
 
 // Zip archives: entries become Files. A stored entry is read in place; a
