@@ -132,7 +132,7 @@ type Problem[T Float] struct {
 }
 
 // blocking returns the k-block, n-block and m-block sizes for a product.
-func blocking[T Float](m, n, k, mr, nr int) (kc, nc, mc int) {
+func blocking[T Float](m, n, k, mr, nr, rep int) (kc, nc, mc int) {
 	var z T
 	es := int(sizeOf(z))
 	// The B micro-panel (kc × NR) stays in L1 across the MR panels of A.
@@ -149,7 +149,7 @@ func blocking[T Float](m, n, k, mr, nr int) (kc, nc, mc int) {
 		nc = roundUp(n, nr)
 	}
 	// A block of mc rows × kc (streamed per NR tile) in L2 too.
-	mc = max(mr, min(mp, 262144/es/max(kc, 1)/mr*mr))
+	mc = max(mr, min(mp, 262144/es/rep/max(kc, 1)/mr*mr))
 	return kc, nc, mc
 }
 
@@ -167,7 +167,7 @@ func Run[T Float](p *Problem[T]) {
 	if m == 0 || n == 0 {
 		return
 	}
-	kc, nc, mc := blocking[T](m, n, k, mr, nr)
+	kc, nc, mc := blocking[T](m, n, k, mr, nr, rep)
 	mp := roundUp(m, mr)
 	implicit := p.PackB == nil
 	if implicit {

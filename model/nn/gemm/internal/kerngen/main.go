@@ -150,16 +150,18 @@ func file(name, tags, doc string, ks []kernel, extra string) {
 func main() {
 	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 4,
 		load: "LoadFloat32x4Array", bcast: "BroadcastFloat32x4"}
-	if v := os.Getenv("KG_WASM"); v != "" { // tuning: mr,nv,unroll
-		fmt.Sscanf(v, "%d,%d,%d", &wasm.mr, &wasm.nv, &wasm.unroll)
+	if v := os.Getenv("KG_WASM"); v != "" { // tuning: mr,nv,unroll,preA
+		var pre int
+		fmt.Sscanf(v, "%d,%d,%d,%d", &wasm.mr, &wasm.nv, &wasm.unroll, &pre)
+		wasm.preA = pre != 0
 	}
 	file("kern_wasm_simd.go", "goexperiment.simd && wasm",
 		"// WebAssembly SIMD128 micro-kernel (4 float32 lanes; wasm has no fused multiply-add, so Mul then Add).",
 		[]kernel{wasm}, fmt.Sprintf(`func init() {
-	f32Kernel = kernelInfo{name: "wasm-simd128 %dx%d", mr: %d, nr: %d, arep: 1, fn: kernWasm, simd: true}
+	f32Kernel = kernelInfo{name: "wasm-simd128 %dx%d", mr: %d, nr: %d, arep: %d, fn: kernWasm, simd: true}
 }
 
-`, wasm.mr, wasm.nr(), wasm.mr, wasm.nr()))
+`, wasm.mr, wasm.nr(), wasm.mr, wasm.nr(), wasm.arep()))
 	avx512 := kernel{name: "kernAVX512", vtype: "Float32x16", lanes: 16, mr: 4, nv: 4, unroll: 1, freshB: true,
 		load: "LoadFloat32x16Array", bcast: "BroadcastFloat32x16", fma: true}
 	avx2 := kernel{name: "kernAVX2", vtype: "Float32x8", lanes: 8, mr: 4, nv: 2, unroll: 1, freshB: true,
