@@ -75,7 +75,7 @@ func (h *heartModel) myo(p vec) float64 {
 	d1, _ := h.la.sd(p)
 	d2, _ := h.ra.sd(p)
 	d3, _ := h.vent.sd(p)
-	return smin(smin(d1, d2, 8), d3, 12)
+	return smin(smin(d1, d2, 10), d3, 24)
 }
 
 // zRange returns the z extent of the heart.
@@ -278,7 +278,7 @@ func (an *anatomy) cavSect(z float64) sect {
 	w = math.Min(w, m.a-8)
 	cy := (front + back) / 2
 	hb := (back - front) / 2
-	return sect{cx: 0, cy: cy, a: w, bF: hb, bB: hb, pF: a.CavExp, pB: math.Max(1.9, a.CavExp-0.5), flare: a.CavFlare}
+	return sect{cx: 0, cy: cy, a: w, bF: hb, bB: hb, pF: a.CavExp, pB: a.CavExp + 0.25, flare: a.CavFlare}
 }
 
 // diaph returns the height of the diaphragm surface at local (x, y) and
@@ -413,6 +413,7 @@ func buildAnatomy(a *Anatomy, rng *rand.Rand) *anatomy {
 		}
 	}
 	an.env.index()
+	an.clearRibs()
 	an.tubes.index()
 	an.computeLevels()
 	return an
@@ -470,6 +471,37 @@ func (an *anatomy) buildSpine() {
 	}
 }
 
+// clearRibs moves every rib and costal cartilage point out of the lungs
+// (the necks of the ribs must pass behind the paravertebral gutters),
+// keeping a pleural gap.
+func (an *anatomy) clearRibs() {
+	for i := range an.tubes.segs {
+		s := &an.tubes.segs[i]
+		if s.grp != grpRib && s.grp != grpCart {
+			continue
+		}
+		s.a = an.pushOut(s.a, s.ra+1.5)
+		s.b = an.pushOut(s.b, s.rb+1.5)
+		s.finish()
+	}
+}
+
+// pushOut moves p along the lung distance gradient until it is at least
+// m mm outside the lungs.
+func (an *anatomy) pushOut(p vec, m float64) vec {
+	for it := 0; it < 8; it++ {
+		d := an.lungSD(p)
+		if d >= m {
+			return p
+		}
+		g := an.lungGrad(p)
+		g.Z = 0
+		g = g.norm()
+		p = p.add(g.mul(m - d + 0.5))
+	}
+	return p
+}
+
 // vertAt returns the vertebra whose body or lower disc contains z.
 func (an *anatomy) vertAt(z float64) (int, bool) {
 	for i := range an.verts {
@@ -504,8 +536,8 @@ func (an *anatomy) buildHeart() {
 	// left atrium) to the apex, which lies left, anterior and low on the
 	// left dome.
 	B := vec{la.X - 8, la.Y - laR[1] - 12, a.ZL3 - 14}
-	ax := 0.52*c.a + 0.5*a.HeartShift
-	ay := front + uni(rng, 16, 26)
+	ax := 0.55*c.a + 0.5*a.HeartShift
+	ay := front + uni(rng, 14, 24)
 	zd, _ := an.diaph(ax, ay)
 	A := vec{ax, ay, zd + 10}
 	u := A.sub(B).norm()
@@ -516,17 +548,17 @@ func (an *anatomy) buildHeart() {
 	}
 	v := w.cross(u).norm()
 	M := B.add(u.mul(L * 0.5))
-	semW := math.Min(44*s, (M.Y-front)*0.98/math.Max(0.3, math.Abs(w.Y)))
-	semV := 38 * s
-	h.vent = newEllipsoid(M, [3]float64{L/2 + 14, semW, semV}, [3]vec{u, w, v})
+	semW := math.Min(46*s, (M.Y-front)*1.02/math.Max(0.3, math.Abs(w.Y)))
+	semV := 41 * s
+	h.vent = newEllipsoid(M, [3]float64{L/2 + 12, semW, semV}, [3]vec{u, w, v})
 	h.lvc = newEllipsoid(M.add(u.mul(5)).add(w.mul(0.25*semW)), [3]float64{L/2 + 2, 0.48 * semW, 0.5 * semV}, [3]vec{u, w, v})
 	h.rvc = newEllipsoid(M.sub(u.mul(4)).sub(w.mul(0.58*semW)), [3]float64{L/2 - 2, 0.3 * semW, 0.8 * semV}, [3]vec{u, w, v})
 	// Right atrium: right of the ventricles, down to the diaphragm.
 	raH := math.Max(30, (a.ZL3-a.ZDomeR)/2+12)
 	ra := vec{B.X - 0.24*c.a - 8, B.Y + 6, zMid - 4}
-	h.ra = newEllipsoid(ra, [3]float64{26 * s, 25 * s, raH}, id)
-	h.rac = newEllipsoid(ra, [3]float64{24 * s, 23 * s, raH - 2}, id)
-	h.fat = uni(rng, 2, 9)
+	h.ra = newEllipsoid(ra, [3]float64{27 * s, 27 * s, raH}, id)
+	h.rac = newEllipsoid(ra, [3]float64{25 * s, 25 * s, raH - 2}, id)
+	h.fat = uni(rng, 1.5, 6)
 	h.base, h.apex = B, A
 	an.laZ = a.ZL3
 }
@@ -776,7 +808,7 @@ func (an *anatomy) buildBones() {
 			if k <= 1 {
 				r = 5.2
 			}
-			pts := []vec{{side * (v.a + 2), yv + 2, z0}, {side * (v.a + 14), yv + 12, z0 + 2}}
+			pts := []vec{{side * (v.a + 2), yv + 4, z0}, {side * (v.a + 15), yv + a.Gutter, z0 + 2}}
 			n := 18
 			for i := 1; i <= n; i++ {
 				t := float64(i) / float64(n)
@@ -902,7 +934,8 @@ func (an *anatomy) buildOrgans() {
 		for _, s := range []float64{-1, 1} {
 			b := an.bodySect(a.ZL3)
 			sz := a.BreastSize
-			e := axisEllipsoid(vec{s * b.a * uni(rng, 0.42, 0.55), -b.bF + 8, a.ZL3 + uni(rng, -15, 10)}, 45+20*sz, 18+45*sz, 45+18*sz)
+			// supine: flattened against the chest and falling to the side
+			e := axisEllipsoid(vec{s * b.a * uni(rng, 0.45, 0.6), -b.bF + 12 + 6*sz, a.ZL3 + uni(rng, -15, 10)}, 55+25*sz, 12+26*sz, 48+18*sz)
 			an.organs = append(an.organs, newOrgan(e, orgBreast))
 		}
 	}

@@ -77,6 +77,10 @@ func (an *anatomy) placeDisease(rng *rand.Rand, severity float64) {
 		if l.ret {
 			l.band = uni(rng, 10, 30) + 20*severity
 			l.rt = synth.RandomReticulation(u)
+			// honeycombing is a lower-zone finding
+			for l.rt.Honeycomb && t > 0.45 {
+				l.rt = synth.RandomReticulation(u)
+			}
 		} else {
 			if u() < 0.5 {
 				l.band = uni(rng, 25, 50)

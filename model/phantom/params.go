@@ -230,11 +230,11 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	a.VertPitch = uni(rng, 22, 27)
 	a.ZT5 = a.ZL2 + uni(rng, -12, 18)
 
-	a.LungHU = uni(rng, -925, -885)
+	a.LungHU = uni(rng, -935, -893)
 	a.LungGrad = uni(rng, 10, 60)
 
 	a.FatHU = uni(rng, -112, -88)
-	a.MuscleHU = uni(rng, 38, 55)
+	a.MuscleHU = uni(rng, 36, 52)
 	a.BloodHU = uni(rng, 35, 50)
 	a.LiverHU = uni(rng, 50, 66)
 	a.SpleenHU = uni(rng, 42, 52)
@@ -268,9 +268,11 @@ func sampleScanner(rng *rand.Rand, a *Anatomy, opt *Options) Scanner {
 	}
 	// The reconstruction field of view is chosen to hold the lungs, usually
 	// the whole body, sometimes cutting the arms or the body sides.
-	fov := 2 * a.BodyW * uni(rng, 0.92, 1.25)
-	armFOV := uni(rng, 0, 120)
-	if a.ArmsDown {
+	// Real scans are reconstructed on a field of view close to the body
+	// width; with the arms down they are often cut.
+	fov := 2 * a.BodyW * uni(rng, 0.98, 1.14)
+	armFOV := uni(rng, -20, 90)
+	if a.ArmsDown && armFOV > 0 {
 		fov += armFOV
 	}
 	psRandom := uni(rng, 0, 1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -22,8 +23,8 @@ func small() Options {
 // level inside both lungs and inside the scan.
 func TestLevelsAnatomy(t *testing.T) {
 	n := 40
-	if testing.Short() {
-		n = 12
+	if testing.Short() || runtime.GOARCH == "wasm" {
+		n = 10
 	}
 	var d12, d23, d35 []float64
 	for seed := int64(1); seed <= int64(n); seed++ {
@@ -105,8 +106,8 @@ func (an *anatomy) lungAreas(z, h float64) (right, left float64) {
 // and checks the tissue values: aerated lung -900..-800 HU, soft tissue
 // 20..60 HU, bone >= 300 HU.
 func TestTissueStatistics(t *testing.T) {
-	seeds := []int64{1, 2, 3, 4, 5, 6}
-	if testing.Short() {
+	seeds := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	if testing.Short() || runtime.GOARCH == "wasm" {
 		seeds = seeds[:3]
 	}
 	for _, seed := range seeds {

@@ -275,7 +275,7 @@ func (r *renderer) fields(z float64) {
 				x := r.nodeX(i)
 				for _, o := range breasts {
 					d, _ := o.e.sd(vec{x, y, z})
-					b = smin(b, d, 18)
+					b = smin(b, d, 30)
 				}
 			}
 			fb[k] = float32(b)

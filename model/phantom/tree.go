@@ -107,7 +107,7 @@ func (an *anatomy) growTrees(seed uint64) {
 		id := hash64(seed ^ uint64(i+1)*0x9e37)
 		n, _ := orthonormal(rt.d)
 		if rt.vein {
-			queue = append(queue, branch{p: rt.p, d: rt.d, n: n, r: rt.r * 0.8, id: id, grp: grpPV})
+			queue = append(queue, branch{p: rt.p, d: rt.d, n: n, r: rt.r * 0.76, id: id, grp: grpPV})
 			continue
 		}
 		// Artery alongside the lobar bronchus, fed from the pulmonary artery.
@@ -119,7 +119,7 @@ func (an *anatomy) growTrees(seed uint64) {
 		if off.Z < 0 {
 			off = off.mul(-1)
 		}
-		ra := rt.r * 0.9
+		ra := rt.r * 0.88
 		ap := rt.p.add(off.mul(rt.r + ra + 1))
 		var pa []vec
 		var rpa float64
@@ -141,7 +141,7 @@ func (an *anatomy) growTrees(seed uint64) {
 			h = hash64(h)
 			return float64(h>>11) / (1 << 53)
 		}
-		L := clamp(b.r*lerp(4.5, 7.5, rnd()), 2.5, 22)
+		L := clamp(b.r*lerp(5.5, 9, rnd()), 3, 28)
 		d := b.d
 		end := b.p.add(d.mul(L))
 		margin := b.r + 1.5

@@ -280,10 +280,17 @@ func region(lung []bool, nx, ny int, idx, sub []int32, target, subFrac float64, 
 		return cnt
 	}
 	want := target * float64(len(idx))
+	tol := 0.01 * float64(len(idx))
 	lo, hi := 0.5, 2*math.Hypot(float64(nx), float64(ny))
+	best := math.Sqrt(lo * hi)
 	for it := 0; it < 14; it++ {
 		mid := math.Sqrt(lo * hi)
-		if float64(paint(mid, nil)) < want {
+		best = mid
+		c := float64(paint(mid, nil))
+		if math.Abs(c-want) <= tol {
+			break
+		}
+		if c < want {
 			lo = mid
 		} else {
 			hi = mid
@@ -293,7 +300,7 @@ func region(lung []bool, nx, ny int, idx, sub []int32, target, subFrac float64, 
 		}
 	}
 	union := make([]bool, nx*ny)
-	paint(math.Sqrt(lo*hi), union)
+	paint(best, union)
 	in := make([]bool, nx*ny)
 	for _, i := range idx {
 		in[i] = union[i]

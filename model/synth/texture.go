@@ -82,7 +82,7 @@ func RandomReticulation(u func() float64) Reticulation {
 		r.LineHU = lerp(-150, 40, u())
 		r.CystHU = lerp(-990, -900, u())
 		r.BgRise = lerp(20, 120, u())
-		r.Missing = lerp(0, 0.15, u())
+		r.Missing = 0 // cysts have complete walls
 	}
 	return r
 }
