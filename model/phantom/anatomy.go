@@ -157,6 +157,11 @@ type anatomy struct {
 		z, g      []float64 // height and 1/sqrt(1+|grad|^2)
 	}
 	rightDomeTop float64
+	// major fissures (right, left): planes n.p = c
+	fiss struct {
+		n [2]vec
+		c [2]float64
+	}
 	caps         [2]struct{ e ellipsoid }
 
 	// trachea and bronchi
@@ -403,6 +408,7 @@ func buildAnatomy(a *Anatomy, rng *rand.Rand) *anatomy {
 	an.buildCaps()
 	an.buildDiaph()
 	an.buildHeart()
+	an.buildFissures()
 	an.buildAirways()
 	an.buildVessels()
 	an.buildBones()
@@ -468,6 +474,30 @@ func (an *anatomy) buildSpine() {
 			tip := vec{tipX, yc + 9, zt - 1}
 			an.tubes.chain([]vec{root, tip}, []float64{5, 4.5}, grpBone, false, 0.4, 1.5)
 		}
+	}
+}
+
+// buildFissures places the major (oblique) fissures: from the back at
+// about the level of the carina down and forward to the anterior
+// diaphragm, their lateral parts further back.
+func (an *anatomy) buildFissures() {
+	a := an.a
+	rng := an.rng
+	c := an.cavSect(a.ZL3)
+	for s, side := range []float64{-1, 1} {
+		yb, yf := c.cy+c.bB, c.cy-c.bF+uni(rng, 25, 45)
+		zb := a.ZL2 + uni(rng, -5, 20)
+		zf := a.ZDomeR + uni(rng, -15, 5)
+		if side > 0 {
+			zb += uni(rng, 0, 15) // the left fissure starts higher
+		}
+		// plane through (0, yb, zb) and (0, yf, zf), tilted so that its
+		// lateral part lies further back
+		t := vec{0, yf - yb, zf - zb}.norm()
+		lat := vec{1, 0.45 * side, 0}.norm()
+		n := lat.cross(t).norm()
+		an.fiss.n[s] = n
+		an.fiss.c[s] = n.dot(vec{0, yb, zb})
 	}
 }
 
@@ -771,7 +801,12 @@ func (an *anatomy) buildVessels() {
 		ectrl = append(ectrl, vec{x + 5, math.Min(y+a.TrachR+7, yvb(z)-a.TrachR-3), z})
 	}
 	ectrl = append(ectrl, vec{10, yvb(a.ZDomeR) - 28, a.ZDomeR}, vec{30, yvb(a.ZDomeL-30) - 34, a.ZDomeL - 30})
-	an.tubes.spline(ectrl, 8, 8.5, 3, grpEso, true, 0.25, 5)
+	// A patulous, air-filled oesophagus is common in systemic sclerosis.
+	er, lum := 8.0, 0.25
+	if a.EsoDilated {
+		er, lum = uni(rng, 11, 16), 0.7
+	}
+	an.tubes.spline(ectrl, er, er*1.05, 3, grpEso, true, lum, 3)
 }
 
 func (an *anatomy) buildBones() {

@@ -135,6 +135,7 @@ type Anatomy struct {
 
 	StomachGas float64 // fraction of the stomach filled with gas
 	EsoLumenHU float64 // oesophageal contents (fluid, or air in some patients)
+	EsoDilated bool    // patulous oesophagus (as often in systemic sclerosis)
 	BreastSize float64
 	Age        float64
 }
@@ -245,6 +246,10 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	a.EsoLumenHU = uni(rng, 0, 30)
 	if rng.Float64() < 0.3 {
 		a.EsoLumenHU = uni(rng, -950, -600)
+	}
+	if rng.Float64() < 0.2 {
+		a.EsoDilated = true
+		a.EsoLumenHU = uni(rng, -990, -700)
 	}
 	if a.Female {
 		a.BreastSize = clamp(uni(rng, 0.3, 1.0)+0.3*bmi, 0.15, 1.4)
