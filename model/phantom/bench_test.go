@@ -16,7 +16,7 @@ func BenchmarkBuild(b *testing.B) {
 
 // BenchmarkSlice512 renders one full-resolution 512x512 slice (1.25 mm).
 func BenchmarkSlice512(b *testing.B) {
-	p := New(1, Options{SliceSpacing: Range{3, 3}})
+	p := New(1, Options{SliceSpacing: Range{1.25, 1.25}})
 	g := p.SliceGrid()
 	hu := make([]int16, g.Nx*g.Ny)
 	fl := make([]uint8, g.Nx*g.Ny)
