@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"sscscore/model/cascade"
+	"sscscore/model/ingest"
+	"sscscore/model/phantom"
+)
+
+func init() {
+	register(command{
+		name:    "score",
+		summary: "find the five Goh levels in a chest CT and score ground glass, reticulation and total extent at each",
+		run:     runScore,
+	})
+}
+
+func runScore(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asCSV := fs.Bool("csv", false, "print the result as one CSV row in the paper's layout (with a header)")
+	demo := fs.Bool("demo", false, "score the built-in demo phantom (its DICOM files go through ingestion like real ones)")
+	seriesUID := fs.String("series", "", "score this series instead of the automatic choice")
+	patID := fs.String("patid", "", "PatID column of the CSV (default: the DICOM PatientID, else the series UID)")
+	quiet := fs.Bool("q", false, "no progress on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] PATH...")
+		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *asJSON && *asCSV {
+		return errors.New("--json and --csv exclude each other")
+	}
+	if !*demo && fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("no PATH given (or --demo)")
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	log.SetOutput(io.Discard) // the DICOM library's own log of odd files
+	defer log.SetOutput(os.Stderr)
+
+	var files []ingest.File
+	if *demo {
+		df, err := phantom.DemoFiles(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		for _, f := range df {
+			files = append(files, ingest.BytesFile("demo/"+f.Name, f.Data))
+		}
+	}
+	if fs.NArg() > 0 {
+		df, err := ingest.DiskFiles(fs.Args()...)
+		if err != nil {
+			return err
+		}
+		files = append(files, df...)
+	}
+	progress := func(stage string, done, total int) {
+		if !*quiet {
+			fmt.Fprintf(stderr, "\r%-7s %d/%d   ", stage, done, total)
+		}
+	}
+	res, src, err := scoreFiles(ctx, files, *seriesUID, progress)
+	if !*quiet {
+		fmt.Fprint(stderr, "\r                         \r")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case *asJSON:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case *asCSV:
+		id := *patID
+		if id == "" && src != nil {
+			id = strings.TrimSpace(src.Series().PatientID)
+		}
+		return res.WriteCSV(stdout, id)
+	}
+	printTable(stdout, res, src)
+	return nil
+}
+
+// scoreFiles ingests files and runs the default cascade on the chosen (or
+// named) series.
+func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress func(string, int, int)) (*cascade.Result, *ingest.LazyVolume, error) {
+	inv, err := ingest.Scan(ctx, files, ingest.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if uid == "" && inv.Chosen == "" {
+		return nil, nil, fmt.Errorf("%w (%s)", ingest.ErrNoSeries, inv.ChosenWhy)
+	}
+	src, err := inv.Open(uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := cascade.Default()
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := c.Score(ctx, src, cascade.Options{Progress: progress, SeriesUID: src.Series().UID})
+	if err != nil {
+		return nil, src, err
+	}
+	return res, src, nil
+}
+
+func optF(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", *v)
+}
+
+func printTable(w io.Writer, r *cascade.Result, src *ingest.LazyVolume) {
+	if src != nil {
+		s := src.Series()
+		fmt.Fprintf(w, "series %s: %s, %d slices, %.3g mm, kernel %s\n", s.UID, s.Description, s.Slices, s.Spacing[2], s.Kernel)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "level\tz (mm)\tslice\tconf.\tTOT\tGG\tRET\t")
+	for _, l := range r.Levels {
+		z, sl := "-", "-"
+		if l.ZMM != nil {
+			z = fmt.Sprintf("%.1f", *l.ZMM)
+		}
+		if l.Slice != nil {
+			sl = fmt.Sprint(*l.Slice)
+		}
+		if l.Status != cascade.StatusScored {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t\t\t\n", l.Name, z, sl, l.Confidence, l.Status)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t\n", l.Name, z, sl, l.Confidence, l.Rounded.TOT, l.Rounded.GG, l.Rounded.RET)
+	}
+	if r.Mean.Rounded != nil {
+		fmt.Fprintf(tw, "mean\t\t\t\t%s\t%s\t%s\t\n", optF(r.Mean.TOT), optF(r.Mean.GG), optF(r.Mean.RET))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "(slice: index in the series, 0 = most cranial; scores in percent of the lung area, per level rounded to 5)")
+	for _, wn := range r.Warnings {
+		fmt.Fprintln(w, "warning:", wn)
+	}
+	fmt.Fprintln(w, "note:", r.Note)
+}

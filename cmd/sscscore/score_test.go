@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runMain(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// scoreJSON mirrors the documented JSON output.
+type scoreJSON struct {
+	Levels []struct {
+		Name       string   `json:"name"`
+		ZMM        *float64 `json:"z_mm"`
+		Slice      *int     `json:"slice"`
+		Confidence float64  `json:"confidence"`
+		TOT        *float64 `json:"tot"`
+		GG         *float64 `json:"gg"`
+		RET        *float64 `json:"ret"`
+		Status     string   `json:"status"`
+	} `json:"levels"`
+	Mean struct {
+		TOT, GG, RET *float64
+	} `json:"mean"`
+	SeriesUID string         `json:"series_uid"`
+	Model     map[string]any `json:"model"`
+	Warnings  []string       `json:"warnings"`
+	Note      string         `json:"note"`
+}
+
+func TestScoreA0002(t *testing.T) {
+	td := inspectTestdata(t)
+	dir := filepath.Join(td, "chest-ct", "A0002-B40f")
+
+	out, errs, code := run(t, "score", "--json", "-q", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r scoreJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(r.Levels) != 5 || r.SeriesUID == "" || r.Model["levels"] == nil || !strings.Contains(r.Note, "synthetic") {
+		t.Fatalf("JSON %s", out)
+	}
+	for i, l := range r.Levels {
+		if l.Name != "L"+string(rune('1'+i)) {
+			t.Errorf("level %d named %q", i, l.Name)
+		}
+		if l.Status == "scored" && (l.ZMM == nil || l.Slice == nil || l.TOT == nil || l.GG == nil || l.RET == nil) {
+			t.Errorf("%s scored with missing fields", l.Name)
+		}
+		if l.Slice != nil && (*l.Slice < 0 || *l.Slice >= 30) {
+			t.Errorf("%s slice %d", l.Name, *l.Slice)
+		}
+	}
+	if r.Mean.TOT == nil {
+		t.Error("no mean")
+	}
+
+	out, errs, code = run(t, "score", "--csv", "-q", "--patid", "A0002", dir)
+	if code != 0 {
+		t.Fatalf("csv exit %d: %s", code, errs)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 2 || len(rows[1]) != 21 || rows[1][0] != "A0002" || rows[0][6] != "L1_disext" {
+		t.Fatalf("CSV %v %q", err, out)
+	}
+
+	out, errs, code = run(t, "score", "-q", dir)
+	if code != 0 {
+		t.Fatalf("table exit %d: %s", code, errs)
+	}
+	for _, w := range []string{"L1", "L5", "mean", "TOT", "synthetic"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("table lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestScoreDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders the 512x512 demo series")
+	}
+	out, errs, code := run(t, "score", "--demo", "--json", "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r scoreJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	scored := 0
+	for _, l := range r.Levels {
+		if l.Status == "scored" {
+			scored++
+		}
+	}
+	if scored != 5 || r.Mean.TOT == nil || *r.Mean.TOT <= 0 {
+		t.Errorf("demo: %d levels scored, mean %v\n%s", scored, r.Mean.TOT, out)
+	}
+}
+
+func TestScoreErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"score"},
+		{"score", "--json", "--csv", "x"},
+		{"score", filepath.Join(t.TempDir(), "missing")},
+	} {
+		if _, _, code := run(t, args...); code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+	}
+	// A folder without DICOM: a clear error.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644)
+	_, errs, code := run(t, "score", dir)
+	if code == 0 || !strings.Contains(errs, "no usable") {
+		t.Errorf("empty folder: exit %d, %q", code, errs)
+	}
+}

@@ -1,0 +1,598 @@
+package cascade
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sync"
+
+	"sscscore/model/eval"
+	"sscscore/model/nn"
+	"sscscore/model/nn/spec"
+	"sscscore/model/volume"
+	"sscscore/model/weights"
+)
+
+// SyntheticNote is the statement every result carries while the shipped
+// networks are trained on synthetic data only.
+const SyntheticNote = "Trained on synthetic data only (procedural thorax phantoms and pasted ground glass and reticulation); not validated on patients with systemic sclerosis. Research use only, not a medical device."
+
+// NetInfo describes one network of the cascade.
+type NetInfo struct {
+	Spec   string  `json:"spec"`
+	SHA256 string  `json:"sha256"`
+	Params int     `json:"params"`
+	GFLOP  float64 `json:"gflop"` // for the spec's nominal input
+}
+
+// ModelInfo is the provenance of a result.
+type ModelInfo struct {
+	Levels   NetInfo `json:"levels"`
+	Scores   NetInfo `json:"scores"`
+	Training string  `json:"training"` // "synthetic" for the shipped weights
+}
+
+// Cascade joins the levels network and the score network. It is safe for
+// concurrent use (network evaluations are serialised; each uses every
+// core natively).
+type Cascade struct {
+	levels, scores *nn.Net
+	info           ModelInfo
+	mu             sync.Mutex
+	plans          map[planKey]*nn.Plan
+}
+
+// planKey identifies a compiled inference plan: a network and its input
+// shape (the levels network takes scans of any length).
+type planKey struct {
+	net   *nn.Net
+	shape string
+}
+
+var (
+	defOnce sync.Once
+	defC    *Cascade
+	defErr  error
+)
+
+// Default returns the cascade with the shipped weights (model/weights). It
+// is built once and shared.
+func Default() (*Cascade, error) {
+	defOnce.Do(func() {
+		lv, sc := weights.Levels(), weights.Scores()
+		defC, defErr = New(lv.Spec, lv.Weights, sc.Spec, sc.Weights)
+		if defErr == nil {
+			defC.info.Training = weights.Training
+		}
+	})
+	return defC, defErr
+}
+
+// New builds a cascade from spec JSON and safetensors weights of the two
+// networks.
+func New(levelsSpec, levelsWeights, scoresSpec, scoresWeights []byte) (*Cascade, error) {
+	lv, li, err := loadNet(levelsSpec, levelsWeights)
+	if err != nil {
+		return nil, fmt.Errorf("cascade: levels network: %w", err)
+	}
+	sc, si, err := loadNet(scoresSpec, scoresWeights)
+	if err != nil {
+		return nil, fmt.Errorf("cascade: score network: %w", err)
+	}
+	return &Cascade{levels: lv, scores: sc, info: ModelInfo{Levels: li, Scores: si, Training: "unspecified"}}, nil
+}
+
+func loadNet(specJSON, w []byte) (*nn.Net, NetInfo, error) {
+	s, err := spec.Parse(specJSON)
+	if err != nil {
+		return nil, NetInfo{}, err
+	}
+	net, err := spec.Build(s, spec.Options{})
+	if err != nil {
+		return nil, NetInfo{}, err
+	}
+	if err := net.LoadSafetensors(w); err != nil {
+		return nil, NetInfo{}, err
+	}
+	sum := sha256.Sum256(w)
+	return net, infoOf(s, hex.EncodeToString(sum[:])), nil
+}
+
+func infoOf(s spec.Spec, sha string) NetInfo {
+	st, _ := spec.Count(s)
+	return NetInfo{Spec: s.Name, SHA256: sha, Params: st.Params, GFLOP: math.Round(float64(st.FLOPs)/1e7) / 100}
+}
+
+// FromNets returns a cascade of networks held in memory (training and
+// evaluation). The networks must follow LevelsSpec and ScoresSpec's
+// input and output conventions.
+func FromNets(levels, scores *nn.Net, info ModelInfo) *Cascade {
+	return &Cascade{levels: levels, scores: scores, info: info}
+}
+
+// Info returns the provenance of the cascade's networks.
+func (c *Cascade) Info() ModelInfo { return c.info }
+
+// Nets returns the two networks (for heat maps: run the score network on
+// a SliceInput with nn.Net.ForwardAll and back-propagate).
+func (c *Cascade) Nets() (levels, scores *nn.Net) { return c.levels, c.scores }
+
+// Options controls Score.
+type Options struct {
+	// Progress, if not nil, is called as the work advances: stage "read"
+	// (one call per original slice of the sequential pass), "levels"
+	// (0 of 1, then 1 of 1) and "scores" (per slice scored).
+	Progress func(stage string, done, total int)
+	// SeriesUID is copied into the result.
+	SeriesUID string
+}
+
+// LevelResult is the cascade's finding at one level. Fields that do not
+// apply are nil: the position of a level outside the scan, the scores of
+// a level outside the scan or without lung.
+type LevelResult struct {
+	Name string `json:"name"`
+	// ZMM is the patient z (mm) of the level (the scored slice's z), Slice
+	// the index of that slice in the series (0 = most cranial).
+	ZMM   *float64 `json:"z_mm"`
+	Slice *int     `json:"slice"`
+	// Confidence is the levels network's probability mass within ±8 mm of
+	// its estimate (0..1); 0 when a reader placed the level.
+	Confidence float64 `json:"confidence"`
+	// TOT, GG and RET are the mean extents (percent of the lung area) over
+	// the level slice and its two neighbours.
+	TOT *float64 `json:"tot"`
+	GG  *float64 `json:"gg"`
+	RET *float64 `json:"ret"`
+	// Rounded holds the scores rounded to the nearest 5, for display.
+	Rounded *Rounded `json:"rounded"`
+	// Status is "scored", "outside" (the level lies outside the scanned
+	// range; Outside says on which side) or "no-lung" (the level slice
+	// shows no lung to score).
+	Status  string `json:"status"`
+	Outside string `json:"outside,omitempty"`
+	// EstimateZMM is the levels network's estimate of the level's z, even
+	// when it lies outside the scan (then an extrapolation).
+	EstimateZMM float64 `json:"estimate_z_mm"`
+	// Slices are the slices whose scores were averaged.
+	Slices []int `json:"slices,omitempty"`
+	// ReaderPlaced is set when the level was moved by a reader (Rescore).
+	ReaderPlaced bool   `json:"reader_placed,omitempty"`
+	Message      string `json:"message,omitempty"`
+}
+
+// Rounded are scores rounded to the nearest 5.
+type Rounded struct {
+	TOT int `json:"tot"`
+	GG  int `json:"gg"`
+	RET int `json:"ret"`
+}
+
+// Level status values.
+const (
+	StatusScored  = "scored"
+	StatusOutside = "outside"
+	StatusNoLung  = "no-lung"
+)
+
+// MeanScores is the whole-lung score: the mean over the scored levels.
+type MeanScores struct {
+	TOT *float64 `json:"tot"`
+	GG  *float64 `json:"gg"`
+	RET *float64 `json:"ret"`
+	// Levels is the number of levels averaged (5 unless some are missing).
+	Levels  int      `json:"levels"`
+	Rounded *Rounded `json:"rounded"`
+}
+
+// Result is the cascade's output for one scan. Its JSON form is the
+// `sscscore score --json` output.
+type Result struct {
+	Levels    []LevelResult `json:"levels"`
+	Mean      MeanScores    `json:"mean"`
+	SeriesUID string        `json:"series_uid"`
+	Model     ModelInfo     `json:"model"`
+	Warnings  []string      `json:"warnings"`
+	Note      string        `json:"note"`
+}
+
+func fptr(v float64) *float64 { return &v }
+func iptr(v int) *int         { return &v }
+
+func roundedOf(s Scores) *Rounded {
+	return &Rounded{TOT: int(eval.RoundTo5(s.TOT)), GG: int(eval.RoundTo5(s.GG)), RET: int(eval.RoundTo5(s.RET))}
+}
+
+func (c *Cascade) progress(opt *Options, stage string, done, total int) {
+	if opt != nil && opt.Progress != nil {
+		opt.Progress(stage, done, total)
+	}
+}
+
+// LevelEstimate is the levels network's estimate of one level.
+type LevelEstimate struct {
+	Z          float64 // patient z (mm)
+	Confidence float64
+	Inside     bool   // within the scanned range
+	Outside    string // "above" or "below" when not Inside
+	Slice      int    // nearest original slice (when Inside)
+	// Pos is the fractional slice position of Z (0 = the first, most
+	// cranial slice; extrapolated outside the scan).
+	Pos float64
+}
+
+// slicePos returns the fractional slice index of patient z.
+func slicePos(g *volume.Geometry, z float64) float64 {
+	n := len(g.SliceZ)
+	if n < 2 {
+		return 0
+	}
+	for k := 0; k+1 < n; k++ {
+		a, b := g.SliceZ[k], g.SliceZ[k+1]
+		if (z <= a && z >= b) || (z >= a && z <= b) {
+			if a == b {
+				return float64(k)
+			}
+			return float64(k) + (a-z)/(a-b)
+		}
+	}
+	step := (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
+	if (z-g.SliceZ[0])*step < 0 { // before the first slice
+		return (z - g.SliceZ[0]) / step
+	}
+	return float64(n-1) + (z-g.SliceZ[n-1])/step
+}
+
+// LocateLevels reads src once (BuildCoarse, calling progress per slice)
+// and returns the levels network's estimates: the first half of Score,
+// for callers that score the slices themselves.
+func (c *Cascade) LocateLevels(ctx context.Context, src volume.Source, progress func(done, total int)) ([NumLevels]LevelEstimate, error) {
+	co, err := BuildCoarse(ctx, src, progress)
+	if err != nil {
+		return [NumLevels]LevelEstimate{}, err
+	}
+	return c.Levels(ctx, co, src.Geometry())
+}
+
+// Levels runs the levels network on a scan already on the coarse grid,
+// whose original geometry is g.
+func (c *Cascade) Levels(ctx context.Context, co *Coarse, g *volume.Geometry) ([NumLevels]LevelEstimate, error) {
+	var out [NumLevels]LevelEstimate
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	cx, cy := co.BodyCentre()
+	x := co.LevelsInput(cx, cy, 0)
+	d := co.Nz + 2*LevelsPad
+	logits, err := c.forward(c.levels, x, nn.Shape{1, 1, d, LevelsXY, LevelsXY})
+	if err != nil {
+		return out, fmt.Errorf("cascade: levels network: %w", err)
+	}
+	if len(logits) != NumLevels*d {
+		return out, fmt.Errorf("cascade: levels network gave %d values for %d slices", len(logits), d)
+	}
+	peaks := DecodeLevels(logits, d)
+	for i, p := range peaks {
+		out[i].Z = co.ZOf(p.Pos - LevelsPad)
+		out[i].Confidence = p.Confidence
+	}
+	// L4 is by definition halfway between L3 and L5.
+	place := func(e *LevelEstimate) {
+		k, inside := g.NearestSlice(e.Z)
+		e.Slice, e.Inside = k, inside
+		e.Pos = slicePos(g, e.Z)
+		if !inside {
+			lo, hi := g.ZRange()
+			switch {
+			case e.Z > hi:
+				e.Outside = "above"
+			case e.Z < lo:
+				e.Outside = "below"
+			}
+		}
+	}
+	for i := range out {
+		place(&out[i])
+	}
+	if out[2].Inside && out[4].Inside {
+		out[3].Z = (out[2].Z + out[4].Z) / 2
+		out[3].Confidence = math.Min(out[2].Confidence, out[4].Confidence)
+		place(&out[3])
+	}
+	return out, nil
+}
+
+// forward evaluates net on a batch of inputs of the given shape (batch
+// first) with a compiled inference plan (no graph, batch normalisation
+// folded, buffers reused) and returns a copy of its output values.
+func (c *Cascade) forward(net *nn.Net, x []float32, shape nn.Shape) (out []float32, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("network %s on input %v: %v", net.Name, shape, r)
+		}
+	}()
+	if len(x) != shape.Size() {
+		return nil, fmt.Errorf("network %s: %d values for input %v", net.Name, len(x), shape)
+	}
+	key := planKey{net, shape.String()}
+	p := c.plans[key]
+	if p == nil {
+		// The spec's input shape is nominal: compile for this one.
+		n := *net
+		n.Input = append(nn.Shape(nil), shape[1:]...)
+		if p, err = nn.Compile(&n, shape[0], nn.CompileOptions{}); err != nil {
+			return nil, err
+		}
+		if c.plans == nil || len(c.plans) >= 4 {
+			c.plans = map[planKey]*nn.Plan{} // scans of many lengths: keep a few
+		}
+		c.plans[key] = p
+	}
+	y, err := p.Run(x)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), y...), nil
+}
+
+// SliceScore is the score network's result on one original slice.
+type SliceScore struct {
+	Slice  int
+	NoLung bool
+	Scores Scores
+	Maps   ScoreMaps
+	Input  *SliceInput
+}
+
+// ScoreSlices scores original slices ks of src (each read once).
+func (c *Cascade) ScoreSlices(ctx context.Context, src volume.Source, ks []int) ([]SliceScore, error) {
+	g := src.Geometry()
+	out := make([]SliceScore, len(ks))
+	buf := make([]int16, g.Nx*g.Ny)
+	for i, k := range ks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := src.Slice(ctx, k, buf); err != nil {
+			return nil, fmt.Errorf("cascade: reading slice %d: %w", k, err)
+		}
+		in := PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+		s, err := c.ScoreInput(in)
+		if err != nil {
+			return nil, err
+		}
+		s.Slice = k
+		out[i] = s
+	}
+	return out, nil
+}
+
+// ScoreInput runs the score network on a prepared slice (a slice without
+// lung is reported, not scored).
+func (c *Cascade) ScoreInput(in *SliceInput) (SliceScore, error) {
+	s := SliceScore{Input: in, NoLung: in.NoLung}
+	if in.NoLung {
+		return s, nil
+	}
+	logits, err := c.forward(c.scores, in.X, nn.Shape{1, 2, SliceSide, SliceSide})
+	if err != nil {
+		return s, fmt.Errorf("cascade: score network: %w", err)
+	}
+	if len(logits) != NumScoreChans*CellSide*CellSide {
+		return s, fmt.Errorf("cascade: score network gave %d values, want %d", len(logits), NumScoreChans*CellSide*CellSide)
+	}
+	s.Scores, s.Maps = ScoreHead(logits)
+	return s, nil
+}
+
+// ScoreBatch runs the score network on several prepared inputs at once
+// (each 2 x SliceSide², as SliceInput.X, for example copies of one slice
+// with a window replaced for an occlusion map) and returns their scores
+// and maps.
+func (c *Cascade) ScoreBatch(xs [][]float32) ([]Scores, []ScoreMaps, error) {
+	per := 2 * SliceSide * SliceSide
+	buf := make([]float32, 0, len(xs)*per)
+	for i, x := range xs {
+		if len(x) != per {
+			return nil, nil, fmt.Errorf("cascade: input %d has %d values, want %d", i, len(x), per)
+		}
+		buf = append(buf, x...)
+	}
+	if len(xs) == 0 {
+		return nil, nil, nil
+	}
+	y, err := c.forward(c.scores, buf, nn.Shape{len(xs), 2, SliceSide, SliceSide})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cascade: score network: %w", err)
+	}
+	n := NumScoreChans * CellSide * CellSide
+	if len(y) != len(xs)*n {
+		return nil, nil, fmt.Errorf("cascade: score network gave %d values for %d inputs", len(y), len(xs))
+	}
+	s := make([]Scores, len(xs))
+	m := make([]ScoreMaps, len(xs))
+	for i := range xs {
+		s[i], m[i] = ScoreHead(y[i*n : (i+1)*n])
+	}
+	return s, m, nil
+}
+
+// neighbours returns slice k and its two neighbours inside [0, n).
+func neighbours(k, n int) []int {
+	var ks []int
+	for _, j := range []int{k - 1, k, k + 1} {
+		if j >= 0 && j < n {
+			ks = append(ks, j)
+		}
+	}
+	return ks
+}
+
+// levelFrom combines the slice scores of one level.
+func levelFrom(name string, k int, z float64, scored map[int]SliceScore) LevelResult {
+	lr := LevelResult{Name: name, ZMM: fptr(z), Slice: iptr(k), EstimateZMM: z}
+	centre := scored[k]
+	if centre.NoLung {
+		lr.Status = StatusNoLung
+		lr.Message = fmt.Sprintf("slice %d shows no lung to score (lung area %.0f mm² < %.0f mm²)", k, centre.Input.LungAreaMM2, MinLungAreaMM2)
+		return lr
+	}
+	var sum Scores
+	n := 0
+	for _, j := range neighbours(k, 1<<30) {
+		s, ok := scored[j]
+		if !ok || s.NoLung {
+			continue
+		}
+		sum.TOT += s.Scores.TOT
+		sum.GG += s.Scores.GG
+		sum.RET += s.Scores.RET
+		lr.Slices = append(lr.Slices, j)
+		n++
+	}
+	m := Scores{TOT: sum.TOT / float64(n), GG: sum.GG / float64(n), RET: sum.RET / float64(n)}
+	lr.TOT, lr.GG, lr.RET = fptr(m.TOT), fptr(m.GG), fptr(m.RET)
+	lr.Rounded = roundedOf(m)
+	lr.Status = StatusScored
+	return lr
+}
+
+// Score runs the whole cascade on a scan: one sequential pass over the
+// slices to build the coarse grid, the levels network, then the score
+// network on each level slice and its two neighbours (about fifteen
+// slices, each read once more).
+func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*Result, error) {
+	g := src.Geometry()
+	res := &Result{SeriesUID: opt.SeriesUID, Model: c.info, Warnings: []string{}, Note: SyntheticNote}
+	co, err := BuildCoarse(ctx, src, func(done, total int) { c.progress(&opt, "read", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	if co.Missing > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d slices could not be read and were left out", co.Missing, g.Nz))
+	}
+	if g.Nz < 2 {
+		res.Warnings = append(res.Warnings, "the series has a single slice: the levels cannot be placed reliably")
+	}
+	c.progress(&opt, "levels", 0, 1)
+	est, err := c.Levels(ctx, co, g)
+	if err != nil {
+		return nil, err
+	}
+	c.progress(&opt, "levels", 1, 1)
+	// The slices to score, each once.
+	need := map[int]bool{}
+	var ks []int
+	for _, e := range est {
+		if !e.Inside {
+			continue
+		}
+		for _, j := range neighbours(e.Slice, g.Nz) {
+			if !need[j] {
+				need[j] = true
+				ks = append(ks, j)
+			}
+		}
+	}
+	scored := map[int]SliceScore{}
+	buf := make([]int16, g.Nx*g.Ny)
+	for i, k := range ks {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c.progress(&opt, "scores", i, len(ks))
+		if err := src.Slice(ctx, k, buf); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("slice %d could not be read: %v", k, err))
+			continue
+		}
+		in := PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+		s, err := c.ScoreInput(in)
+		if err != nil {
+			return nil, err
+		}
+		// keep the scores only (the maps and inputs are large)
+		scored[k] = SliceScore{Slice: k, NoLung: s.NoLung, Scores: s.Scores,
+			Input: &SliceInput{LungAreaMM2: in.LungAreaMM2, NoLung: in.NoLung}}
+	}
+	c.progress(&opt, "scores", len(ks), len(ks))
+	for i, e := range est {
+		name := LevelNames[i]
+		if !e.Inside {
+			res.Levels = append(res.Levels, LevelResult{Name: name, Confidence: e.Confidence, Status: StatusOutside,
+				Outside: e.Outside, EstimateZMM: e.Z,
+				Message: fmt.Sprintf("%s lies %s the scanned range (estimated z %.0f mm)", name, e.Outside, e.Z)})
+			continue
+		}
+		if _, ok := scored[e.Slice]; !ok {
+			res.Levels = append(res.Levels, LevelResult{Name: name, ZMM: fptr(g.ZOf(e.Slice)), Slice: iptr(e.Slice),
+				Confidence: e.Confidence, Status: StatusNoLung, EstimateZMM: e.Z, Message: "the level slice could not be read"})
+			continue
+		}
+		lr := levelFrom(name, e.Slice, g.ZOf(e.Slice), scored)
+		lr.Confidence = e.Confidence
+		lr.EstimateZMM = e.Z
+		res.Levels = append(res.Levels, lr)
+	}
+	res.Mean = MeanOf(res.Levels)
+	for _, l := range res.Levels {
+		if l.Status != StatusScored {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s not scored: %s", l.Name, l.Message))
+		}
+	}
+	return res, nil
+}
+
+// MeanOf returns the whole-lung mean of the scored levels.
+func MeanOf(levels []LevelResult) MeanScores {
+	var m MeanScores
+	var s Scores
+	for _, l := range levels {
+		if l.Status != StatusScored || l.TOT == nil {
+			continue
+		}
+		s.TOT += *l.TOT
+		s.GG += *l.GG
+		s.RET += *l.RET
+		m.Levels++
+	}
+	if m.Levels == 0 {
+		return m
+	}
+	f := 1 / float64(m.Levels)
+	s = Scores{TOT: s.TOT * f, GG: s.GG * f, RET: s.RET * f}
+	m.TOT, m.GG, m.RET = fptr(s.TOT), fptr(s.GG), fptr(s.RET)
+	m.Rounded = roundedOf(s)
+	return m
+}
+
+// Rescore scores level (0 for L1 … 4 for L5) at a reader-chosen slice of
+// src: the slice and its two neighbours are read and scored (three score
+// network evaluations, well under a second natively). Replace the level
+// in a Result and recompute the mean with MeanOf.
+func (c *Cascade) Rescore(ctx context.Context, src volume.Source, level, slice int) (LevelResult, error) {
+	g := src.Geometry()
+	if level < 0 || level >= NumLevels {
+		return LevelResult{}, fmt.Errorf("cascade: level %d out of range [0,%d)", level, NumLevels)
+	}
+	if slice < 0 || slice >= g.Nz {
+		return LevelResult{}, fmt.Errorf("cascade: slice %d out of range [0,%d)", slice, g.Nz)
+	}
+	ss, err := c.ScoreSlices(ctx, src, neighbours(slice, g.Nz))
+	if err != nil {
+		return LevelResult{}, err
+	}
+	scored := map[int]SliceScore{}
+	for _, s := range ss {
+		scored[s.Slice] = s
+	}
+	lr := levelFrom(LevelNames[level], slice, g.ZOf(slice), scored)
+	lr.ReaderPlaced = true
+	return lr, nil
+}

@@ -1,0 +1,318 @@
+package cascade
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"sscscore/model/phantom"
+	"sscscore/model/volume"
+)
+
+// Test tolerances that the shipped weights meet (see MODEL_CARD.md for the
+// measured errors).
+const (
+	demoLevelTolMM = 8.0 // demo levels vs truth
+)
+
+var (
+	demoOnce sync.Once
+	demoVol  *volume.Volume
+	demoErr  error
+)
+
+// smallDemo renders the demo phantom (the same patient as
+// phantom.DemoFiles) on a 128 x 128 matrix (about 3 mm pixels), which
+// keeps the test to seconds: the levels network reads a 4 mm grid anyway.
+func smallDemo(t *testing.T) *volume.Volume {
+	t.Helper()
+	demoOnce.Do(func() {
+		d := phantom.Demo()
+		p := phantom.New(d.Seed, phantom.Options{Disease: d.Opt.Disease, Severity: d.Opt.Severity,
+			SliceSpacing: d.Opt.SliceSpacing, Contrast: d.Opt.Contrast, Matrix: 128})
+		demoVol, _, demoErr = p.Render(context.Background(), p.Geometry())
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	return demoVol
+}
+
+func defaultCascade(t testing.TB) *Cascade {
+	t.Helper()
+	c, err := Default()
+	if err != nil {
+		t.Fatalf("default cascade: %v", err)
+	}
+	return c
+}
+
+func TestDefaultModelInfo(t *testing.T) {
+	c := defaultCascade(t)
+	i := c.Info()
+	if i.Levels.Spec != LevelsSpecName || i.Scores.Spec != ScoresSpecName {
+		t.Errorf("specs %q %q", i.Levels.Spec, i.Scores.Spec)
+	}
+	if len(i.Levels.SHA256) != 64 || len(i.Scores.SHA256) != 64 || i.Training != "synthetic" {
+		t.Errorf("provenance %+v", i)
+	}
+	// Browser budgets: levels <= 5 GFLOP for a 512 mm scan, scores <= 1.5
+	// GFLOP per slice, weights of both <= 8 MB.
+	if i.Scores.GFLOP > 1.5 {
+		t.Errorf("score network %.2f GFLOP per slice", i.Scores.GFLOP)
+	}
+	if g := i.Levels.GFLOP * 128 / 96; g > 5 {
+		t.Errorf("levels network %.2f GFLOP for a 512 mm scan", g)
+	}
+	if b := 2 * (i.Levels.Params + i.Scores.Params); b > 8<<20 {
+		t.Errorf("weights %d bytes", b)
+	}
+}
+
+func TestScoreDemo(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("the demo scan takes too long under js/wasm; TestScoreSmall runs there")
+	}
+	v := smallDemo(t)
+	c := defaultCascade(t)
+	var stages []string
+	res, err := c.Score(context.Background(), v, Options{SeriesUID: "demo", Progress: func(stage string, done, total int) {
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(stages, ",") != "read,levels,scores" {
+		t.Errorf("progress stages %v", stages)
+	}
+	truth := phantom.Demo().Levels()
+	for i, l := range res.Levels {
+		if l.Status == StatusOutside || l.ZMM == nil {
+			t.Errorf("%s: %s (%s)", l.Name, l.Status, l.Message)
+			continue
+		}
+		if d := math.Abs(l.EstimateZMM - truth[i]); d > demoLevelTolMM {
+			t.Errorf("%s at z %.1f, truth %.1f (error %.1f mm)", l.Name, l.EstimateZMM, truth[i], d)
+		}
+		if l.Status == StatusScored {
+			if *l.TOT < *l.GG-1e-9 || *l.TOT < *l.RET-1e-9 || *l.TOT > 100 || *l.GG < 0 {
+				t.Errorf("%s scores TOT %.1f GG %.1f RET %.1f", l.Name, *l.TOT, *l.GG, *l.RET)
+			}
+		}
+	}
+	if res.Mean.Levels == 0 || res.Mean.TOT == nil {
+		t.Fatalf("no mean: %+v", res.Mean)
+	}
+	// The demo has moderate disease: its mean extent is far from 0.
+	if *res.Mean.TOT < 5 {
+		t.Errorf("demo mean TOT %.1f", *res.Mean.TOT)
+	}
+
+	t.Run("rescore", func(t *testing.T) {
+		for i, l := range res.Levels {
+			if l.Status != StatusScored {
+				continue
+			}
+			lr, err := c.Rescore(context.Background(), v, i, *l.Slice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(*lr.TOT-*l.TOT) > 1e-9 || math.Abs(*lr.GG-*l.GG) > 1e-9 || math.Abs(*lr.RET-*l.RET) > 1e-9 {
+				t.Errorf("%s: Rescore gives %.3f/%.3f/%.3f, Score %.3f/%.3f/%.3f", l.Name, *lr.TOT, *lr.GG, *lr.RET, *l.TOT, *l.GG, *l.RET)
+			}
+			if !lr.ReaderPlaced || *lr.Slice != *l.Slice {
+				t.Errorf("%s: rescore result %+v", l.Name, lr)
+			}
+		}
+		if _, err := c.Rescore(context.Background(), v, 5, 0); err == nil {
+			t.Error("level 5 accepted")
+		}
+		if _, err := c.Rescore(context.Background(), v, 0, v.Geom.Nz); err == nil {
+			t.Error("slice out of range accepted")
+		}
+	})
+
+	t.Run("outside", func(t *testing.T) {
+		// Keep the scan from halfway between L2 and L3 down: L1 and L2 lie
+		// above it.
+		g := v.Geometry()
+		cut := (truth[1] + truth[2]) / 2
+		k0, _ := g.NearestSlice(cut)
+		src := &cropped{v: v, k0: k0, k1: g.Nz}
+		res, err := c.Score(context.Background(), src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range res.Levels {
+			above := truth[i] > src.g().SliceZ[0]+g.Spacing[2]/2+demoLevelTolMM
+			switch {
+			case above && (l.Status != StatusOutside || l.Outside != "above"):
+				t.Errorf("%s (truth %.0f, scan top %.0f): %s %q at %.1f", l.Name, truth[i], src.g().SliceZ[0], l.Status, l.Outside, l.EstimateZMM)
+			case !above && truth[i] < src.g().SliceZ[0]-demoLevelTolMM && l.Status == StatusOutside:
+				t.Errorf("%s (truth %.0f) reported outside", l.Name, truth[i])
+			}
+			if l.Status == StatusOutside && (l.ZMM != nil || l.TOT != nil) {
+				t.Errorf("%s outside but has a position or scores", l.Name)
+			}
+		}
+		if len(res.Warnings) == 0 {
+			t.Error("no warning about the missing levels")
+		}
+	})
+}
+
+// cropped is slices [k0, k1) of a volume.
+type cropped struct {
+	v      *volume.Volume
+	k0, k1 int
+	geom   *volume.Geometry
+}
+
+func (c *cropped) g() *volume.Geometry {
+	if c.geom == nil {
+		g := c.v.Geom
+		g.Nz = c.k1 - c.k0
+		g.SliceZ = append([]float64(nil), g.SliceZ[c.k0:c.k1]...)
+		g.Origin[2] = g.SliceZ[0]
+		c.geom = &g
+	}
+	return c.geom
+}
+
+func (c *cropped) Geometry() *volume.Geometry { return c.g() }
+func (c *cropped) Slice(ctx context.Context, k int, dst []int16) error {
+	return c.v.Slice(ctx, k+c.k0, dst)
+}
+
+// TestScoreSmall runs the whole cascade on a short synthetic scan (also
+// under js/wasm).
+func TestScoreSmall(t *testing.T) {
+	p := phantom.New(77, phantom.Options{Matrix: 96, SliceSpacing: phantom.Range{Min: 8, Max: 8}})
+	v, _, err := p.Render(context.Background(), p.Geometry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := defaultCascade(t).Score(context.Background(), v, Options{SeriesUID: "1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Levels) != NumLevels || res.SeriesUID != "1.2.3" || res.Note != SyntheticNote {
+		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestScoreCancelled(t *testing.T) {
+	v := newRamp(40, 5, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := defaultCascade(t).Score(ctx, v, Options{}); err == nil {
+		t.Fatal("cancelled context: no error")
+	}
+}
+
+func sampleResult() *Result {
+	r := &Result{SeriesUID: "1.2.840.1", Warnings: []string{}, Note: SyntheticNote,
+		Model: ModelInfo{Levels: NetInfo{Spec: LevelsSpecName}, Scores: NetInfo{Spec: ScoresSpecName}, Training: "synthetic"}}
+	for i, n := range LevelNames {
+		if i == 0 {
+			r.Levels = append(r.Levels, LevelResult{Name: n, Status: StatusOutside, Outside: "above", EstimateZMM: 330})
+			continue
+		}
+		z := 300 - 30*float64(i)
+		r.Levels = append(r.Levels, LevelResult{Name: n, ZMM: fptr(z), Slice: iptr(10 * i), Confidence: 0.9,
+			TOT: fptr(12.34), GG: fptr(8), RET: fptr(4.5), Rounded: &Rounded{TOT: 10, GG: 10, RET: 5}, Status: StatusScored})
+	}
+	r.Mean = MeanOf(r.Levels)
+	return r
+}
+
+func TestResultJSON(t *testing.T) {
+	b, err := json.Marshal(sampleResult())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"levels", "mean", "series_uid", "model", "warnings", "note"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON has no %q", k)
+		}
+	}
+	levels := m["levels"].([]any)
+	if len(levels) != 5 {
+		t.Fatalf("%d levels", len(levels))
+	}
+	l0 := levels[0].(map[string]any)
+	for _, k := range []string{"name", "z_mm", "slice", "confidence", "tot", "gg", "ret"} {
+		if _, ok := l0[k]; !ok {
+			t.Errorf("level JSON has no %q", k)
+		}
+	}
+	if l0["z_mm"] != nil || l0["tot"] != nil || l0["status"] != "outside" || l0["outside"] != "above" {
+		t.Errorf("outside level: %v", l0)
+	}
+	l1 := levels[1].(map[string]any)
+	if l1["z_mm"].(float64) != 270 || l1["tot"].(float64) != 12.34 || l1["slice"].(float64) != 10 {
+		t.Errorf("scored level: %v", l1)
+	}
+	mean := m["mean"].(map[string]any)
+	for _, k := range []string{"tot", "gg", "ret"} {
+		if _, ok := mean[k].(float64); !ok {
+			t.Errorf("mean %q = %v", k, mean[k])
+		}
+	}
+	// Round trip.
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil || *back.Levels[1].TOT != 12.34 || back.Levels[0].ZMM != nil {
+		t.Errorf("round trip: %v %+v", err, back.Levels[:2])
+	}
+}
+
+func TestResultCSV(t *testing.T) {
+	var b bytes.Buffer
+	if err := sampleResult().WriteCSV(&b, "P001"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || len(rows[0]) != 21 || len(rows[1]) != 21 {
+		t.Fatalf("CSV shape %d rows of %d", len(rows), len(rows[0]))
+	}
+	want := "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos,L1_disext,L1_gg,L1_retp,L2_disext"
+	if got := strings.Join(rows[0][:10], ","); got != want {
+		t.Errorf("header %s", got)
+	}
+	if rows[1][0] != "P001" || rows[1][1] != "" || rows[1][2] != "270.0" || rows[1][9] != "12.3" {
+		t.Errorf("row %v", rows[1])
+	}
+	// The reader reads it back.
+	labels, err := ReadLabelsCSV(strings.NewReader(strings.Join(rows[0], ",") + "\n" + strings.Join(rows[1], ",") + "\n"))
+	if err != nil || len(labels) != 1 {
+		t.Fatalf("read back: %v %d", err, len(labels))
+	}
+	l := labels[0]
+	if !math.IsNaN(l.Pos[0]) || l.Pos[1] != 270 || l.TOT[1] != 12.3 || l.RET[4] != 4.5 {
+		t.Errorf("read back %+v", l)
+	}
+}
+
+func TestReadLabelsCSVErrors(t *testing.T) {
+	if _, err := ReadLabelsCSV(strings.NewReader("a,b\n1,2\n")); err == nil {
+		t.Error("CSV without PatID accepted")
+	}
+	if _, err := ReadLabelsCSV(strings.NewReader("PatID,L1_pos\nP1,abc\n")); err == nil {
+		t.Error("bad number accepted")
+	}
+}
