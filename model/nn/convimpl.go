@@ -14,10 +14,20 @@ type convGeom struct {
 	cin, cout int
 	k, s      [3]int    // kernel and stride along d, h, w
 	p         [3][2]int // zero padding before/after along d, h, w
+	// taps, when set, keeps only these of the Cin·kvol taps (in order): the GEMM's k runs
+	// over them (phase-split stems drop the taps that fall outside the original kernel).
+	taps []int32
 }
 
 func (g convGeom) kvol() int { return g.k[0] * g.k[1] * g.k[2] }
-func (g convGeom) kdim() int { return g.cin * g.kvol() }
+
+// kdim is the GEMM depth: Cin·kvol, or the number of kept taps.
+func (g convGeom) kdim() int {
+	if g.taps != nil {
+		return len(g.taps)
+	}
+	return g.cin * g.kvol()
+}
 
 // out returns the output size along the three axes, or an error when the kernel does not fit.
 func (g convGeom) out(d, h, w int) (od, oh, ow int, err error) {
@@ -49,7 +59,7 @@ func (g convGeom) haloCovers(l layout) bool {
 // offsets returns the im2col offsets of the GEMM's k index (ci, a, b, c) relative to the
 // first element of a sample in layout l, for output position 0 (halo must cover the padding).
 func (g convGeom) offsets(l layout) []int32 {
-	off := make([]int32, g.kdim())
+	off := make([]int32, g.cin*g.kvol())
 	sd := l.pd[0] - g.p[0][0]
 	sh := l.ph[0] - g.p[1][0]
 	sw := l.pw[0] - g.p[2][0]
@@ -64,6 +74,13 @@ func (g convGeom) offsets(l layout) []int32 {
 				}
 			}
 		}
+	}
+	if g.taps != nil {
+		kept := make([]int32, len(g.taps))
+		for i, t := range g.taps {
+			kept[i] = off[t]
+		}
+		return kept
 	}
 	return off
 }
@@ -176,6 +193,7 @@ func (ep *epilogue[T]) apply32(dst, src, res []float32, c int) {
 type pspace struct {
 	plane, row int
 	od, oh, ow int
+	segLen     int // > 0: column p is in segment p/segLen (depth slice), offset p%segLen
 }
 
 // storeBlock writes GEMM columns j0…j0+nc-1 of sample n (cb: cout rows, stride ldc) to y,
@@ -189,11 +207,20 @@ func storeBlock[T Float](cb []T, ldc, j0, nc int, ps pspace, y []T, yl layout, n
 	}
 	for j := 0; j < nc; {
 		p := j0 + j
-		od := p / ps.plane
-		r := p - od*ps.plane
+		var od, r int
+		if ps.segLen > 0 {
+			od = p / ps.segLen
+			r = p - od*ps.segLen
+		} else {
+			od = p / ps.plane
+			r = p - od*ps.plane
+		}
 		oh := r / ps.row
 		ow := r - oh*ps.row
 		seg := min(nc-j, ps.row-ow)
+		if ps.segLen > 0 {
+			seg = min(seg, ps.segLen-r)
+		}
 		if od < ps.od && oh < ps.oh && ow < ps.ow {
 			valid := min(seg, ps.ow-ow)
 			d0 := yl.idx(n, 0, od, oh, ow)
@@ -246,6 +273,15 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 	}
 	off := g.offsets(sl)
 	ps, ncols := cols(sl)
+	// Small planes of volumes: one column segment per output slice skips the padding rows
+	// between slices.
+	if g.unitStride() && od > 1 {
+		per := (oh-1)*sl.wp() + ow
+		if sl := roundUp(per, nr); sl < ps.plane {
+			ps.segLen = sl
+			ncols = (od-1)*sl + per
+		}
+	}
 	threads := gemm.Threads()
 	sampleParallel := xl.N > 1 && threads > 1 && ncols < 8*nr*threads
 	run := func(n int, scratch []T, th int) {
@@ -262,6 +298,9 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 			}}
 		if g.unitStride() {
 			p.B, p.BOff = xs, off
+			if ps.segLen > 0 {
+				p.SegLen, p.SegStride = ps.segLen, ps.plane
+			}
 		} else {
 			p.PackB = func(dst []T, nr, k0, kc, j0, nc int) {
 				packStrided(dst, nr, k0, kc, j0, nc, xs, off, sl, g, oh, ow)

@@ -80,7 +80,7 @@ func zeroHalo[T Float](buf []T, l layout) {
 		clear(buf[l.N*l.sample() : l.size()])
 		return
 	}
-	wp, hp, dp := l.wp(), l.hp(), l.dp()
+	wp, dp := l.wp(), l.dp()
 	plane := l.plane()
 	for n := 0; n < l.N; n++ {
 		for c := 0; c < l.C; c++ {
@@ -91,13 +91,18 @@ func zeroHalo[T Float](buf []T, l layout) {
 					clear(buf[pb : pb+plane])
 					continue
 				}
-				clear(buf[pb : pb+l.ph[0]*wp])
-				clear(buf[pb+(l.ph[0]+l.H)*wp : pb+hp*wp])
-				for h := l.ph[0]; h < l.ph[0]+l.H; h++ {
-					r := pb + h*wp
-					clear(buf[r : r+l.pw[0]])
-					clear(buf[r+l.pw[0]+l.W : r+wp])
+				// Top halo rows and the left halo of the first interior row, then between rows
+				// the right halo of one and the left halo of the next, then the rest.
+				lo := pb + l.ph[0]*wp + l.pw[0]
+				clear(buf[pb:lo])
+				for h := 0; h+1 < l.H; h++ {
+					a := lo + h*wp + l.W
+					z := buf[a : a+wp-l.W]
+					for i := range z {
+						z[i] = 0
+					}
 				}
+				clear(buf[lo+(l.H-1)*wp+l.W : pb+plane])
 			}
 		}
 	}

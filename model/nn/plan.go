@@ -424,6 +424,26 @@ func newConvStep(c *Conv, in Shape) *convStep {
 			dims[a] = o[a] + kq[a] - 1
 		}
 		st.pg = convGeom{cin: c.In * st.nph[0] * st.nph[1] * st.nph[2], cout: c.Out, k: kq, s: [3]int{1, 1, 1}}
+		// Keep the taps (channel (ci, r), offset q) with s·q + r inside the kernel.
+		t := int32(0)
+		for ci := 0; ci < c.In; ci++ {
+			for r0 := 0; r0 < st.nph[0]; r0++ {
+				for r1 := 0; r1 < st.nph[1]; r1++ {
+					for r2 := 0; r2 < st.nph[2]; r2++ {
+						for q0 := 0; q0 < kq[0]; q0++ {
+							for q1 := 0; q1 < kq[1]; q1++ {
+								for q2 := 0; q2 < kq[2]; q2++ {
+									if st.g.s[0]*q0+r0 < st.g.k[0] && st.g.s[1]*q1+r1 < st.g.k[1] && st.g.s[2]*q2+r2 < st.g.k[2] {
+										st.pg.taps = append(st.pg.taps, t)
+									}
+									t++
+								}
+							}
+						}
+					}
+				}
+			}
+		}
 		st.pl = layout{N: l.N, C: st.pg.cin, D: dims[0], H: dims[1], W: dims[2]}
 		st.phase = make([]float32, st.pl.size())
 	}
@@ -437,12 +457,10 @@ func (c *convStep) pack() {
 		c.w = gemm.PackA(false, c.g.cout, kd, c.raw, kd)
 		return
 	}
-	// W'[co][(ci, r)][q] = W[co][ci][s·q + r] (zero where the tap is outside the kernel).
+	// W'[co][(ci, r)][q] = W[co][ci][s·q + r], keeping only the taps inside the kernel.
 	g, pg := c.g, c.pg
-	pk := pg.kdim()
-	w := make([]float32, g.cout*pk)
+	var w []float32
 	for co := 0; co < g.cout; co++ {
-		i := co * pk
 		for ci := 0; ci < g.cin; ci++ {
 			for r0 := 0; r0 < c.nph[0]; r0++ {
 				for r1 := 0; r1 < c.nph[1]; r1++ {
@@ -452,9 +470,8 @@ func (c *convStep) pack() {
 								for q2 := 0; q2 < pg.k[2]; q2++ {
 									a, b, e := g.s[0]*q0+r0, g.s[1]*q1+r1, g.s[2]*q2+r2
 									if a < g.k[0] && b < g.k[1] && e < g.k[2] {
-										w[i] = c.raw[((co*g.cin+ci)*g.k[0]+a)*g.k[1]*g.k[2]+b*g.k[2]+e]
+										w = append(w, c.raw[((co*g.cin+ci)*g.k[0]+a)*g.k[1]*g.k[2]+b*g.k[2]+e])
 									}
-									i++
 								}
 							}
 						}
@@ -463,6 +480,7 @@ func (c *convStep) pack() {
 			}
 		}
 	}
+	pk := pg.kdim()
 	c.w = gemm.PackA(false, g.cout, pk, w, pk)
 }
 

@@ -54,6 +54,12 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 		panic(fmt.Sprintf("nn: max pooling input of %d elements is too large", len(x)))
 	}
 	fast2 := g.k == [3]int{1, 2, 2} && g.s == [3]int{1, 2, 2} && g.p == [3][2]int{} && idx == nil
+	// Non-overlapping windows of width 2 (for example 2×2×2): the maximum over the kd·kh
+	// input rows first, then over pairs.
+	if !fast2 && idx == nil && g.k[2] == 2 && g.s == g.k && g.p == [3][2]int{} {
+		maxPoolRows(g, x, xl, y, yl)
+		return
+	}
 	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
 		di := ((n*yl.C+c)*yl.D)*yl.H*yl.W - 1
@@ -99,6 +105,46 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 					if idx != nil {
 						idx[di+1+(od*yl.H+oh)*yl.W+ow] = int32(mi)
 					}
+				}
+			}
+		}
+	})
+}
+
+// maxPoolRows is maxPoolForward for non-overlapping windows of width 2 without padding.
+func maxPoolRows[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
+	xp, xw := xl.plane(), xl.wp()
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*2, func(n, c int) {
+		xb := xl.idx(n, c, 0, 0, 0)
+		tmp := make([]T, 2*yl.W)
+		for od := 0; od < yl.D; od++ {
+			for oh := 0; oh < yl.H; oh++ {
+				first := true
+				for a := 0; a < g.k[0]; a++ {
+					for b := 0; b < g.k[1]; b++ {
+						row := x[xb+(od*g.s[0]+a)*xp+(oh*g.s[1]+b)*xw:][:2*yl.W]
+						if first {
+							copy(tmp, row)
+							first = false
+							continue
+						}
+						if t32, ok := any(tmp).([]float32); ok {
+							vec.Max(t32, t32, any(row).([]float32))
+							continue
+						}
+						for i, v := range row {
+							tmp[i] = max2(tmp[i], v)
+						}
+					}
+				}
+				out := y[yl.idx(n, c, od, oh, 0):][:yl.W]
+				if o32, ok := any(out).([]float32); ok {
+					t32 := any(tmp).([]float32)
+					vec.MaxPool2(o32, t32, t32)
+					continue
+				}
+				for i := range out {
+					out[i] = max2(tmp[2*i], tmp[2*i+1])
 				}
 			}
 		}

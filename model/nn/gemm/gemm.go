@@ -117,6 +117,11 @@ type Problem[T Float] struct {
 	// be addressable (callers leave NR-1 elements of slack after their data).
 	B    []T
 	BOff []int32
+	// SegLen and SegStride, when SegLen > 0, split the columns into segments: column j lives
+	// at B position (j/SegLen)·SegStride + j%SegLen. SegLen must be a multiple of NR (tiles
+	// never straddle segments). Convolutions use one segment per output slice to skip the
+	// padding rows of small planes.
+	SegLen, SegStride int
 
 	// PackB, when set, is used instead of B/BOff. It writes columns j0 … j0+nc-1 and rows
 	// k0 … k0+kc-1 of B into dst as ceil(nc/nr) panels of kc×nr values
@@ -178,8 +183,15 @@ func Run[T Float](p *Problem[T]) {
 		for _, o := range p.BOff[:k] {
 			lo, hi = min(lo, o), max(hi, o)
 		}
-		if k > 0 && (lo < 0 || int(hi)+roundUp(n, nr) > len(p.B)) {
-			panic(fmt.Sprintf("gemm: implicit B needs offsets in [0, %d], have [%d, %d]", len(p.B)-roundUp(n, nr), lo, hi))
+		last := roundUp(n, nr) - nr // first column of the last tile
+		if p.SegLen > 0 {
+			if p.SegLen%nr != 0 {
+				panic(fmt.Sprintf("gemm: segment length %d is not a multiple of NR=%d", p.SegLen, nr))
+			}
+			last = last/p.SegLen*p.SegStride + last%p.SegLen
+		}
+		if k > 0 && (lo < 0 || int(hi)+last+nr > len(p.B)) {
+			panic(fmt.Sprintf("gemm: implicit B needs offsets in [0, %d], have [%d, %d]", len(p.B)-last-nr, lo, hi))
 		}
 	}
 	threads := p.Threads
@@ -292,7 +304,11 @@ func (r *runner[T]) columns(j0, j1, nc, k0, k1 int, store bool, out []T) {
 				for jr := 0; jr < ncp; jr += nr {
 					var b []T
 					if r.implicit {
-						b = p.B[jc+jr:]
+						col := jc + jr
+						if p.SegLen > 0 {
+							col = col/p.SegLen*p.SegStride + col%p.SegLen
+						}
+						b = p.B[col:]
 					} else {
 						b = bpack[jr*kcur:]
 					}

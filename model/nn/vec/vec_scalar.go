@@ -59,3 +59,15 @@ func Add(dst, a, b []float32) {
 func MaxPool2(dst, r0, r1 []float32) {
 	maxPool2Fast(dst, r0, r1)
 }
+
+// Max sets dst[i] = max(a[i], b[i]).
+func Max(dst, a, b []float32) {
+	a = a[:len(dst)]
+	b = b[:len(dst)]
+	for i, v := range a {
+		if w := b[i]; w > v {
+			v = w
+		}
+		dst[i] = v
+	}
+}

@@ -98,3 +98,22 @@ func Add(dst, a, b []float32) {
 func MaxPool2(dst, r0, r1 []float32) {
 	maxPool2Fast(dst, r0, r1)
 }
+
+// Max sets dst[i] = max(a[i], b[i]).
+func Max(dst, a, b []float32) {
+	a = a[:len(dst)]
+	b = b[:len(dst)]
+	var z simd.Float32s
+	n := z.Len()
+	i := 0
+	for ; i+n <= len(dst); i += n {
+		simd.LoadFloat32s(a[i:]).Max(simd.LoadFloat32s(b[i:])).Store(dst[i:])
+	}
+	for ; i < len(dst); i++ {
+		v := a[i]
+		if w := b[i]; w > v {
+			v = w
+		}
+		dst[i] = v
+	}
+}

@@ -39,6 +39,8 @@ func TestVec(t *testing.T) {
 		check("ScaleShift", d, func(i int) float32 { p := a[i] * s; return p + sh })
 		Add(d, a, b)
 		check("Add", d, func(i int) float32 { return a[i] + b[i] })
+		Max(d, a, b)
+		check("Max", d, func(i int) float32 { return max(a[i], b[i]) })
 		if n%2 == 0 {
 			h := make([]float32, n/2)
 			MaxPool2(h, a, b)
