@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"sscscore/model/nn/gemm"
 )
@@ -359,6 +360,17 @@ func (p *Plan) Steps() []string {
 // Run computes the network's output for input (NCDHW, InputShape().Size() values). The
 // returned slice is reused by the next Run.
 func (p *Plan) Run(input []float32) ([]float32, error) {
+	return p.run(input, nil)
+}
+
+// RunProfiled is Run that also returns the wall time of every step (see Steps).
+func (p *Plan) RunProfiled(input []float32) ([]float32, []time.Duration, error) {
+	times := make([]time.Duration, len(p.steps))
+	out, err := p.run(input, times)
+	return out, times, err
+}
+
+func (p *Plan) run(input []float32, times []time.Duration) ([]float32, error) {
 	if len(input) != p.in.Size() {
 		return nil, fmt.Errorf("nn: %s: input has %d values, plan expects %v", p.net.Name, len(input), p.in)
 	}
@@ -366,14 +378,21 @@ func (p *Plan) Run(input []float32) ([]float32, error) {
 	buf := p.bufs[v0.buf]
 	zeroHalo(buf, v0.l)
 	copyInto(buf, v0.l, input, p.in.layout())
-	for _, st := range p.steps {
+	for i, st := range p.steps {
 		ins := make([][]float32, len(st.ins))
 		inL := make([]layout, len(st.ins))
 		for i, x := range st.ins {
 			ins[i] = p.bufs[p.root(x).buf]
 			inL[i] = p.vals[x].l
 		}
+		var t0 time.Time
+		if times != nil {
+			t0 = time.Now()
+		}
 		st.op.run(p, ins, inL, p.bufs[p.root(st.out).buf], p.vals[st.out].l)
+		if times != nil {
+			times[i] = time.Since(t0)
+		}
 	}
 	res := p.vals[p.outV]
 	copyInto(p.result, p.out.layout(), p.bufs[p.root(p.outV).buf], res.l)

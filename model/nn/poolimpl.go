@@ -60,6 +60,10 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 		maxPoolRows(g, x, xl, y, yl)
 		return
 	}
+	if !fast2 && idx == nil && g.k[0] == 1 && g.s[0] == 1 {
+		maxPoolSeparable(g, x, xl, y, yl)
+		return
+	}
 	xp, xw := xl.plane(), xl.wp()
 	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
 		di := ((n*yl.C+c)*yl.D)*yl.H*yl.W - 1
@@ -145,6 +149,69 @@ func maxPoolRows[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 				}
 				for i := range out {
 					out[i] = max2(tmp[2*i], tmp[2*i+1])
+				}
+			}
+		}
+	})
+}
+
+// maxPoolSeparable is maxPoolForward for windows of depth 1: the maximum over each input
+// row's windows first (once per input row), then over the window's rows.
+func maxPoolSeparable[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
+	xw := xl.wp()
+	kw, sw, pw := g.k[2], g.s[2], g.p[2][0]
+	// Output columns whose window lies inside the row need no clipping.
+	wlo := min(yl.W, (pw+sw-1)/sw)
+	whi := max(wlo, min(yl.W, (xl.W-kw+pw)/sw+1))
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[1]*g.k[2], func(n, c int) {
+		hm := make([]T, xl.H*yl.W) // horizontal maxima of every input row
+		for d := 0; d < yl.D; d++ {
+			base := xl.idx(n, c, d, 0, 0)
+			for h := 0; h < xl.H; h++ {
+				row := x[base+h*xw:][:xl.W]
+				out := hm[h*yl.W:][:yl.W]
+				for ow := 0; ow < wlo; ow++ {
+					w0, w1, _ := g.window(2, ow, xl.W)
+					m := row[w0]
+					for _, v := range row[w0+1 : w1] {
+						m = max2(m, v)
+					}
+					out[ow] = m
+				}
+				if o32, ok := any(out[wlo:whi]).([]float32); ok && kw == 3 && sw == 2 && whi > wlo {
+					vec.MaxWin3S2(o32, any(row[wlo*sw-pw:]).([]float32))
+				} else {
+					for ow := wlo; ow < whi; ow++ {
+						win := row[ow*sw-pw:][:kw]
+						m := win[0]
+						for _, v := range win[1:] {
+							m = max2(m, v)
+						}
+						out[ow] = m
+					}
+				}
+				for ow := whi; ow < yl.W; ow++ {
+					w0, w1, _ := g.window(2, ow, xl.W)
+					m := row[w0]
+					for _, v := range row[w0+1 : w1] {
+						m = max2(m, v)
+					}
+					out[ow] = m
+				}
+			}
+			for oh := 0; oh < yl.H; oh++ {
+				h0, h1, _ := g.window(1, oh, xl.H)
+				out := y[yl.idx(n, c, d, oh, 0):][:yl.W]
+				copy(out, hm[h0*yl.W:][:yl.W])
+				for h := h0 + 1; h < h1; h++ {
+					src := hm[h*yl.W:][:yl.W]
+					if o32, ok := any(out).([]float32); ok {
+						vec.Max(o32, o32, any(src).([]float32))
+						continue
+					}
+					for i, v := range src {
+						out[i] = max2(out[i], v)
+					}
 				}
 			}
 		}

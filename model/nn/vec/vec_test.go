@@ -46,6 +46,11 @@ func TestVec(t *testing.T) {
 			MaxPool2(h, a, b)
 			check("MaxPool2", h, func(i int) float32 { return max(a[2*i], a[2*i+1], b[2*i], b[2*i+1]) })
 		}
+		if n >= 1 {
+			h := make([]float32, (n-1)/2)
+			MaxWin3S2(h, a)
+			check("MaxWin3S2", h, func(i int) float32 { return max(a[2*i], a[2*i+1], a[2*i+2]) })
+		}
 		// In place.
 		c := append([]float32(nil), a...)
 		AddBiasReLU(c, c, bias)
