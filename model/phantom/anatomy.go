@@ -283,6 +283,15 @@ func (an *anatomy) cavSect(z float64) sect {
 	w = math.Min(w, m.a-8)
 	cy := (front + back) / 2
 	hb := (back - front) / 2
+	// Above the lung apices the cavity narrows to the visceral space of
+	// the neck (trachea, oesophagus, thyroid, vessels); the rest is muscle.
+	if z > a.ZApex {
+		t := smoothstep(a.ZApex, a.ZApex+25, z)
+		_, ty := an.trachXY(z)
+		w = lerp(w, 34, t)
+		cy = lerp(cy, ty+6, t)
+		hb = lerp(hb, 24, t)
+	}
 	return sect{cx: 0, cy: cy, a: w, bF: hb, bB: hb, pF: a.CavExp, pB: a.CavExp + 0.25, flare: a.CavFlare}
 }
 
@@ -452,6 +461,15 @@ func (an *anatomy) buildSpine() {
 			next = a.VertPitch * 1.28
 		}
 		z -= (pitch + next) / 2
+	}
+	// Cervical vertebrae C7 up to C4 above T1 (listed after the others so
+	// that verts[k] stays T(k+1) for the ribs).
+	t1 := an.verts[0]
+	pc := 0.72 * a.VertPitch
+	zc := t1.zc + t1.hh + 0.2*pc + pc/2
+	for k := 0; k < 4; k++ {
+		an.verts = append(an.verts, vertebra{zc: zc, hh: 0.38 * pc, a: 12.5 + uni(rng, -1, 1), b: 9 + uni(rng, -0.5, 0.5), canalR: 8.5})
+		zc += pc
 	}
 	// Posterior elements: spinous processes sloping down over the next
 	// level, and transverse processes (the neural arch is drawn per slice).
