@@ -162,7 +162,7 @@ type anatomy struct {
 		n [2]vec
 		c [2]float64
 	}
-	caps         [2]struct{ e ellipsoid }
+	caps [2]struct{ e ellipsoid }
 
 	// trachea and bronchi
 	carinaP    vec
