@@ -231,8 +231,8 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	a.VertPitch = uni(rng, 22, 27)
 	a.ZT5 = a.ZL2 + uni(rng, -12, 18)
 
-	a.LungHU = uni(rng, -935, -893)
-	a.LungGrad = uni(rng, 10, 60)
+	a.LungHU = uni(rng, -938, -896)
+	a.LungGrad = uni(rng, 10, 50)
 
 	a.FatHU = uni(rng, -112, -88)
 	a.MuscleHU = uni(rng, 36, 52)
