@@ -16,7 +16,7 @@ func allKernels() []kernelInfo {
 func TestKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, kinfo := range allKernels() {
-		for _, kc := range []int{0, 1, 3, 4, 5, 8, 31, 64} {
+		for _, kc := range []int{0, 1, 3, 4, 5, 8, 31, 37, 64, 100} {
 			for _, acc := range []bool{false, true} {
 				mr, nr := kinfo.mr, kinfo.nr
 				rep := max(kinfo.arep, 1)

@@ -33,6 +33,7 @@ type kernel struct {
 	fma    bool   // use MulAdd (fused on amd64); otherwise Mul then Add
 	freshB bool   // load B again for every MulAdd (the loaded register becomes the result)
 	preA   bool   // A is packed pre-broadcast (lanes copies per value): vector loads, no shuffles
+	laneA  bool   // load the MR values of A as one vector and broadcast its lanes (MR == lanes)
 }
 
 func (k kernel) arep() int {
@@ -76,8 +77,13 @@ func (k kernel) write(w *bytes.Buffer) {
 				p("%s\tb%d := %s\n", indent, j, bload(j))
 			}
 		}
+		if k.laneA {
+			p("%s\tav := archsimd.%s((*[%d]float32)(unsafe.Add(ap, %d)))\n", indent, k.load, k.lanes, 4*q*k.mr)
+		}
 		for i := 0; i < k.mr; i++ {
-			if k.preA {
+			if k.laneA {
+				p("%s\ta%d := archsimd.%s(av.GetElem(%d))\n", indent, i, k.bcast, i)
+			} else if k.preA {
 				p("%s\ta%d := archsimd.%s((*[%d]float32)(unsafe.Add(ap, %d)))\n", indent, i, k.load, k.lanes, 4*k.lanes*(q*k.mr+i))
 			} else {
 				p("%s\ta%d := archsimd.%s(*(*float32)(unsafe.Add(ap, %d)))\n", indent, i, k.bcast, 4*(q*k.mr+i))
@@ -96,11 +102,17 @@ func (k kernel) write(w *bytes.Buffer) {
 	}
 	if k.unroll > 1 {
 		p("\tn := kc\n")
-		p("\tfor ; n >= %d; n -= %d {\n", k.unroll, k.unroll)
-		for q := 0; q < k.unroll; q++ {
-			step("\t\t", q)
+		// Main loop unrolled k.unroll times, then by 4 (when the main unroll is larger), then 1.
+		for _, u := range []int{k.unroll, 4} {
+			if u > k.unroll || (u == 4 && k.unroll == 4) {
+				continue
+			}
+			p("\tfor ; n >= %d; n -= %d {\n", u, u)
+			for q := 0; q < u; q++ {
+				step("\t\t", q)
+			}
+			p("\t\tap = unsafe.Add(ap, %d)\n\t\top = unsafe.Add(op, %d)\n\t}\n", 4*k.mr*u*k.arep(), 4*u)
 		}
-		p("\t\tap = unsafe.Add(ap, %d)\n\t\top = unsafe.Add(op, %d)\n\t}\n", 4*k.mr*k.unroll*k.arep(), 4*k.unroll)
 		p("\tfor ; n > 0; n-- {\n")
 	} else {
 		p("\tfor n := kc; n > 0; n-- {\n")
@@ -148,12 +160,13 @@ func file(name, tags, doc string, ks []kernel, extra string) {
 }
 
 func main() {
-	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 4,
+	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 32,
 		load: "LoadFloat32x4Array", bcast: "BroadcastFloat32x4"}
 	if v := os.Getenv("KG_WASM"); v != "" { // tuning: mr,nv,unroll,preA
-		var pre int
-		fmt.Sscanf(v, "%d,%d,%d,%d", &wasm.mr, &wasm.nv, &wasm.unroll, &pre)
+		var pre, lane int
+		fmt.Sscanf(v, "%d,%d,%d,%d,%d", &wasm.mr, &wasm.nv, &wasm.unroll, &pre, &lane)
 		wasm.preA = pre != 0
+		wasm.laneA = lane != 0
 	}
 	file("kern_wasm_simd.go", "goexperiment.simd && wasm",
 		"// WebAssembly SIMD128 micro-kernel (4 float32 lanes; wasm has no fused multiply-add, so Mul then Add).",
