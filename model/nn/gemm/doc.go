@@ -10,9 +10,11 @@
 // internal/kerngen and selected at build time and start-up:
 //
 //   - GOEXPERIMENT=simd, js/wasm: 4×12 tile of simd/archsimd Float32x4 (wasm SIMD128), k
-//     unrolled 32× (Go compiles every loop back edge of a wasm function into a jump through
-//     its block dispatcher, so long bodies matter: 32× runs 1.9× faster than 1× and 1.15×
-//     faster than 4× in Chromium); wasm has no fused multiply-add, so it multiplies then adds.
+//     unrolled 16×. Go compiles every loop back edge of a wasm function into a jump through
+//     the function's block dispatcher, so long loop bodies pay off: in Chromium 156, 4×12 runs
+//     at 11 (1×), 19 (4×), 20 (8×), 20.7 (16×) and 21.6 (32×) GFLOP/s on the VGG-like
+//     workload, but node 20's older V8 slows down beyond 8× (16.5 at 8×, 15 at 16×, 9.5 at
+//     32×), so 16× is the compromise. wasm has no fused multiply-add: it multiplies, then adds.
 //   - GOEXPERIMENT=simd, amd64: 4×64 tile of Float32x16 with fused MulAdd on AVX-512 CPUs,
 //     4×16 of Float32x8 on AVX2+FMA CPUs.
 //   - otherwise (and for float64): a portable 4×4 register-blocked Go kernel.

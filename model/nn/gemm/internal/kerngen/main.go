@@ -160,7 +160,7 @@ func file(name, tags, doc string, ks []kernel, extra string) {
 }
 
 func main() {
-	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 32,
+	wasm := kernel{name: "kernWasm", vtype: "Float32x4", lanes: 4, mr: 4, nv: 3, unroll: 16,
 		load: "LoadFloat32x4Array", bcast: "BroadcastFloat32x4"}
 	if v := os.Getenv("KG_WASM"); v != "" { // tuning: mr,nv,unroll,preA
 		var pre, lane int
