@@ -74,9 +74,7 @@ func portable4x4[T Float](kc int, a, b []T, off []int32, c []T, ldc int, acc boo
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 T
 	a = a[:kc*4]
 	off = off[:kc]
-	for k, o := range off {
-		bk := (*[4]T)(b[o : o+4])
-		ak := (*[4]T)(a[k*4 : k*4+4])
+	step := func(ak *[4]T, bk *[4]T) {
 		b0, b1, b2, b3 := bk[0], bk[1], bk[2], bk[3]
 		a0 := ak[0]
 		c00 += a0 * b0
@@ -98,6 +96,21 @@ func portable4x4[T Float](kc int, a, b []T, off []int32, c []T, ldc int, acc boo
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
+	}
+	k := 0
+	// Unrolled by 4: under js/wasm every loop iteration costs a jump through the function's
+	// block dispatcher.
+	for ; k+4 <= kc; k += 4 {
+		a4 := (*[16]T)(a[k*4 : k*4+16])
+		o := (*[4]int32)(off[k : k+4])
+		step((*[4]T)(a4[0:4]), (*[4]T)(b[o[0]:o[0]+4]))
+		step((*[4]T)(a4[4:8]), (*[4]T)(b[o[1]:o[1]+4]))
+		step((*[4]T)(a4[8:12]), (*[4]T)(b[o[2]:o[2]+4]))
+		step((*[4]T)(a4[12:16]), (*[4]T)(b[o[3]:o[3]+4]))
+	}
+	for ; k < kc; k++ {
+		o := off[k]
+		step((*[4]T)(a[k*4:k*4+4]), (*[4]T)(b[o:o+4]))
 	}
 	r0 := (*[4]T)(c[0:4])
 	r1 := (*[4]T)(c[ldc : ldc+4])
