@@ -1,3 +1,10 @@
+//go:build !js
+
+// The real-data tests read DICOM through model/ingest, whose DICOM library
+// makes node spend minutes instantiating the test binary; they run
+// natively (and in CI), the rest of the package's tests also under
+// js/wasm.
+
 package cascade
 
 import (

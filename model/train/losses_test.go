@@ -1,3 +1,9 @@
+//go:build !js
+
+// Training is native only (the package links model/ingest, whose DICOM
+// library makes node spend minutes instantiating a test binary), so its
+// tests do not run under js/wasm.
+
 package train
 
 import (

@@ -1,0 +1,193 @@
+//go:build !js
+
+package train
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sscscore/model/cascade"
+	"sscscore/model/phantom"
+)
+
+func TestLevelsCaseRoundTrip(t *testing.T) {
+	lc, err := RenderLevelsCase(context.Background(), 12, phantom.Options{SliceSpacing: phantom.Range{Min: 5, Max: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.Dz != 5 || lc.Nz != len(lc.Z) || len(lc.Slice) != lc.Nz*cascade.CoarseWide*cascade.CoarseWide {
+		t.Fatalf("case: dz %v, %d slices, %d values", lc.Dz, lc.Nz, len(lc.Slice))
+	}
+	var b bytes.Buffer
+	if _, err := lc.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadLevelsCase(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Nz != lc.Nz || back.Levels != lc.Levels || back.Slice[1234] != lc.Slice[1234] || back.Z[3] != lc.Z[3] {
+		t.Fatal("round trip changed the case")
+	}
+	if _, err := ReadLevelsCase(bytes.NewReader([]byte("garbage"))); err == nil {
+		t.Error("garbage accepted")
+	}
+}
+
+func TestLevelsSampleTargets(t *testing.T) {
+	lc, err := RenderLevelsCase(context.Background(), 13, phantom.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 20; i++ {
+		aug := LevelsAug{On: i > 0}
+		s, err := MakeLevelsSample(lc, rng, aug, 96)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.D != 96 || len(s.X) != 96*cascade.LevelsXY*cascade.LevelsXY {
+			t.Fatalf("sample of %d slices, %d values", s.D, len(s.X))
+		}
+		co := s.Coarse
+		for l := 0; l < 5; l++ {
+			// The target converts back to the level's z (scaled with the
+			// sample's z scale), unless it was clamped to the padding.
+			z := co.ZOf(s.Target[l] - cascade.LevelsPad)
+			if s.Inside[l] {
+				lo, hi := s.Geom.ZRange()
+				if z < lo-s.Geom.Spacing[2] || z > hi+s.Geom.Spacing[2] {
+					t.Errorf("sample %d L%d inside but its target z %.1f is outside [%.1f, %.1f]", i, l+1, z, lo, hi)
+				}
+			}
+			if !aug.On && math.Abs(z-lc.Levels[l]) > 1e-6 {
+				t.Errorf("L%d target z %.2f, truth %.2f", l+1, z, lc.Levels[l])
+			}
+		}
+	}
+}
+
+func TestCellShares(t *testing.T) {
+	side := cascade.SliceSide
+	var maps [4][]float32
+	for i := range maps {
+		maps[i] = make([]float32, side*side)
+	}
+	// left half lung, a quarter of it ground glass
+	for y := 0; y < side; y++ {
+		for x := 0; x < side/2; x++ {
+			maps[0][y*side+x] = 1
+			if y < side/4 {
+				maps[1][y*side+x] = 1
+				maps[2][y*side+x] = 1
+			}
+		}
+	}
+	lung, any, gg, ret := cellShares(maps)
+	c := cascade.CellSide
+	if lung[0] != 1 || lung[c-1] != 0 || gg[0] != 1 || any[0] != 1 || ret[0] != 0 || gg[(c-1)*c] != 0 {
+		t.Errorf("cells: lung %v %v gg %v any %v ret %v", lung[0], lung[c-1], gg[0], any[0], ret[0])
+	}
+	var sl, sg float32
+	for i := range lung {
+		sl += lung[i]
+		sg += lung[i] * gg[i]
+	}
+	if math.Abs(float64(100*sg/sl)-25) > 1e-3 {
+		t.Errorf("GG share %.2f %%, want 25", 100*sg/sl)
+	}
+}
+
+func TestSampleFromSlice(t *testing.T) {
+	for _, disease := range []bool{false, true} {
+		ss, err := RenderScoreSlices(context.Background(), 21, disease, 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(2, 3))
+		for _, s := range ss {
+			var b bytes.Buffer
+			s.WriteTo(&b)
+			back, err := ReadScoreSlice(&b)
+			if err != nil || back.Nx != s.Nx || back.HU[777] != s.HU[777] || back.Flags[5000] != s.Flags[5000] {
+				t.Fatalf("slice round trip: %v", err)
+			}
+			for _, aug := range []bool{false, true} {
+				sm := SampleFromSlice(s, rng, ScoresAug{On: aug})
+				l := sm.Target.Labels
+				if l.TOT < l.GG-1e-9 || l.TOT < l.RET-1e-9 || l.TOT > 100 || l.GG < 0 {
+					t.Errorf("labels %+v", l)
+				}
+				if len(sm.X) != 2*cascade.SliceSide*cascade.SliceSide {
+					t.Fatalf("input of %d values", len(sm.X))
+				}
+				// The cell targets reproduce the labels (to the resampling).
+				var sl, sa float64
+				for i := range sm.Target.Lung {
+					sl += float64(sm.Target.Lung[i])
+					sa += float64(sm.Target.Lung[i] * sm.Target.Any[i])
+				}
+				if !aug && sl > 0 && math.Abs(100*sa/sl-l.TOT) > 3 {
+					t.Errorf("disease %v: cells give TOT %.1f, label %.1f", disease, 100*sa/sl, l.TOT)
+				}
+			}
+		}
+	}
+}
+
+// TestRealCases writes a small phantom as a DICOM series and a CSV in the
+// paper's layout, and reads them back as real labelled data.
+func TestRealCases(t *testing.T) {
+	dir := t.TempDir()
+	p := phantom.New(31, phantom.Options{Matrix: 64, SliceSpacing: phantom.Range{Min: 8, Max: 8}})
+	if _, err := p.WriteDICOM(context.Background(), filepath.Join(dir, "P031"), "P031", nil); err != nil {
+		t.Fatal(err)
+	}
+	lv := p.Levels()
+	csv := "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos"
+	for i := 1; i <= 5; i++ {
+		csv += fmt.Sprintf(",L%d_disext,L%d_gg,L%d_retp", i, i, i)
+	}
+	csv += fmt.Sprintf("\nP031,%.1f,%.1f,%.1f,%.1f,%.1f,10,5,5,,,,20,10,10,20,10,10,30,20,10\nP999,1,2,3,4,5\n", lv[0], lv[1], lv[2], lv[3], lv[4])
+	csvPath := filepath.Join(dir, "labels.csv")
+	os.WriteFile(csvPath, []byte(csv), 0o644)
+	cases, err := LoadRealCases(context.Background(), dir, csvPath, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 1 || cases[0].Labels.PatID != "P031" {
+		t.Fatalf("%d cases", len(cases))
+	}
+	lc, err := cases[0].LevelsCase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lc.Has[0] || math.Abs(lc.Levels[2]-lv[2]) > 0.06 || lc.Nz != p.Geometry().Nz {
+		t.Errorf("levels case: %+v", lc.Levels)
+	}
+	s, err := MakeLevelsSample(lc, rand.New(rand.NewPCG(1, 1)), LevelsAug{On: true}, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Known[4] {
+		t.Error("L5 unknown")
+	}
+	sl := cases[0].ScoreSlices()
+	if len(sl) != 12 { // L1, L3, L4, L5 scored (L2's scores are empty), three slices each
+		t.Fatalf("%d scored slices", len(sl))
+	}
+	sm, err := sl[0].Sample(context.Background(), rand.New(rand.NewPCG(1, 1)), ScoresAug{On: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Target.HasMasks || !sm.Target.HasLabels || sm.Target.Labels.TOT != 10 {
+		t.Errorf("real sample target %+v", sm.Target.Labels)
+	}
+}
