@@ -315,4 +315,3 @@ func Compute(ctx context.Context, method Method, c *cascade.Cascade, in *cascade
 	}
 	return nil, fmt.Errorf("heatmap: unknown method %q (gradient, occlusion or dense)", method)
 }
-
