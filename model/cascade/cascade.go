@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"sscscore/model/eval"
@@ -350,25 +351,66 @@ type SliceScore struct {
 
 // ScoreSlices scores original slices ks of src (each read once).
 func (c *Cascade) ScoreSlices(ctx context.Context, src volume.Source, ks []int) ([]SliceScore, error) {
-	g := src.Geometry()
 	out := make([]SliceScore, len(ks))
-	buf := make([]int16, g.Nx*g.Ny)
-	for i, k := range ks {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := src.Slice(ctx, k, buf); err != nil {
-			return nil, fmt.Errorf("cascade: reading slice %d: %w", k, err)
-		}
-		in := PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
-		s, err := c.ScoreInput(in)
+	err := c.scoreEach(ctx, src, ks, func(i, k int, s SliceScore, err error) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
-		s.Slice = k
 		out[i] = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// scoreEach reads and prepares slices ks of src a few at a time in
+// parallel (the lung segmentation is as costly as the network), scores
+// them in order and hands each result (or the error reading it) to f. An
+// error from f stops the work.
+func (c *Cascade) scoreEach(ctx context.Context, src volume.Source, ks []int, f func(i, k int, s SliceScore, err error) error) error {
+	g := src.Geometry()
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	type prep struct {
+		in  *SliceInput
+		err error
+	}
+	for c0 := 0; c0 < len(ks); c0 += workers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		chunk := ks[c0:min(len(ks), c0+workers)]
+		preps := make([]prep, len(chunk))
+		var wg sync.WaitGroup
+		for j, k := range chunk {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				buf := make([]int16, g.Nx*g.Ny)
+				if err := src.Slice(ctx, k, buf); err != nil {
+					preps[j].err = fmt.Errorf("cascade: reading slice %d: %w", k, err)
+					return
+				}
+				preps[j].in = PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+			}()
+		}
+		wg.Wait()
+		for j, k := range chunk {
+			var s SliceScore
+			err := preps[j].err
+			if err == nil {
+				if s, err = c.ScoreInput(preps[j].in); err != nil {
+					return err
+				}
+				s.Slice = k
+			}
+			if err := f(c0+j, k, s, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ScoreInput runs the score network on a prepared slice (a slice without
@@ -499,27 +541,22 @@ func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*R
 		}
 	}
 	scored := map[int]SliceScore{}
-	buf := make([]int16, g.Nx*g.Ny)
-	for i, k := range ks {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	err = c.scoreEach(ctx, src, ks, func(i, k int, s SliceScore, err error) error {
 		c.progress(&opt, "scores", i, len(ks))
-		if err := src.Slice(ctx, k, buf); err != nil {
+		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
 			res.Warnings = append(res.Warnings, fmt.Sprintf("slice %d could not be read: %v", k, err))
-			continue
-		}
-		in := PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
-		s, err := c.ScoreInput(in)
-		if err != nil {
-			return nil, err
+			return nil
 		}
 		// keep the scores only (the maps and inputs are large)
 		scored[k] = SliceScore{Slice: k, NoLung: s.NoLung, Scores: s.Scores,
-			Input: &SliceInput{LungAreaMM2: in.LungAreaMM2, NoLung: in.NoLung}}
+			Input: &SliceInput{LungAreaMM2: s.Input.LungAreaMM2, NoLung: s.Input.NoLung}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	c.progress(&opt, "scores", len(ks), len(ks))
 	for i, e := range est {
