@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +9,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestDemo runs the built-in demo scan: the phantom's demo case is made in
-// the worker and read like dropped files.
+// TestDemo runs the built-in demo scan (the phantom's demo case, made in
+// the worker and read like dropped files): five levels and their scores
+// appear and equal `sscscore score --demo --json`; the exports equal the
+// native tool's; the patient shows on screen and in exports only when
+// ticked.
 func TestDemo(t *testing.T) {
 	tb := newTab(t)
 	tb.open()
@@ -34,11 +38,46 @@ func TestDemo(t *testing.T) {
 	if _, std := tb.canvasStats("coronal"); std < 20 {
 		t.Errorf("demo coronal reformat looks blank (grey std %.1f)", std)
 	}
+	if n := eval[int](tb, `document.querySelectorAll("#level-lines .level-line").length`); n != 5 {
+		t.Errorf("%d level lines", n)
+	}
+	want := cliResult(t, "--demo")
+	tb.checkTable(want)
 	tb.screenshot("08-demo")
-	if !tb.scoringAvailable() {
-		if n := eval[int](tb, `document.querySelectorAll("#score-table tbody tr").length`); n != 0 {
-			t.Errorf("%d score rows shown although scoring is not available", n)
+
+	// The patient: not shown, not exported, until ticked.
+	if !eval[bool](tb, `document.getElementById("patient").hidden`) {
+		t.Error("patient shown without the box ticked")
+	}
+	doc, got := tb.exportedResult()
+	compareResults(t, got, want)
+	if _, ok := doc["patient"]; ok {
+		t.Error("patient in the JSON export without the box ticked")
+	}
+	for _, k := range []string{"format", "app", "created", "statement", "input", "model_card"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("JSON export lacks %q", k)
 		}
 	}
+	csvOut := tb.export("export-csv")
+	if !strings.HasSuffix(csvOut.Name, ".csv") {
+		t.Errorf("CSV export named %q", csvOut.Name)
+	}
+	compareCSV(t, csvOut.Text, string(runCLI(t, "score", "--csv", "-q", "--demo", "--patid", got.SeriesUID)))
+
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("include-patient"))); err != nil {
+		t.Fatal(err)
+	}
+	if p := eval[string](tb, `document.getElementById("patient").textContent`); eval[bool](tb, `document.getElementById("patient").hidden`) || !strings.Contains(p, "SSCSCORE-DEMO") {
+		t.Errorf("patient line %q after ticking the box", p)
+	}
+	doc, _ = tb.exportedResult()
+	var pt struct{ ID string }
+	if err := json.Unmarshal(doc["patient"], &pt); err != nil || pt.ID != "SSCSCORE-DEMO" {
+		t.Errorf("patient in the JSON export: %s (%v)", doc["patient"], err)
+	}
+	// With the patient, the CSV is exactly the native tool's default.
+	compareCSV(t, tb.export("export-csv").Text, string(runCLI(t, "score", "--csv", "-q", "--demo")))
+	tb.checkHeatToggle()
 	tb.checkRequests()
 }

@@ -34,6 +34,8 @@ var (
 	testdata   string     // ../shared/testdata
 	baseURL    string     // the server, e.g. http://127.0.0.1:39001
 	serverBin  string     // the server binary
+	cliBin     string     // the native command-line tool, built like ./build.sh builds it
+	cliErr     error      // why it could not be built
 	serverLog  syncBuffer // the server's access log
 	browserCtx context.Context
 	setupErr   error // why the browser tests cannot run
@@ -134,6 +136,14 @@ func setup() (stop func(), err error) {
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the server: %v\n%s", err, out)
+	}
+	// The native tool, to compare the browser's results with.
+	cliBin = filepath.Join(tmp, "sscscore")
+	cli := exec.Command("go", "build", "-o", cliBin, "./cmd/sscscore")
+	cli.Dir = root
+	cli.Env = append(os.Environ(), "GOEXPERIMENT=simd")
+	if out, err := cli.CombinedOutput(); err != nil {
+		cliErr = fmt.Errorf("building cmd/sscscore: %v\n%s", err, out)
 	}
 	srv := exec.Command(bin, "-addr", "127.0.0.1:0")
 	srv.Stderr = &serverLog

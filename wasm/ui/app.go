@@ -39,8 +39,17 @@ type app struct {
 	coronal        *coronalView
 	axials         map[int]*axialView // by level
 	result         *protocol.ResultInfo
+	resultSeq      int // results received, for tests
 	window         view.Window
 	lut            *[65536]uint8
+
+	// heat holds the heat maps by level, then by method and score;
+	// heatMethod and heatScore choose the one shown; task is the slow
+	// heat map being computed.
+	heat       map[int]map[string]*heatView
+	heatMethod string
+	heatScore  string
+	task       *heatTask
 
 	// moveTimer delays the rescoring of a moved level line.
 	moveTimer *time.Timer
@@ -50,7 +59,9 @@ func newApp() *app {
 	return &app{
 		el:         map[string]*dom.BasicHTMLElement{},
 		axials:     map[int]*axialView{},
-		stageOrder: []string{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore},
+		heat:       map[int]map[string]*heatView{},
+		heatScore:  protocol.ScoreTOT,
+		stageOrder: []string{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
 		window:     view.Lung,
 		lut:        view.Lung.LUT(),
 	}
@@ -216,8 +227,21 @@ func (a *app) onWorkerMessage(data js.Value) {
 	if m.Job != a.job {
 		return // a cancelled or replaced job
 	}
+	// Handling an event that takes a noticeable time is recorded as a
+	// User Timing measure ("sscscore image"...), visible in the browser's
+	// performance tools and to the tests.
+	t0 := now()
+	defer func() {
+		if t := now(); t-t0 >= 16 {
+			js.Global().Get("performance").Call("measure", "sscscore "+m.Kind, map[string]any{"start": t0, "end": t})
+		}
+	}()
 	switch m.Kind {
 	case protocol.Progress:
+		if m.Progress.Stage == protocol.StageHeatmap {
+			a.onTaskProgress(m.Progress)
+			return
+		}
 		a.onProgress(m.Progress)
 	case protocol.Inventory:
 		a.onInventory(m.Inventory)
@@ -225,11 +249,19 @@ func (a *app) onWorkerMessage(data js.Value) {
 		a.onImage(m.Image, data.Get("buf"))
 	case protocol.Result:
 		a.onResult(m.Result)
+	case protocol.Heatmap:
+		if m.Heatmap != nil {
+			a.onHeatmap(m.Heatmap, data.Get("buf"))
+		}
 	case protocol.Exported:
 		download(m.Export)
 	case protocol.Error:
 		a.showError(m.Error)
 	case protocol.Done:
+		if m.Task != "" {
+			a.onTaskDone(m)
+			return
+		}
 		a.showTimings(m)
 		if a.running {
 			a.finishJob(m.Cancelled)
@@ -332,7 +364,7 @@ func (a *app) showTimings(m *protocol.Msg) {
 		return
 	}
 	names := map[string]string{"demo": "making the demo scan", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
-		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring"}
+		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring", protocol.StageMaps: "level images"}
 	var parts []string
 	for _, st := range append([]string{"demo"}, a.stageOrder...) {
 		if ms, ok := m.Timings[st]; ok {

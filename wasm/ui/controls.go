@@ -21,10 +21,19 @@ func (a *app) bindControls() {
 			}
 		})
 	}
-	on(a.byID("show-outline").Value, "change", func(js.Value) {
-		for _, av := range a.axials {
-			a.drawAxial(av)
-		}
+	on(a.byID("show-outline").Value, "change", func(js.Value) { a.redrawOverlays() })
+	on(a.byID("show-heat").Value, "change", func(js.Value) { a.redrawOverlays() })
+	for _, r := range queryAll(`input[name="heat-score"]`) {
+		on(r.Value, "change", func(js.Value) {
+			if r.Get("checked").Bool() {
+				a.heatScore = r.Get("value").String()
+				a.redrawOverlays()
+			}
+		})
+	}
+	on(a.byID("heat-method").Value, "change", func(js.Value) {
+		a.heatMethod = a.byID("heat-method").Get("value").String()
+		a.redrawOverlays()
 	})
 	on(a.byID("rounded").Value, "change", func(js.Value) { a.renderScores() })
 	on(a.byID("include-patient").Value, "change", func(js.Value) { a.renderPatient() })

@@ -85,8 +85,8 @@ func on(target js.Value, typ string, fn func(ev js.Value)) {
 	}))
 }
 
-// clear removes every child of e.
-func clear(e *dom.BasicHTMLElement) {
+// empty removes every child of e.
+func empty(e *dom.BasicHTMLElement) {
 	e.Set("textContent", "")
 }
 

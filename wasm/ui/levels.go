@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"syscall/js"
 	"time"
@@ -25,12 +26,13 @@ const moveDelay = 150 * time.Millisecond
 func (a *app) renderLevelLines() {
 	cv, r := a.coronal, a.result
 	if cv == nil || r == nil {
-		clear(a.byID("level-lines"))
+		empty(a.byID("level-lines"))
 		if cv != nil {
 			cv.lines = map[int]*dom.BasicHTMLElement{}
 		}
 		return
 	}
+	nz := len(cv.info.SliceZ)
 	for _, l := range r.Levels {
 		line := cv.lines[l.Level]
 		if line == nil {
@@ -38,7 +40,34 @@ func (a *app) renderLevelLines() {
 			cv.lines[l.Level] = line
 			a.byID("level-lines").AppendChild(line)
 		}
-		a.placeLine(line, l.Level, l.Slice)
+		// A level outside the scan sits at the scan's end, marked, until
+		// the user places it.
+		k := 0
+		if l.Slice != nil {
+			k = *l.Slice
+		} else {
+			k = min(max(int(math.Round(l.EstimatePos)), 0), nz-1)
+		}
+		lbl := fmt.Sprintf("L%d", l.Level)
+		switch l.Outside {
+		case "above":
+			lbl += " ↑ outside"
+		case "below":
+			lbl += " ↓ outside"
+		}
+		query(line, ".lbl").SetTextContent(lbl)
+		for cls, on := range map[string]bool{"outside": l.Status == protocol.StatusOutside, "moved": l.Moved, "nolung": l.Status == protocol.StatusNoLung} {
+			if on {
+				line.Class().Add(cls)
+			} else {
+				line.Class().Remove(cls)
+			}
+		}
+		line.Get("dataset").Set("status", l.Status)
+		a.placeLine(line, l.Level, k)
+		if l.Status == protocol.StatusOutside {
+			line.SetAttribute("aria-valuetext", fmt.Sprintf("L%d lies %s the scan; move it to place it yourself", l.Level, l.Outside))
+		}
 	}
 }
 

@@ -30,28 +30,32 @@ type coronalView struct {
 
 // axialView is one level slice.
 type axialView struct {
-	info   *protocol.ImageInfo
-	hu     []int16
-	rgba   []byte
-	fig    *dom.BasicHTMLElement
-	canvas *dom.HTMLCanvasElement
-	over   *dom.HTMLCanvasElement
-	tag    *dom.BasicHTMLElement
-	cap    *dom.BasicHTMLElement
+	info    *protocol.ImageInfo
+	hu      []int16
+	rgba    []byte
+	mask    []bool  // the lungs
+	outline []int32 // the lungs' edge
+	over    []byte  // the overlay's pixels
+	fig     *dom.BasicHTMLElement
+	canvas  *dom.HTMLCanvasElement
+	overC   *dom.HTMLCanvasElement
+	tag     *dom.BasicHTMLElement
+	cap     *dom.BasicHTMLElement
+	explain *dom.BasicHTMLElement // the slow heat map's controls, if any
 }
 
 // resetReport hides and empties the results of the previous scan.
 func (a *app) resetReport() {
 	a.inv = nil
 	hide(a.byID("report"))
-	clear(query(nil, "#series-table tbody"))
-	clear(a.byID("files-reasons"))
-	clear(a.byID("files-list"))
+	empty(query(nil, "#series-table tbody"))
+	empty(a.byID("files-reasons"))
+	empty(a.byID("files-list"))
 	a.byID("series-reason").SetTextContent("")
 	a.byID("files-summary").SetTextContent("")
 	hide(a.byID("patient"))
 	hide(a.byID("warnings"))
-	clear(a.byID("warnings-list"))
+	empty(a.byID("warnings-list"))
 	a.resetResult()
 }
 
@@ -60,18 +64,21 @@ func (a *app) resetResult() {
 	a.coronal = nil
 	a.axials = map[int]*axialView{}
 	a.result = nil
+	a.heat = map[int]map[string]*heatView{}
+	a.task = nil
 	c := a.canvas("coronal")
 	c.SetWidth(1)
 	c.SetHeight(1)
-	clear(a.byID("level-lines"))
-	clear(a.byID("axials"))
-	clear(query(nil, "#score-table tbody"))
-	clear(query(nil, "#score-table tfoot"))
+	empty(a.byID("level-lines"))
+	empty(a.byID("axials"))
+	empty(query(nil, "#score-table tbody"))
+	empty(query(nil, "#score-table tfoot"))
 	a.byID("coronal-caption").SetTextContent("Coronal reformat")
 	a.byID("timings").SetTextContent("")
 	hide(a.byID("scores"))
 	a.updateScoringStatus()
 	a.updateExportButtons()
+	a.updateHeatControls()
 }
 
 // updateScoringStatus says whether scores can appear in this build.
@@ -96,7 +103,7 @@ func text(tag, s string) *dom.BasicHTMLElement {
 // renderModel shows the model card summary, or says there is none.
 func (a *app) renderModel() {
 	card := a.byID("model-card")
-	clear(card)
+	empty(card)
 	stmt := a.byID("model-statement")
 	if a.ready == nil || a.ready.Model == nil {
 		card.AppendChild(text("p", "This build holds no trained model, so it finds no levels and computes no scores."))
@@ -130,7 +137,7 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 
 	// Series table: built off the document, inserted once.
 	tbody := query(nil, "#series-table tbody")
-	clear(tbody)
+	empty(tbody)
 	frag := wrap(document.Call("createDocumentFragment"))
 	chosenDesc := ""
 	unusable := 0
@@ -195,8 +202,8 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 	a.byID("files-summary").SetTextContent(sum)
 	reasons := a.byID("files-reasons")
 	list := a.byID("files-list")
-	clear(reasons)
-	clear(list)
+	empty(reasons)
+	empty(list)
 	rf := wrap(document.Call("createDocumentFragment"))
 	lf := wrap(document.Call("createDocumentFragment"))
 	for _, g := range inv.Groups {
@@ -251,7 +258,7 @@ func (a *app) renderWarnings() {
 		ws = append(ws, a.result.Warnings...)
 	}
 	list := a.byID("warnings-list")
-	clear(list)
+	empty(list)
 	for _, w := range ws {
 		list.AppendChild(text("li", w))
 	}
@@ -339,7 +346,7 @@ func (a *app) setCoronal(info *protocol.ImageInfo, hu []int16) {
 	cv.disp = view.ResampleRows(hu, info.Width, lo, hi, frac)
 	cv.rgba = make([]byte, 4*len(cv.disp))
 	a.coronal = cv
-	clear(a.byID("level-lines"))
+	empty(a.byID("level-lines"))
 	a.drawCoronal()
 	a.byID("coronal-caption").SetTextContent(fmt.Sprintf("Coronal reformat: %d slices from z = %.0f to %.0f mm",
 		len(info.SliceZ), first(info.SliceZ), last(info.SliceZ)))
@@ -379,14 +386,14 @@ func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 		av.fig.SetAttribute("id", fmt.Sprintf("axial-%d", info.Level))
 		av.canvas = &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
 		av.canvas.SetAttribute("role", "img")
-		av.over = &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
-		av.over.Class().Add("overlay")
-		av.over.SetAttribute("aria-hidden", "true")
+		av.overC = &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
+		av.overC.Class().Add("overlay")
+		av.overC.SetAttribute("aria-hidden", "true")
 		av.tag = create("span")
 		av.tag.Class().Add("tag")
 		av.cap = create("figcaption")
 		av.fig.AppendChild(av.canvas)
-		av.fig.AppendChild(av.over)
+		av.fig.AppendChild(av.overC)
 		av.fig.AppendChild(av.tag)
 		av.fig.AppendChild(av.cap)
 		a.axials[info.Level] = av
@@ -405,8 +412,17 @@ func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 			box.AppendChild(av.fig)
 		}
 	}
+	if av.info != nil && av.info.Slice != info.Slice {
+		a.dropHeat(info.Level) // the maps were of the old slice
+	}
 	av.info, av.hu = info, hu
-	av.rgba = make([]byte, 4*len(hu))
+	n := info.Width * info.Height
+	if len(av.rgba) != 4*n {
+		av.rgba = make([]byte, 4*n)
+		av.over = make([]byte, 4*n)
+	}
+	av.mask = view.MaskFromRuns(info.LungRuns, n)
+	av.outline = view.OutlineOfRuns(info.LungRuns, av.mask, info.Width, info.Height)
 	label := fmt.Sprintf("L%d", info.Level)
 	if info.Level == 0 {
 		label = "Slice"
@@ -418,19 +434,30 @@ func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 	}
 	av.cap.SetTextContent(fmt.Sprintf("%s: %sslice %d, z = %.0f mm", label, name, info.Slice+1, info.Z))
 	av.canvas.SetAttribute("aria-label", fmt.Sprintf("Axial slice at level %s, z = %.0f mm", label, info.Z))
+	a.addExplain(av)
 	a.drawAxial(av)
 }
 
 func (a *app) drawAxial(av *axialView) {
 	view.RGBA(av.hu, a.lut, av.rgba)
 	paint(av.canvas, av.rgba, av.info.Width, av.info.Height)
-	// The overlay: the lung outline when asked for.
+	a.drawOverlay(av)
+}
+
+// drawOverlay paints an axial slice's overlay: the heat map inside the
+// lungs when asked for, and the lung outline over it.
+func (a *app) drawOverlay(av *axialView) {
 	w, h := av.info.Width, av.info.Height
-	over := make([]byte, 4*w*h)
-	if a.input("show-outline").Checked() {
-		view.Outline(av.info.Outline, over)
+	clear(av.over)
+	heat := a.currentHeat(av.info.Level)
+	if heat != nil && a.input("show-heat").Checked() {
+		view.PaintHeat(&heat.h, a.heatScale(), av.mask, w, h, av.over)
 	}
-	paint(av.over, over, w, h)
+	if a.input("show-outline").Checked() {
+		view.Outline(av.outline, av.over)
+	}
+	paint(av.overC, av.over, w, h)
+	av.fig.Get("dataset").Set("heat", fmt.Sprint(heat != nil && a.input("show-heat").Checked()))
 }
 
 // redrawImages repaints every image (after a window change).
@@ -443,6 +470,13 @@ func (a *app) redrawImages() {
 
 func (a *app) onResult(r *protocol.ResultInfo) {
 	a.result = r
+	a.resultSeq++
+	ds := document.Get("documentElement").Get("dataset")
+	ds.Set("resultSeq", fmt.Sprint(a.resultSeq))
+	if a.running {
+		// The time from handing over the files to the first scores.
+		ds.Set("scoresAt", fmt.Sprintf("%.1f", now()))
+	}
 	a.renderLevelLines()
 	a.renderScores()
 	a.renderWarnings()
@@ -452,67 +486,79 @@ func (a *app) onResult(r *protocol.ResultInfo) {
 	}
 }
 
+// position says where a level is, for the score table.
+func position(l protocol.LevelResult) string {
+	switch {
+	case l.Status == protocol.StatusOutside:
+		return "outside the scan (" + l.Outside + ")"
+	case l.Slice == nil || l.Z == nil:
+		return "–"
+	}
+	s := fmt.Sprintf("slice %d, z = %.0f mm", *l.Slice+1, *l.Z)
+	switch {
+	case l.Moved:
+		s += " (placed by you)"
+	case l.Confidence > 0:
+		s += fmt.Sprintf(" · confidence %.0f%%", 100*l.Confidence)
+	}
+	if l.Status == protocol.StatusNoLung {
+		s += ": no lung to score"
+	}
+	return s
+}
+
 // renderScores fills the score table.
 func (a *app) renderScores() {
 	r := a.result
 	tbody := query(nil, "#score-table tbody")
 	tfoot := query(nil, "#score-table tfoot")
-	clear(tbody)
-	clear(tfoot)
+	empty(tbody)
+	empty(tfoot)
 	if r == nil {
 		hide(a.byID("scores"))
 		return
 	}
 	show(a.byID("scores"))
 	rounded := a.input("rounded").Checked()
-	moved := map[int]bool{}
-	for _, l := range r.Moved {
-		moved[l] = true
-	}
-	row := func(parent *dom.BasicHTMLElement, head, pos string, s protocol.Scores, id string) {
+	row := func(parent *dom.BasicHTMLElement, head, pos string, raw, rnd *protocol.Scores, id string) *dom.BasicHTMLElement {
 		tr := create("tr")
 		tr.SetAttribute("id", id)
 		th := text("th", head)
 		th.SetAttribute("scope", "row")
 		tr.AppendChild(th)
 		tr.AppendChild(text("td", pos))
-		for _, v := range []float64{s.TOT, s.GG, s.RET} {
-			c := text("td", view.Percent(v, rounded))
+		s, decimals := raw, 1
+		if rounded {
+			s, decimals = rnd, 0
+		}
+		for _, v := range []func(*protocol.Scores) float64{
+			func(s *protocol.Scores) float64 { return s.TOT },
+			func(s *protocol.Scores) float64 { return s.GG },
+			func(s *protocol.Scores) float64 { return s.RET },
+		} {
+			cell := "–"
+			if s != nil {
+				cell = strconv.FormatFloat(v(s), 'f', decimals, 64)
+			}
+			c := text("td", cell)
 			c.Class().Add("num")
 			tr.AppendChild(c)
 		}
 		parent.AppendChild(tr)
+		return tr
 	}
-	var mean protocol.Scores
 	for _, l := range r.Levels {
-		pos := fmt.Sprintf("slice %d, z = %.0f mm", l.Slice+1, l.Z)
-		if moved[l.Level] {
-			pos += " (moved by you)"
-		}
-		row(tbody, fmt.Sprintf("L%d", l.Level), pos, l.Scores, fmt.Sprintf("score-L%d", l.Level))
-		if rounded {
-			mean.TOT += view.Round5(l.Scores.TOT) / float64(len(r.Levels))
-			mean.GG += view.Round5(l.Scores.GG) / float64(len(r.Levels))
-			mean.RET += view.Round5(l.Scores.RET) / float64(len(r.Levels))
+		tr := row(tbody, fmt.Sprintf("L%d", l.Level), position(l), l.Scores, l.Rounded, fmt.Sprintf("score-L%d", l.Level))
+		tr.Get("dataset").Set("status", l.Status)
+		if l.Moved {
+			tr.Class().Add("moved")
 		}
 	}
-	if !rounded {
-		mean = r.Mean
+	what := "mean of the five levels"
+	if r.Mean.Levels < len(r.Levels) {
+		what = fmt.Sprintf("mean of the %s scored", view.Plural(r.Mean.Levels, "level", "levels"))
 	}
-	// The whole-lung mean keeps one decimal: the mean of five multiples of
-	// 5 need not be one.
-	tr := create("tr")
-	tr.SetAttribute("id", "score-mean")
-	th := text("th", "Whole lung")
-	th.SetAttribute("scope", "row")
-	tr.AppendChild(th)
-	tr.AppendChild(text("td", "mean of the five levels"))
-	for _, v := range []float64{mean.TOT, mean.GG, mean.RET} {
-		c := text("td", view.Percent(v, false))
-		c.Class().Add("num")
-		tr.AppendChild(c)
-	}
-	tfoot.AppendChild(tr)
+	row(tfoot, "Whole lung", what, r.Mean.Scores, r.Mean.Rounded, "score-mean")
 }
 
 // updateExportButtons enables CSV and JSON export once there is a result.

@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"syscall/js"
-	"unsafe"
 
 	"sscscore/model/ingest"
 	"sscscore/wasm/internal/engine"
@@ -49,16 +48,18 @@ type worker struct {
 	queue  chan func()
 	job    int                // the job running or queued last
 	cancel context.CancelFunc // cancels it
-	yield  func()
+	// cancelTask cancels the running or queued heat map request.
+	cancelTask context.CancelFunc
+	yield      func()
 }
 
 func newWorker() *worker {
-	w := &worker{queue: make(chan func(), 64), cancel: func() {}}
+	w := &worker{queue: make(chan func(), 64), cancel: func() {}, cancelTask: func() {}}
 	w.yield = newYield()
-	scorer, why := newScorer()
+	c, why := newCascade()
 	w.eng = engine.New(engine.Options{
 		Version:   version,
-		Scorer:    scorer,
+		Cascade:   c,
 		NoScoring: why,
 		Demo:      demoFiles(),
 		Yield:     w.yield,
@@ -118,9 +119,11 @@ func (w *worker) onMessage(data js.Value) {
 	case protocol.Cancel:
 		if m.Job == w.job {
 			w.cancel()
+			w.cancelTask()
 		}
 	case protocol.Open, protocol.Demo, protocol.Choose:
 		w.cancel() // a new scan replaces the running one
+		w.cancelTask()
 		ctx, cancel := context.WithCancel(context.Background())
 		w.job, w.cancel = m.Job, cancel
 		var files []ingest.File
@@ -147,6 +150,14 @@ func (w *worker) onMessage(data js.Value) {
 		w.enqueue(func() { w.eng.Move(context.Background(), m.Job, m.Level, m.Slice, w.send) })
 	case protocol.Export:
 		w.enqueue(func() { w.eng.Export(m.Job, m.Format, m.Patient, w.send) })
+	case protocol.Heatmap:
+		w.cancelTask() // one heat map at a time
+		ctx, cancel := context.WithCancel(context.Background())
+		w.cancelTask = cancel
+		w.enqueue(func() {
+			defer cancel()
+			w.eng.Heatmap(ctx, m.Job, m.Level, m.Method, w.send)
+		})
 	default:
 		w.send(&protocol.Msg{Kind: protocol.Error, Job: m.Job, Error: fmt.Sprintf("unknown request %q", m.Kind)}, nil)
 	}
@@ -179,20 +190,18 @@ func (w *worker) files(list js.Value, paths []string) ([]ingest.File, error) {
 	return out, nil
 }
 
-// send posts an event to the page; pixels travel in a transferred
-// ArrayBuffer.
-func (w *worker) send(m *protocol.Msg, pixels []int16) {
+// send posts an event to the page; the binary part (pixels, heat map
+// values) travels in a transferred ArrayBuffer.
+func (w *worker) send(m *protocol.Msg, data []byte) {
 	obj := js.Global().Get("Object").New()
 	obj.Set("json", encode(m))
-	if pixels == nil {
+	if data == nil {
 		js.Global().Call("postMessage", obj)
 		return
 	}
-	n := 2 * len(pixels)
-	buf := js.Global().Get("ArrayBuffer").New(n)
-	if n > 0 {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(&pixels[0])), n)
-		js.CopyBytesToJS(js.Global().Get("Uint8Array").New(buf), b)
+	buf := js.Global().Get("ArrayBuffer").New(len(data))
+	if len(data) > 0 {
+		js.CopyBytesToJS(js.Global().Get("Uint8Array").New(buf), data)
 	}
 	obj.Set("buf", buf)
 	js.Global().Call("postMessage", obj, []any{buf})

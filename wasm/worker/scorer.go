@@ -5,17 +5,20 @@ package main
 import (
 	"context"
 
+	"sscscore/model/cascade"
 	"sscscore/model/ingest"
 	"sscscore/model/phantom"
-	"sscscore/wasm/internal/engine"
 )
 
-// newScorer returns the trained cascade of this build, or nil and the
-// reason there is none. The cascade (model/cascade) and its trained weights
-// are not part of the build yet, so the page says that scoring is not
-// available and never shows levels or scores.
-func newScorer() (engine.Scorer, string) {
-	return nil, "the trained scoring networks are not part of this build yet."
+// newCascade returns the trained cascade of this build (model/cascade with
+// the weights embedded by model/weights, the same as the command-line
+// tool's), or nil and the reason it could not be built.
+func newCascade() (*cascade.Cascade, string) {
+	c, err := cascade.Default()
+	if err != nil {
+		return nil, "the scoring networks could not be loaded: " + err.Error()
+	}
+	return c, ""
 }
 
 // demoFiles returns the source of the built-in demo scan: the phantom's

@@ -9,15 +9,16 @@ import (
 	"sscscore/wasm/internal/protocol"
 )
 
-// benchOpen runs the worker's job natively on files, reporting each stage's
-// time (ms) as a metric: the native counterpart of the browser benchmarks
-// in serve/e2e.
+// benchOpen runs the worker's job natively on files with the shipped
+// cascade, reporting each stage's time (ms) as a metric: the native
+// counterpart of the browser benchmarks in serve/e2e (what `sscscore score`
+// does, plus the reformat and the level slices' images and heat maps).
 func benchOpen(b *testing.B, files []ingest.File) {
-	e := New(Options{})
+	e := New(Options{Cascade: defaultCascade(b)})
 	sums := map[string]float64{}
 	for b.Loop() {
 		var done *protocol.Msg
-		e.Open(context.Background(), 1, files, func(m *protocol.Msg, _ []int16) {
+		e.Open(context.Background(), 1, files, func(m *protocol.Msg, _ []byte) {
 			if m.Kind == protocol.Done {
 				done = m
 			}

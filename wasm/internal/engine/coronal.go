@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -19,99 +18,93 @@ type coronalImage struct {
 	pixels []int16
 }
 
-// coronal builds the coronal reformat of src: each image row is one slice
-// (at most MaxCoronalRows slices, evenly spread), each pixel the mean HU of
-// a slabMM-thick slab of rows through the middle of the lungs. Only the
-// slices shown are decoded, Parallel at a time.
-func (e *Engine) coronal(ctx context.Context, src volume.Source, prog *progress) (*coronalImage, error) {
-	g := src.Geometry()
-	rows := pickRows(g.Nz, e.opt.MaxCoronalRows)
-	prog.report(0, len(rows))
+// coronal builds the coronal reformat of a series from its slices as they
+// are decoded (in any order): each image row is one slice (at most
+// MaxCoronalRows slices, evenly spread), each pixel the mean HU of a
+// slabMM-thick slab of rows through the middle of the lungs.
+type coronal struct {
+	g      *volume.Geometry
+	rows   []int // the slice of each image row
+	rowOf  []int // the image row of each slice, -1 for none
+	ya, yb int   // the slab's rows
+	out    []int16
 
-	// The slab's centre: from the middle slice, the mean row of the lung
-	// (air inside the body).
+	mu     sync.Mutex
+	done   int
+	failed int
+}
+
+// newCoronal prepares the reformat of a series of geometry g whose middle
+// slice (mid, nil if it could not be read) places the slab.
+func newCoronal(g *volume.Geometry, maxRows int, mid []int16) *coronal {
+	c := &coronal{g: g, rows: pickRows(g.Nz, maxRows), rowOf: make([]int, g.Nz)}
+	for k := range c.rowOf {
+		c.rowOf[k] = -1
+	}
+	for r, k := range c.rows {
+		c.rowOf[k] = r
+	}
 	y0 := g.Ny / 2
-	buf := make([]int16, g.SliceLen())
-	if err := src.Slice(ctx, g.Nz/2, buf); err == nil {
-		y0 = lungCentreRow(buf, g.Nx, g.Ny)
+	if mid != nil {
+		y0 = lungCentreRow(mid, g.Nx, g.Ny)
 	}
 	half := max(1, int(math.Round(slabMM/2/g.Spacing[1])))
-	ya, yb := max(0, y0-half), min(g.Ny, y0+half+1)
+	c.ya, c.yb = max(0, y0-half), min(g.Ny, y0+half+1)
+	c.out = make([]int16, len(c.rows)*g.Nx)
+	return c
+}
 
-	out := make([]int16, len(rows)*g.Nx)
-	var (
-		mu     sync.Mutex
-		done   int
-		failed int
-	)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := range min(e.opt.Parallel, len(rows)) {
-		var wbuf []int16
-		if w == 0 {
-			wbuf = buf // the first worker reuses the middle slice's buffer
-		}
-		wg.Go(func() {
-			buf := wbuf
-			if buf == nil {
-				buf = make([]int16, g.SliceLen())
-			}
-			sums := make([]int32, g.Nx)
-			for i := range next {
-				row := out[i*g.Nx : (i+1)*g.Nx]
-				ok := src.Slice(ctx, rows[i], buf) == nil
-				if ok {
-					clear(sums)
-					for y := ya; y < yb; y++ {
-						for x, v := range buf[y*g.Nx : (y+1)*g.Nx] {
-							sums[x] += int32(v)
-						}
-					}
-					n := int32(yb - ya)
-					for x := range row {
-						row[x] = int16(sums[x] / n)
-					}
-				} else {
-					for x := range row {
-						row[x] = volume.Air
-					}
-				}
-				mu.Lock()
-				done++
-				if !ok {
-					failed++
-				}
-				prog.report(done, len(rows))
-				mu.Unlock()
-			}
-		})
+// add fills the image row of slice k (if it has one) from its pixels, or
+// with air when the slice could not be decoded (err). It is safe for
+// concurrent use.
+func (c *coronal) add(k int, hu []int16, err error) {
+	r := c.rowOf[k]
+	if r < 0 {
+		return
 	}
-	var err error
-	for i := range rows {
-		if err = e.checkpoint(ctx); err != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	nx := c.g.Nx
+	row := c.out[r*nx : (r+1)*nx]
 	if err != nil {
-		return nil, err
+		for x := range row {
+			row[x] = volume.Air
+		}
+	} else {
+		sums := make([]int32, nx)
+		for y := c.ya; y < c.yb; y++ {
+			for x, v := range hu[y*nx : (y+1)*nx] {
+				sums[x] += int32(v)
+			}
+		}
+		n := int32(c.yb - c.ya)
+		for x := range row {
+			row[x] = int16(sums[x] / n)
+		}
 	}
-	if failed == len(rows) {
-		return nil, fmt.Errorf("none of the %d slices read could be decoded", len(rows))
+	c.mu.Lock()
+	c.done++
+	if err != nil {
+		c.failed++
 	}
+	c.mu.Unlock()
+}
+
+// image returns the reformat; it fails when no row could be decoded.
+func (c *coronal) image() (*coronalImage, error) {
+	if c.failed == len(c.rows) {
+		return nil, fmt.Errorf("none of the %d slices read could be decoded", len(c.rows))
+	}
+	g := c.g
 	z := make([]float64, g.Nz)
 	for k := range z {
 		z[k] = g.ZOf(k)
 	}
 	return &coronalImage{
 		info: protocol.ImageInfo{
-			Role: protocol.RoleCoronal, Width: g.Nx, Height: len(rows),
-			PixelW: g.Spacing[0], PixelH: g.Spacing[2] * float64(g.Nz-1) / float64(max(len(rows)-1, 1)),
-			RowSlice: rows, SliceZ: z,
+			Role: protocol.RoleCoronal, Width: g.Nx, Height: len(c.rows),
+			PixelW: g.Spacing[0], PixelH: g.Spacing[2] * float64(g.Nz-1) / float64(max(len(c.rows)-1, 1)),
+			RowSlice: c.rows, SliceZ: z,
 		},
-		pixels: out,
+		pixels: c.out,
 	}, nil
 }
 

@@ -1,9 +1,10 @@
 // Package engine is the worker's logic, kept free of syscall/js so that it
 // is tested natively: it reads a scan's files with model/ingest, chooses the
-// series, builds the coronal reformat and the axial images, runs the scoring
-// cascade when the build has one, and makes the exports. The worker program
-// (wasm/worker) only turns browser messages into calls of an [Engine] and
-// its events back into messages.
+// series, runs the scoring cascade (model/cascade) while building the
+// coronal reformat from the same pass over the slices, sends the axial level
+// slices with their lung masks and heat maps, rescores moved levels, and
+// makes the exports. The worker program (wasm/worker) only turns browser
+// messages into calls of an [Engine] and its events back into messages.
 //
 // One job runs at a time (the worker serialises them). Every job ends with a
 // done event, after an error event if it failed; a job whose context is
@@ -19,24 +20,25 @@ import (
 	"sync"
 	"time"
 
+	"sscscore/model/cascade"
 	"sscscore/model/ingest"
-	"sscscore/model/lungmask"
 	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
 )
 
-// Send delivers one event to the page; pixels, when not nil, are the int16
-// Hounsfield values of an image event.
-type Send func(m *protocol.Msg, pixels []int16)
+// Send delivers one event to the page; buf, when not nil, is the binary
+// part of the event: the int16 Hounsfield values of an image (see
+// [Int16Bytes]) or the float32 values of a heat map ([Float32Bytes]).
+type Send func(m *protocol.Msg, buf []byte)
 
 // Options configure an Engine.
 type Options struct {
 	// Version is the app's version string.
 	Version string
-	// Scorer is the trained cascade; nil when the build has none, in which
-	// case no levels or scores are ever produced.
-	Scorer Scorer
-	// NoScoring says why there is no Scorer, for the page.
+	// Cascade is the trained scoring cascade; nil when the build has none,
+	// in which case no levels or scores are ever produced.
+	Cascade *cascade.Cascade
+	// NoScoring says why there is no Cascade, for the page.
 	NoScoring string
 	// Demo returns the files of the built-in demo scan, reporting its
 	// progress; nil when the build has none.
@@ -59,6 +61,9 @@ type Options struct {
 	// thread but each read waits for the browser, more goroutines than
 	// threads overlap those waits.
 	Parallel int
+	// ReadAhead is the number of slices read ahead of the cascade's
+	// sequential pass; 0 means max(Parallel, 4).
+	ReadAhead int
 }
 
 // Engine holds the state of the worker: the last inventory, the series in
@@ -74,10 +79,10 @@ type Engine struct {
 	// its stages took (ms).
 	started time.Time
 	timings map[string]float64
-	src     volume.Source
+	src     volume.Source // the series in use, through a cache of recent slices
 	series  *ingest.Series
 	job     int
-	result  *Result
+	result  *scored
 }
 
 // New returns an Engine.
@@ -91,7 +96,10 @@ func New(opt Options) *Engine {
 	if opt.Parallel <= 0 {
 		opt.Parallel = runtime.GOMAXPROCS(0)
 	}
-	if opt.Scorer == nil && opt.NoScoring == "" {
+	if opt.ReadAhead <= 0 {
+		opt.ReadAhead = max(opt.Parallel, 4)
+	}
+	if opt.Cascade == nil && opt.NoScoring == "" {
 		opt.NoScoring = "this build holds no trained scoring model."
 	}
 	return &Engine{opt: opt, lastYield: time.Now()}
@@ -100,10 +108,11 @@ func New(opt Options) *Engine {
 // Ready describes what this build can do.
 func (e *Engine) Ready() *protocol.ReadyInfo {
 	r := &protocol.ReadyInfo{Version: e.opt.Version, Demo: e.opt.Demo != nil}
-	if e.opt.Scorer != nil {
+	if e.opt.Cascade != nil {
 		r.Scoring = true
-		card := e.opt.Scorer.Card()
+		card := modelCard(e.opt.Cascade)
 		r.Model = &card
+		r.HeatmapMethods = heatmapMethods()
 	} else {
 		r.NoScoring = e.opt.NoScoring
 	}
@@ -262,8 +271,10 @@ func (e *Engine) reset(job int) {
 	e.src, e.series, e.result = nil, nil, nil
 }
 
-// use reads series uid: reports the inventory with it chosen, builds the
-// coronal reformat and, with a scorer, finds the levels and scores them.
+// use reads series uid: reports the inventory with it chosen and, in one
+// pass over its slices, builds the coronal reformat and (with a cascade)
+// the levels network's grid; then finds the levels, scores them, and sends
+// the level slices with their heat maps.
 func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send Send) error {
 	lv, err := e.inv.Open(uid)
 	if err != nil {
@@ -273,69 +284,57 @@ func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send
 	info := summarize(e.inv, uid, manual)
 	e.invInfo = info
 	send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
-	e.src = lv
-
+	// Slices read outside the sequential pass (the scored ones) are kept
+	// a while, to be shown without decoding them again.
+	e.src = newSliceCache(lv, 24)
 	g := lv.Geometry()
-	cor, err := e.coronal(ctx, lv, e.stage(send, job, protocol.StageDecode, "slices"))
-	if err != nil {
-		return err
+
+	// The middle slice places the reformat's slab.
+	mid := make([]int16, g.SliceLen())
+	if lv.Slice(ctx, g.Nz/2, mid) != nil {
+		mid = nil
 	}
-	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &cor.info}, cor.pixels)
-	if rep := lv.Report(); len(rep.Errors) > 0 {
-		info.Warnings = append(info.Warnings, fmt.Sprintf("%s could not be decoded and show as air in the reformat: %s",
-			plural(len(rep.Errors), "slice", "slices"), rep.Errors[0].String()))
-		send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
-	}
-	if e.opt.Scorer == nil {
+	cor := newCoronal(g, e.opt.MaxCoronalRows, mid)
+	decode := e.stage(send, job, protocol.StageDecode, "slices")
+	sendCoronal := func() error {
+		img, err := cor.image()
+		if err != nil {
+			return err
+		}
+		send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &img.info}, Int16Bytes(img.pixels))
+		if rep := lv.Report(); len(rep.Errors) > 0 {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("%s could not be decoded and show as air in the reformat: %s",
+				plural(len(rep.Errors), "slice", "slices"), rep.Errors[0].String()))
+			send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
+		}
 		return nil
 	}
-	res, err := e.score(ctx, job, send)
+
+	if e.opt.Cascade == nil {
+		// No scoring: decode only the slices the reformat shows.
+		ra := newReadAhead(ctx, lv, e.src, cor.rows, e.opt.ReadAhead, cor.add)
+		defer ra.Close()
+		buf := make([]int16, g.SliceLen())
+		decode.report(0, len(cor.rows))
+		for i, k := range cor.rows {
+			if err := e.checkpoint(ctx); err != nil {
+				return err
+			}
+			if err := ra.Slice(ctx, k, buf); err != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			decode.report(i+1, len(cor.rows))
+		}
+		return sendCoronal()
+	}
+
+	res, err := e.runCascade(ctx, job, lv, cor, decode, sendCoronal, send)
 	if err != nil {
 		return err
 	}
 	e.result = res
-	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: res.Info()}, nil)
-	for i := range res.Levels {
-		if err := e.sendAxial(ctx, job, res.Levels[i].Level, res.Levels[i].Slice, send); err != nil {
-			return err
-		}
-	}
-	_ = g
-	return nil
-}
-
-// sendAxial decodes slice k and sends it as the image of a level, with the
-// outline of its lung mask.
-func (e *Engine) sendAxial(ctx context.Context, job, level, k int, send Send) error {
-	g := e.src.Geometry()
-	buf := make([]int16, g.SliceLen())
-	if err := e.src.Slice(ctx, k, buf); err != nil {
-		return fmt.Errorf("slice %d: %w", k+1, err)
-	}
-	mask := lungmask.Slice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]}, lungmask.Options{})
-	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &protocol.ImageInfo{
-		Role: protocol.RoleAxial, Width: g.Nx, Height: g.Ny, PixelW: g.Spacing[0], PixelH: g.Spacing[1],
-		Slice: k, Z: g.ZOf(k), Level: level, Outline: outline(mask, g.Nx, g.Ny),
-	}}, buf)
-	return nil
-}
-
-// outline returns the pixels of mask (nx x ny) that have a 4-neighbour
-// outside it: the edge of the lungs.
-func outline(mask []bool, nx, ny int) []int32 {
-	var out []int32
-	for y := range ny {
-		for x := range nx {
-			i := y*nx + x
-			if !mask[i] {
-				continue
-			}
-			if x == 0 || y == 0 || x == nx-1 || y == ny-1 || !mask[i-1] || !mask[i+1] || !mask[i-nx] || !mask[i+nx] {
-				out = append(out, int32(i))
-			}
-		}
-	}
-	return out
+	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: res.info()}, nil)
+	return e.sendLevelSlices(ctx, job, res, send)
 }
 
 // plural returns "1 file" or "n files".
@@ -357,15 +356,4 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
-}
-
-// Export makes an export of the current result: "csv" or "json", with the
-// patient's name and ID only when patient is true.
-func (e *Engine) Export(job int, format string, patient bool, send Send) {
-	x, err := e.export(job, format, patient)
-	if err != nil {
-		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
-		return
-	}
-	send(&protocol.Msg{Kind: protocol.Exported, Job: job, Export: x}, nil)
 }

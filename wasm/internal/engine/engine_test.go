@@ -4,14 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"sscscore/model/ingest"
-	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
 )
 
@@ -50,14 +49,31 @@ func diskFiles(t *testing.T, paths ...string) []ingest.File {
 
 // event is one event sent by the engine.
 type event struct {
-	m      *protocol.Msg
-	pixels []int16
+	m   *protocol.Msg
+	buf []byte
+}
+
+// pixels returns the event's buffer as int16 values.
+func (e event) pixels() []int16 {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int16)(unsafe.Pointer(&e.buf[0])), len(e.buf)/2)
+}
+
+// floats returns the event's buffer as float32 values.
+func (e event) floats() []float32 {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&e.buf[0])), len(e.buf)/4)
 }
 
 type recorder struct{ events []event }
 
-func (r *recorder) send(m *protocol.Msg, pixels []int16) {
-	r.events = append(r.events, event{m, pixels})
+func (r *recorder) send(m *protocol.Msg, buf []byte) {
+	// The worker copies the buffer out at once; so does the recorder.
+	r.events = append(r.events, event{m, append([]byte(nil), buf...)})
 }
 
 func (r *recorder) kind(k string) []event {
@@ -140,14 +156,14 @@ func TestOpenA0002(t *testing.T) {
 		t.Fatalf("%d images without a scorer, want the coronal only", len(imgs))
 	}
 	img := imgs[0].m.Image
-	if img.Role != protocol.RoleCoronal || img.Width != 512 || img.Height != 30 || len(imgs[0].pixels) != 512*30 {
-		t.Fatalf("coronal %+v with %d pixels", img, len(imgs[0].pixels))
+	if img.Role != protocol.RoleCoronal || img.Width != 512 || img.Height != 30 || len(imgs[0].pixels()) != 512*30 {
+		t.Fatalf("coronal %+v with %d pixels", img, len(imgs[0].pixels()))
 	}
 	if img.SliceZ[0] != 312 || img.SliceZ[29] != 80 || img.RowSlice[29] != 29 {
 		t.Errorf("coronal z %v..%v", img.SliceZ[0], img.SliceZ[29])
 	}
 	// Lung (air inside the body) in the middle rows, body at the sides.
-	row := imgs[0].pixels[15*512 : 16*512]
+	row := imgs[0].pixels()[15*512 : 16*512]
 	lung := 0
 	for _, v := range row[100:412] {
 		if v < -500 && v > -1000 {
@@ -285,110 +301,6 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// slopeScorer is a test double of the cascade: deterministic values that
-// follow from the slice content, so tests can tell which slice was scored.
-type slopeScorer struct{ calls int }
-
-func (s *slopeScorer) Card() protocol.ModelCard {
-	return protocol.ModelCard{Name: "test double", Weights: "none", Statement: "test only"}
-}
-
-func (s *slopeScorer) Levels(ctx context.Context, src volume.Source, progress func(done, total int)) ([5]float64, error) {
-	n := src.Geometry().Nz
-	for i := range 4 {
-		progress(i, 4)
-	}
-	return [5]float64{0.2 * float64(n), 0.35 * float64(n), 0.5 * float64(n), 0.6 * float64(n), 1.7 * float64(n)}, nil
-}
-
-func (s *slopeScorer) Score(ctx context.Context, src volume.Source, k int) (Scored, error) {
-	s.calls++
-	return Scored{Scores: protocol.Scores{TOT: float64(k), GG: float64(k) / 2, RET: float64(k) / 4}}, nil
-}
-
-func TestScoringFlow(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
-	sc := &slopeScorer{}
-	e := New(Options{Scorer: sc, Version: "test"})
-	if r := e.Ready(); !r.Scoring || r.Model == nil || r.Model.Name != "test double" {
-		t.Errorf("ready %+v", r)
-	}
-	var rec recorder
-	e.Open(context.Background(), 5, diskFiles(t, dir), rec.send)
-	rec.checkEnd(t, 5, false)
-	res := rec.last(protocol.Result).Result
-	if len(res.Levels) != 5 {
-		t.Fatalf("levels %+v", res.Levels)
-	}
-	wantSlices := []int{6, 11, 15, 18, 29} // 0.2*30, 0.35*30=10.5->11, 15, 18, 51 clamped
-	for i, l := range res.Levels {
-		if l.Slice != wantSlices[i] || l.Scores.TOT != float64(wantSlices[i]) {
-			t.Errorf("L%d: slice %d TOT %v, want slice %d", l.Level, l.Slice, l.Scores.TOT, wantSlices[i])
-		}
-	}
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "L5") {
-		t.Errorf("warnings %q, want one about L5 outside the scan", res.Warnings)
-	}
-	if got, want := res.Mean.TOT, float64(6+11+15+18+29)/5; math.Abs(got-want) > 1e-9 {
-		t.Errorf("mean TOT %v, want %v", got, want)
-	}
-	axials := 0
-	for _, ev := range rec.kind(protocol.Image) {
-		if ev.m.Image.Role == protocol.RoleAxial {
-			axials++
-			if len(ev.pixels) != 512*512 || ev.m.Image.Level < 1 {
-				t.Errorf("axial %+v", ev.m.Image)
-			}
-			// Slices within the lungs have a lung outline.
-			if ev.m.Image.Level <= 4 && len(ev.m.Image.Outline) < 200 {
-				t.Errorf("L%d: lung outline of %d pixels", ev.m.Image.Level, len(ev.m.Image.Outline))
-			}
-		}
-	}
-	if axials != 5 {
-		t.Errorf("%d axial images", axials)
-	}
-
-	// Move L2 to slice 20: rescored there, the mean follows.
-	var mv recorder
-	e.Move(context.Background(), 5, 2, 20, mv.send)
-	res = mv.last(protocol.Result).Result
-	if res.Levels[1].Slice != 20 || res.Levels[1].Scores.TOT != 20 || len(res.Moved) != 1 || res.Moved[0] != 2 {
-		t.Errorf("after the move: %+v moved %v", res.Levels[1], res.Moved)
-	}
-	if got, want := res.Mean.TOT, float64(6+20+15+18+29)/5; math.Abs(got-want) > 1e-9 {
-		t.Errorf("mean TOT after the move %v, want %v", got, want)
-	}
-	if im := mv.last(protocol.Image); im == nil || im.Image.Level != 2 || im.Image.Slice != 20 {
-		t.Errorf("no new axial image for L2: %+v", im)
-	}
-	// Moves of another job or out of range are refused.
-	var bad recorder
-	e.Move(context.Background(), 4, 2, 3, bad.send)
-	e.Move(context.Background(), 5, 6, 3, bad.send)
-	e.Move(context.Background(), 5, 1, 30, bad.send)
-	if len(bad.kind(protocol.Error)) != 3 {
-		t.Errorf("bad moves: %+v", bad.events)
-	}
-
-	// Exports.
-	var ex recorder
-	e.Export(5, "csv", false, ex.send)
-	e.Export(5, "json", true, ex.send)
-	e.Export(5, "pdf", false, ex.send)
-	exp := ex.kind(protocol.Exported)
-	if len(exp) != 2 || len(ex.kind(protocol.Error)) != 1 {
-		t.Fatalf("exports: %+v", ex.events)
-	}
-	csvText := exp[0].m.Export.Text
-	if !strings.Contains(csvText, ",L2,") || !strings.Contains(csvText, ",20,20,10,5,20.00,10.00,5.00") {
-		t.Errorf("CSV:\n%s", csvText)
-	}
-	if !strings.Contains(exp[1].m.Export.Text, `"moved": true`) || !strings.Contains(exp[1].m.Export.Text, `"patient"`) {
-		t.Errorf("JSON:\n%s", exp[1].m.Export.Text)
-	}
-}
-
 func TestPickRows(t *testing.T) {
 	if got := pickRows(5, 10); len(got) != 5 || got[4] != 4 {
 		t.Errorf("pickRows(5,10) = %v", got)
@@ -400,26 +312,6 @@ func TestPickRows(t *testing.T) {
 	for i := 1; i < len(got); i++ {
 		if got[i] <= got[i-1] {
 			t.Fatalf("rows not increasing at %d", i)
-		}
-	}
-}
-
-func TestOutline(t *testing.T) {
-	// A 4x4 block in a 6x6 image: its 12 border pixels are the outline.
-	mask := make([]bool, 36)
-	for y := 1; y <= 4; y++ {
-		for x := 1; x <= 4; x++ {
-			mask[y*6+x] = true
-		}
-	}
-	got := outline(mask, 6, 6)
-	if len(got) != 12 {
-		t.Fatalf("outline has %d pixels, want 12: %v", len(got), got)
-	}
-	for _, i := range got {
-		x, y := int(i)%6, int(i)/6
-		if x != 1 && x != 4 && y != 1 && y != 4 {
-			t.Errorf("inner pixel (%d,%d) in the outline", x, y)
 		}
 	}
 }

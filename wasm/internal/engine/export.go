@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"sscscore/model/cascade"
 	"sscscore/wasm/internal/protocol"
 	"sscscore/web/report"
 )
@@ -12,16 +14,21 @@ import (
 // Report returns the current result as a report (nil without a result);
 // the patient's name and ID are in it only when patient is true.
 func (e *Engine) Report(patient bool) *report.Report {
-	if e.result == nil || e.series == nil || e.opt.Scorer == nil {
+	if e.result == nil || e.series == nil || e.opt.Cascade == nil {
 		return nil
 	}
-	card := e.opt.Scorer.Card()
+	card := modelCard(e.opt.Cascade)
 	s := e.series
+	// A copy of the result, so that a later move does not change a
+	// report already made.
+	var res cascade.Result
+	b, _ := json.Marshal(e.result.res)
+	json.Unmarshal(b, &res)
 	r := &report.Report{
 		App:       report.App{Name: "sscscore", Version: e.opt.Version, Where: "browser"},
-		Created:   e.result.Computed,
+		Created:   e.result.computed,
 		Statement: card.Statement,
-		Model:     report.Model{Name: card.Name, Weights: card.Weights, Card: card.Fields},
+		ModelCard: card.Fields,
 		Input: report.Input{
 			Series: report.Series{
 				UID: s.UID, Description: strings.TrimSpace(s.Description), Kernel: s.Kernel,
@@ -29,25 +36,30 @@ func (e *Engine) Report(patient bool) *report.Report {
 				ThicknessMM: s.Thickness, SpacingMM: s.Spacing,
 			},
 		},
-		Warnings: append([]string(nil), e.result.Warnings...),
+		Moved:  e.result.moved(),
+		Result: &res,
 	}
 	if e.invInfo != nil {
 		r.Input.Files, r.Input.Used = e.invInfo.Files, e.invInfo.Used
 		r.Input.Series.Chosen = e.invInfo.Why
-		r.Warnings = append(append([]string(nil), e.invInfo.Warnings...), r.Warnings...)
+		r.Input.Warnings = append([]string(nil), e.invInfo.Warnings...)
 		if patient && e.invInfo.Patient != nil {
 			p := e.invInfo.Patient
 			r.Patient = &report.Patient{Name: p.Name, ID: p.ID, StudyDate: p.StudyDate}
 		}
 	}
-	for _, l := range e.result.Levels {
-		r.Levels = append(r.Levels, report.Level{
-			SliceIndex: l.Slice, ZMM: l.Z, Predicted: l.Predicted, Moved: l.Moved,
-			Scores: report.Scores{TOT: l.Scores.TOT, GG: l.Scores.GG, RET: l.Scores.RET},
-		})
-	}
-	r.Complete()
 	return r
+}
+
+// Export makes an export of the current result: "csv" or "json", with the
+// patient's name and ID only when patient is true.
+func (e *Engine) Export(job int, format string, patient bool, send Send) {
+	x, err := e.export(job, format, patient)
+	if err != nil {
+		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
+		return
+	}
+	send(&protocol.Msg{Kind: protocol.Exported, Job: job, Export: x}, nil)
 }
 
 // export formats the current result.

@@ -4,115 +4,238 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"strings"
 	"time"
 
+	"sscscore/model/cascade"
+	"sscscore/model/ingest"
 	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
 )
 
-// Scorer is the trained scoring cascade as the worker uses it. The adapter
-// over model/cascade lives in wasm/worker; a build without trained weights
-// has no Scorer at all, and then no levels or scores are ever shown.
-type Scorer interface {
-	// Card summarises the model for the page and the exports.
-	Card() protocol.ModelCard
-	// Levels predicts the five Goh levels of src as continuous slice
-	// positions (0 is the first, most cranial slice), calling progress as
-	// it goes (often enough for a cancel to be noticed within a second).
-	Levels(ctx context.Context, src volume.Source, progress func(done, total int)) ([5]float64, error)
-	// Score scores slice k of src.
-	Score(ctx context.Context, src volume.Source, k int) (Scored, error)
+// scored is the cascade's result for the series in use, as moved levels
+// change it.
+type scored struct {
+	res *cascade.Result
+	g   *volume.Geometry
+	// orig holds the cascade's own levels (a level moved back to its
+	// slice gets them again) and base the result's warnings other than
+	// the "not scored" one of each level, which follow the levels.
+	orig     []cascade.LevelResult
+	base     []string
+	computed time.Time
 }
 
-// Scored is the outcome of scoring one slice.
-type Scored struct {
-	Scores protocol.Scores
+// levelWarning is the warning model/cascade gives for a level it could not
+// score.
+func levelWarning(l cascade.LevelResult) string {
+	return fmt.Sprintf("%s not scored: %s", l.Name, l.Message)
 }
 
-// Level is one level of a result.
-type Level struct {
-	Level     int     // 1-5
-	Predicted float64 // the cascade's position, in slices
-	Slice     int     // the slice scored
-	Z         float64 // its patient z, mm
-	Moved     bool    // moved by the user
-	Scores    protocol.Scores
-}
-
-// Result is a scored scan.
-type Result struct {
-	Levels   [5]Level
-	Mean     protocol.Scores
-	Warnings []string
-	Computed time.Time
-}
-
-// Info returns the result as the page receives it.
-func (r *Result) Info() *protocol.ResultInfo {
-	info := &protocol.ResultInfo{Mean: r.Mean, Warnings: r.Warnings}
-	for _, l := range r.Levels {
-		info.Levels = append(info.Levels, protocol.LevelResult{
-			Level: l.Level, Slice: l.Slice, Z: l.Z, Predicted: l.Predicted, Scores: l.Scores,
-		})
-		if l.Moved {
-			info.Moved = append(info.Moved, l.Level)
+func newScored(res *cascade.Result, g *volume.Geometry) *scored {
+	s := &scored{res: res, g: g, orig: append([]cascade.LevelResult(nil), res.Levels...), computed: time.Now().UTC()}
+	own := map[string]bool{}
+	for _, l := range res.Levels {
+		if l.Status != cascade.StatusScored {
+			own[levelWarning(l)] = true
 		}
 	}
+	for _, w := range res.Warnings {
+		if !own[w] {
+			s.base = append(s.base, w)
+		}
+	}
+	return s
+}
+
+// update recomputes the mean and the warnings after a level changed.
+func (s *scored) update() {
+	s.res.Mean = cascade.MeanOf(s.res.Levels)
+	s.res.Warnings = append([]string{}, s.base...)
+	for _, l := range s.res.Levels {
+		if l.Status != cascade.StatusScored {
+			s.res.Warnings = append(s.res.Warnings, levelWarning(l))
+		}
+	}
+}
+
+// moved lists the levels (1-5) placed by the user.
+func (s *scored) moved() []int {
+	var out []int
+	for i, l := range s.res.Levels {
+		if l.ReaderPlaced {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
+func scoresOf(tot, gg, ret *float64) *protocol.Scores {
+	if tot == nil || gg == nil || ret == nil {
+		return nil
+	}
+	return &protocol.Scores{TOT: *tot, GG: *gg, RET: *ret}
+}
+
+func roundedOf(r *cascade.Rounded) *protocol.Scores {
+	if r == nil {
+		return nil
+	}
+	return &protocol.Scores{TOT: float64(r.TOT), GG: float64(r.GG), RET: float64(r.RET)}
+}
+
+// info returns the result as the page receives it.
+func (s *scored) info() *protocol.ResultInfo {
+	r := s.res
+	info := &protocol.ResultInfo{Warnings: append([]string(nil), r.Warnings...), Note: r.Note}
+	for i, l := range r.Levels {
+		info.Levels = append(info.Levels, protocol.LevelResult{
+			Level: i + 1, Status: l.Status, Outside: l.Outside, Message: l.Message,
+			Slice: l.Slice, Z: l.ZMM, EstimateZ: l.EstimateZMM, EstimatePos: slicePos(s.g, l.EstimateZMM),
+			Confidence: l.Confidence, Scores: scoresOf(l.TOT, l.GG, l.RET), Rounded: roundedOf(l.Rounded),
+			Slices: l.Slices, Moved: l.ReaderPlaced,
+		})
+	}
+	info.Mean = protocol.MeanScores{Scores: scoresOf(r.Mean.TOT, r.Mean.GG, r.Mean.RET), Rounded: roundedOf(r.Mean.Rounded), Levels: r.Mean.Levels}
 	return info
 }
 
-// mean recomputes the whole-lung scores.
-func (r *Result) mean() {
-	var m protocol.Scores
-	for _, l := range r.Levels {
-		m.TOT += l.Scores.TOT / 5
-		m.GG += l.Scores.GG / 5
-		m.RET += l.Scores.RET / 5
+// slicePos returns the fractional slice index of patient z (0 = the first
+// slice), extrapolated beyond the scan.
+func slicePos(g *volume.Geometry, z float64) float64 {
+	n := len(g.SliceZ)
+	if n < 2 {
+		return 0
 	}
-	r.Mean = m
+	for k := 0; k+1 < n; k++ {
+		a, b := g.SliceZ[k], g.SliceZ[k+1]
+		if (z <= a && z >= b) || (z >= a && z <= b) {
+			if a == b {
+				return float64(k)
+			}
+			return float64(k) + (a-z)/(a-b)
+		}
+	}
+	step := (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
+	if (z-g.SliceZ[0])*step < 0 {
+		return (z - g.SliceZ[0]) / step
+	}
+	return float64(n-1) + (z-g.SliceZ[n-1])/step
 }
 
-// score finds the levels and scores them.
-func (e *Engine) score(ctx context.Context, job int, send Send) (*Result, error) {
-	sc := e.opt.Scorer
-	g := e.src.Geometry()
-	lp := e.stage(send, job, protocol.StageLevels, "steps")
-	var yieldErr error
-	pos, err := sc.Levels(ctx, e.src, func(done, total int) {
-		lp.report(done, total)
-		if err := e.checkpoint(ctx); err != nil {
-			yieldErr = err
+// runCascade runs the cascade on the series: its sequential pass over the
+// slices (read ahead, and feeding the coronal reformat, which is sent as
+// soon as the pass ends), the levels network and the score network.
+// Progress is reported per stage, and the host gets to deliver a cancel
+// between slices.
+func (e *Engine) runCascade(ctx context.Context, job int, lv *ingest.LazyVolume, cor *coronal, decode *progress, sendCoronal func() error, send Send) (*scored, error) {
+	g := lv.Geometry()
+	order := make([]int, g.Nz)
+	for k := range order {
+		order[k] = k
+	}
+	ra := newReadAhead(ctx, lv, e.src, order, e.opt.ReadAhead, cor.add)
+	defer ra.Close()
+	levels := e.stage(send, job, protocol.StageLevels, "network pass")
+	scores := e.stage(send, job, protocol.StageScore, "slices")
+	var cbErr error
+	passDone := false
+	progress := func(stage string, done, total int) {
+		switch stage {
+		case "read":
+			decode.report(done, total)
+		case "levels":
+			if !passDone {
+				passDone = true
+				ra.Close()
+				if err := sendCoronal(); err != nil && cbErr == nil {
+					cbErr = err
+				}
+			}
+			levels.report(done, total)
+		case "scores":
+			scores.report(done, total)
 		}
-	})
-	if err == nil {
-		err = yieldErr
+		if err := e.checkpoint(ctx); err != nil && cbErr == nil {
+			cbErr = err
+		}
+	}
+	decode.report(0, g.Nz)
+	res, err := e.opt.Cascade.Score(ctx, ra, cascade.Options{Progress: progress, SeriesUID: e.series.UID})
+	if cbErr != nil {
+		return nil, cbErr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("finding the levels: %w", err)
-	}
-	lp.report(1, 1)
-	res := &Result{Computed: time.Now().UTC()}
-	sp := e.stage(send, job, protocol.StageScore, "levels")
-	sp.report(0, 5)
-	for i, p := range pos {
-		k := int(math.Round(p))
-		if k < 0 || k >= g.Nz || math.IsNaN(p) {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("L%d was predicted outside the scan (slice %.1f of %d): the nearest slice is used.", i+1, p+1, g.Nz))
-			k = min(max(k, 0), g.Nz-1)
-		}
-		if err := e.checkpoint(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		s, err := sc.Score(ctx, e.src, k)
-		if err != nil {
-			return nil, fmt.Errorf("scoring L%d: %w", i+1, err)
-		}
-		res.Levels[i] = Level{Level: i + 1, Predicted: p, Slice: k, Z: g.ZOf(k), Scores: s.Scores}
-		sp.report(i+1, 5)
+		return nil, fmt.Errorf("The scan could not be scored: %w", err)
 	}
-	res.mean()
-	return res, nil
+	return newScored(res, g), nil
+}
+
+// sendLevelSlices sends the image, lung mask and fast heat maps of every
+// level slice.
+func (e *Engine) sendLevelSlices(ctx context.Context, job int, s *scored, send Send) error {
+	var ks [][2]int
+	for i, l := range s.res.Levels {
+		if l.Slice != nil {
+			ks = append(ks, [2]int{i + 1, *l.Slice})
+		}
+	}
+	prog := e.stage(send, job, protocol.StageMaps, "levels")
+	prog.report(0, len(ks))
+	for i, lk := range ks {
+		if err := e.checkpoint(ctx); err != nil {
+			return err
+		}
+		if err := e.levelSlice(ctx, job, lk[0], lk[1], send); err != nil {
+			return err
+		}
+		prog.report(i+1, len(ks))
+	}
+	return nil
+}
+
+// levelSlice decodes slice k and sends it as the image of a level, with
+// its lung mask, followed by the level's fast heat maps.
+func (e *Engine) levelSlice(ctx context.Context, job, level, k int, send Send) error {
+	g := e.src.Geometry()
+	buf := make([]int16, g.SliceLen())
+	if err := e.src.Slice(ctx, k, buf); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("slice %d could not be read: %w", k+1, err)
+	}
+	in := cascade.PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &protocol.ImageInfo{
+		Role: protocol.RoleAxial, Width: g.Nx, Height: g.Ny, PixelW: g.Spacing[0], PixelH: g.Spacing[1],
+		Slice: k, Z: g.ZOf(k), Level: level, LungRuns: maskRuns(in.Lung),
+	}}, Int16Bytes(buf))
+	if in.NoLung {
+		return nil
+	}
+	return e.fastHeatmaps(job, level, k, in, send)
+}
+
+// maskRuns returns a mask's runs of set pixels: start, length, start,
+// length...
+func maskRuns(mask []bool) []int32 {
+	var out []int32
+	for i := 0; i < len(mask); {
+		if !mask[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(mask) && mask[j] {
+			j++
+		}
+		out = append(out, int32(i), int32(j-i))
+		i = j
+	}
+	return out
 }
 
 // Move moves a level of the current result to slice k and rescores it.
@@ -128,17 +251,70 @@ func (e *Engine) move(ctx context.Context, job, level, k int, send Send) error {
 		return errors.New("There is no scored scan to adjust.")
 	}
 	g := e.src.Geometry()
-	if level < 1 || level > 5 || k < 0 || k >= g.Nz {
+	if level < 1 || level > cascade.NumLevels || k < 0 || k >= g.Nz {
 		return fmt.Errorf("cannot move L%d to slice %d of %d", level, k+1, g.Nz)
 	}
-	s, err := e.opt.Scorer.Score(ctx, e.src, k)
-	if err != nil {
-		return fmt.Errorf("rescoring L%d: %w", level, err)
+	s := e.result
+	orig := s.orig[level-1]
+	lr := orig
+	if orig.Slice == nil || *orig.Slice != k {
+		var err error
+		lr, err = e.opt.Cascade.Rescore(ctx, e.src, level-1, k)
+		if err != nil {
+			return fmt.Errorf("rescoring L%d: %w", level, err)
+		}
+		// The levels network's estimate stays on record.
+		lr.EstimateZMM = orig.EstimateZMM
 	}
-	l := &e.result.Levels[level-1]
-	l.Slice, l.Z, l.Scores = k, g.ZOf(k), s.Scores
-	l.Moved = k != int(math.Round(l.Predicted))
-	e.result.mean()
-	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: e.result.Info()}, nil)
-	return e.sendAxial(ctx, job, level, k, send)
+	s.res.Levels[level-1] = lr
+	s.update()
+	send(&protocol.Msg{Kind: protocol.Result, Job: job, Result: s.info()}, nil)
+	return e.levelSlice(ctx, job, level, k, send)
+}
+
+// modelCard summarises the cascade for the page and the exports.
+func modelCard(c *cascade.Cascade) protocol.ModelCard {
+	info := c.Info()
+	net := func(n cascade.NetInfo, what string) string {
+		return fmt.Sprintf("%s: %s parameters, %.2f GFLOP %s", n.Spec, thousands(n.Params), n.GFLOP, what)
+	}
+	card := protocol.ModelCard{
+		Name: "sscscore cascade",
+		Fields: [][2]string{
+			{"Levels network", net(info.Levels, "for 96 slices of 4 mm")},
+			{"Score network", net(info.Scores, "per slice")},
+			{"Weights (SHA-256)", "levels " + short(info.Levels.SHA256) + ", scores " + short(info.Scores.SHA256)},
+		},
+		Weights: "levels:" + info.Levels.SHA256 + " scores:" + info.Scores.SHA256,
+	}
+	switch info.Training {
+	case "synthetic":
+		card.Fields = append(card.Fields, [2]string{"Training data", "synthetic only: procedural chest CT phantoms with pasted ground glass and reticulation"})
+		card.Statement = cascade.SyntheticNote
+	default:
+		card.Fields = append(card.Fields, [2]string{"Training data", info.Training})
+		card.Statement = "Research use only, not a medical device."
+	}
+	card.Fields = append(card.Fields, [2]string{"Runs", "in this browser; the same networks and weights as the sscscore command-line tool"})
+	return card
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// thousands formats n with thin separators: 1234567 -> "1,234,567".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

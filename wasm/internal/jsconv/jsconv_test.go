@@ -14,6 +14,7 @@ import (
 // The page (jsconv) and the worker (encoding/json) must agree on every
 // message: each side must read what the other writes.
 func TestAgreesWithEncodingJSON(t *testing.T) {
+	five, z := 5, 268.0
 	msgs := []*protocol.Msg{
 		{Kind: protocol.Open, Job: 3, Paths: []string{"scan/1.dcm", "ü/ß.dcm"}},
 		{Kind: protocol.Move, Job: 3, Level: 2, Slice: 17},
@@ -29,8 +30,16 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 			Patient: &protocol.Patient{Name: "DOE^JANE", ID: "123"},
 		}},
 		{Kind: protocol.Image, Job: 4, Image: &protocol.ImageInfo{Role: protocol.RoleAxial, Width: 512, Height: 512, PixelW: 0.6465, PixelH: 0.6465, Slice: 3, Z: -12.5, Level: 2,
-			Outline: []int32{1, 513, 70000}, RowSlice: []int{0, 1}, SliceZ: []float64{312, 304}}},
-		{Kind: protocol.Result, Job: 4, Result: &protocol.ResultInfo{Levels: []protocol.LevelResult{{Level: 1, Slice: 5, Z: 268, Predicted: 5.4, Scores: protocol.Scores{TOT: 12.5, GG: 7.25, RET: 5}}}, Mean: protocol.Scores{TOT: 1e-9}}},
+			LungRuns: []int32{1, 513, 70000, 4}, RowSlice: []int{0, 1}, SliceZ: []float64{312, 304}}},
+		{Kind: protocol.Result, Job: 4, Result: &protocol.ResultInfo{Levels: []protocol.LevelResult{
+			{Level: 1, Status: protocol.StatusScored, Slice: &five, Z: &z, EstimateZ: 268.4, EstimatePos: 5.4, Confidence: 0.9,
+				Scores: &protocol.Scores{TOT: 12.5, GG: 7.25, RET: 5}, Rounded: &protocol.Scores{TOT: 10, GG: 5, RET: 5}, Slices: []int{4, 5, 6}, Moved: true},
+			{Level: 2, Status: protocol.StatusOutside, Outside: "above", Message: "L2 lies above", EstimateZ: 330, EstimatePos: -2.5},
+		}, Mean: protocol.MeanScores{Scores: &protocol.Scores{TOT: 1e-9}, Levels: 1}, Note: "synthetic"}},
+		{Kind: protocol.Heatmap, Job: 4, Heatmap: &protocol.HeatmapInfo{Level: 3, Slice: 7, Method: "extent", Score: protocol.ScoreGG,
+			Width: 32, Height: 32, X0: 10.5, Y0: -3, StepX: 12.4, StepY: 12.4, Unit: "score points", Signed: true, Max: 2.5}},
+		{Kind: protocol.Heatmap, Job: 4, Level: 2, Method: "occlusion"},
+		{Kind: protocol.Done, Job: 4, Task: protocol.Heatmap},
 		{Kind: protocol.Exported, Job: 4, Export: &protocol.ExportInfo{Name: "a.csv", Type: "text/csv", Text: "a,b\n1,2\n"}},
 		{Kind: protocol.Done, Job: 4, Cancelled: true, Timings: map[string]float64{"read": 12.5, "total": 40}, Memory: 123456789},
 	}

@@ -24,9 +24,10 @@
 //	open    {job, paths}, files   read these files (folders expanded, zip archives opened)
 //	demo    {job}                 read the built-in demo scan
 //	choose  {job, series}         use another series of the last inventory
-//	cancel  {job}                 stop the job; the worker answers done{cancelled}
+//	cancel  {job}                 stop the job (or its running heat map); the worker answers done{cancelled}
 //	move    {job, level, slice}   move level (1-5) of the current result to slice and rescore it
 //	export  {job, format, patient}  make an export ("csv" or "json") of the current result
+//	heatmap {job, level, method}  compute a slow heat map (e.g. occlusion) of one level slice
 //
 // Events (worker to page):
 //
@@ -35,9 +36,11 @@
 //	inventory {job, inventory}      files read: series found, the choice, the file report
 //	image     {job, image}, buf     a coronal reformat or an axial slice, int16 HU
 //	result    {job, result}         levels and scores (only from a real, trained cascade)
+//	heatmap   {job, heatmap}, buf   a heat map of one level slice, float32 values
 //	exported  {job, export}         an export's file name, type and content
 //	error     {job, error}          the job failed; error says why in plain words
-//	done      {job, cancelled, timings, memory}  the job ended (after its last event)
+//	done      {job, task, cancelled, timings, memory}  the job (or, with task set, a
+//	                                heat map request) ended, after its last event
 package protocol
 
 // Message kinds.
@@ -48,6 +51,8 @@ const (
 	Cancel = "cancel"
 	Move   = "move"
 	Export = "export"
+	// Heatmap is both a request (compute a slow map) and an event (a map).
+	Heatmap = "heatmap"
 
 	Ready     = "ready"
 	Progress  = "progress"
@@ -76,15 +81,22 @@ type Msg struct {
 	// and ID.
 	Format  string `json:"format,omitempty"`
 	Patient bool   `json:"patient,omitempty"`
+	// Heatmap request: the method of the map to compute (one of
+	// ReadyInfo.HeatmapMethods with Slow set) for Level.
+	Method string `json:"method,omitempty"`
 
 	Ready     *ReadyInfo     `json:"ready,omitempty"`
 	Progress  *ProgressInfo  `json:"progress,omitempty"`
 	Inventory *InventoryInfo `json:"inventory,omitempty"`
 	Image     *ImageInfo     `json:"image,omitempty"`
 	Result    *ResultInfo    `json:"result,omitempty"`
+	Heatmap   *HeatmapInfo   `json:"heatmap,omitempty"`
 	Export    *ExportInfo    `json:"export,omitempty"`
 	Error     string         `json:"error,omitempty"`
 	Cancelled bool           `json:"cancelled,omitempty"`
+	// Task is set on the done event of a request that is not a scan (a
+	// heat map request): "heatmap".
+	Task string `json:"task,omitempty"`
 	// Done: how long each stage took (ms, by stage name, plus "total"),
 	// and the worker's WebAssembly memory (bytes; it only grows, so this
 	// is its peak).
@@ -106,6 +118,21 @@ type ReadyInfo struct {
 	// says so in words.
 	Demo   bool   `json:"demo"`
 	NoDemo string `json:"noDemo,omitempty"`
+	// HeatmapMethods lists the heat maps this build makes, fast ones
+	// (sent with every scored level) and slow ones (made on request).
+	HeatmapMethods []HeatmapMethod `json:"heatmapMethods,omitempty"`
+}
+
+// HeatmapMethod is one way of explaining a level's scores.
+type HeatmapMethod struct {
+	// Name identifies the method in requests and heat map events.
+	Name string `json:"name"`
+	// Label names it for the page, Doc says in a sentence what it shows.
+	Label string `json:"label"`
+	Doc   string `json:"doc,omitempty"`
+	// Slow methods are computed on request, one level at a time, with
+	// progress and cancel; the others come with the scores.
+	Slow bool `json:"slow,omitempty"`
 }
 
 // ModelCard is the summary of the trained cascade shown on the page.
@@ -127,6 +154,9 @@ const (
 	StageDecode = "decode" // decoding slices
 	StageLevels = "levels" // finding the five levels
 	StageScore  = "score"  // scoring the level slices
+	StageMaps   = "maps"   // the level slices' images and fast heat maps
+	// StageHeatmap is the progress of a slow heat map request.
+	StageHeatmap = "heatmap"
 )
 
 // ProgressInfo reports one stage's progress.
@@ -229,38 +259,106 @@ type ImageInfo struct {
 	// slice RowSlice[r]).
 	RowSlice []int     `json:"rowSlice,omitempty"`
 	SliceZ   []float64 `json:"sliceZ,omitempty"`
-	// Outline, when set, lists the pixels (index y*Width+x) on the edge of
-	// the lung mask of an axial slice.
-	Outline []int32 `json:"outline,omitempty"`
+	// LungRuns, for an axial slice, is its lung mask as runs of pixels
+	// (index y*Width+x): start, length, start, length...; the page draws
+	// the lung outline from it and blends heat maps only inside it.
+	LungRuns []int32 `json:"lungRuns,omitempty"`
 }
 
-// ResultInfo holds the cascade's levels and scores.
+// ResultInfo holds the cascade's levels and scores: model/cascade's
+// Result as the page needs it (this package imports nothing, so the page
+// does not link the model).
 type ResultInfo struct {
+	// Levels holds L1..L5 in order.
 	Levels []LevelResult `json:"levels"`
-	// Mean holds the whole-lung scores: the mean over the five levels.
-	Mean Scores `json:"mean"`
-	// Moved lists the levels the user moved.
-	Moved []int `json:"moved,omitempty"`
+	// Mean holds the whole-lung scores: the mean over the scored levels.
+	Mean MeanScores `json:"mean"`
 	// Warnings about the result (e.g. a level outside the scanned range).
 	Warnings []string `json:"warnings,omitempty"`
+	// Note is the model's standing caveat (trained on synthetic data...).
+	Note string `json:"note,omitempty"`
 }
+
+// Level status values (as model/cascade's).
+const (
+	StatusScored  = "scored"
+	StatusOutside = "outside" // the level lies outside the scanned range
+	StatusNoLung  = "no-lung" // the level slice shows no lung to score
+)
 
 // LevelResult is one level: where it is and its scores.
 type LevelResult struct {
-	Level int     `json:"level"` // 1-5
-	Slice int     `json:"slice"`
-	Z     float64 `json:"z"`
-	// Predicted is the cascade's own (continuous) position, in slice index
-	// units, before rounding to a slice.
-	Predicted float64 `json:"predicted"`
-	Scores    Scores  `json:"scores"`
+	Level int `json:"level"` // 1-5
+	// Status is StatusScored, StatusOutside (Outside says "above" or
+	// "below") or StatusNoLung; Message says why a level is not scored.
+	Status  string `json:"status"`
+	Outside string `json:"outside,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Slice is the level slice (0 = most cranial) and Z its patient z
+	// (mm); both nil when the level lies outside the scan.
+	Slice *int     `json:"slice,omitempty"`
+	Z     *float64 `json:"z,omitempty"`
+	// EstimateZ is the levels network's estimate of the level's z, and
+	// EstimatePos the same as a fractional slice index (extrapolated when
+	// outside the scan); Confidence its probability mass within ±8 mm.
+	EstimateZ   float64 `json:"estimateZ"`
+	EstimatePos float64 `json:"estimatePos"`
+	Confidence  float64 `json:"confidence"`
+	// Scores are the mean over Slices (the level slice and its
+	// neighbours), nil unless scored; Rounded the same in steps of 5.
+	Scores  *Scores `json:"scores,omitempty"`
+	Rounded *Scores `json:"rounded,omitempty"`
+	Slices  []int   `json:"slices,omitempty"`
+	// Moved is set when the user placed the level.
+	Moved bool `json:"moved,omitempty"`
 }
 
-// Scores are percentages of the lung area on a slice.
+// MeanScores are the whole-lung scores over Levels scored levels (nil
+// scores when none was scored).
+type MeanScores struct {
+	Scores  *Scores `json:"scores,omitempty"`
+	Rounded *Scores `json:"rounded,omitempty"`
+	Levels  int     `json:"levels"`
+}
+
+// Scores are percentages of the lung area.
 type Scores struct {
 	TOT float64 `json:"tot"`
 	GG  float64 `json:"gg"`
 	RET float64 `json:"ret"`
+}
+
+// Score names, as heat maps name the score they explain.
+const (
+	ScoreTOT = "tot"
+	ScoreGG  = "gg"
+	ScoreRET = "ret"
+)
+
+// HeatmapInfo describes a heat map of one level slice whose Width*Height
+// float32 values (row-major) travel in the message's buf.
+type HeatmapInfo struct {
+	Level int `json:"level"`
+	Slice int `json:"slice"`
+	// Method is the HeatmapMethod's name, Score the score explained
+	// (ScoreTOT, ScoreGG or ScoreRET).
+	Method string `json:"method"`
+	Score  string `json:"score"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	// Value (i, j) belongs at pixel (X0 + i*StepX, Y0 + j*StepY) of the
+	// axial image (column, row; fractional, pixel centres at integers).
+	X0    float64 `json:"x0"`
+	Y0    float64 `json:"y0"`
+	StepX float64 `json:"stepX"`
+	StepY float64 `json:"stepY"`
+	// Unit names what a value measures (e.g. "score points"); Signed maps
+	// may be negative (then the colour scale is symmetric about 0).
+	Unit   string `json:"unit"`
+	Signed bool   `json:"signed,omitempty"`
+	// Max is the largest absolute value, a suggested end of the colour
+	// scale.
+	Max float64 `json:"max"`
 }
 
 // ExportInfo is a file made by the worker for the page to download.

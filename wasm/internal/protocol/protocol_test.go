@@ -29,6 +29,11 @@ func TestRoundTrip(t *testing.T) {
 		}},
 		{Kind: Image, Job: 4, Image: &ImageInfo{Role: RoleCoronal, Width: 512, Height: 240, PixelW: 0.7, PixelH: 0.7, RowSlice: []int{0, 0, 1}}},
 		{Kind: Done, Job: 4, Cancelled: true},
+		{Kind: Done, Job: 4, Task: Heatmap, Cancelled: true},
+		{Kind: Heatmap, Job: 4, Level: 3, Method: "occlusion"},
+		{Kind: Heatmap, Job: 4, Heatmap: &HeatmapInfo{Level: 3, Slice: 9, Method: "extent", Score: ScoreTOT, Width: 32, Height: 32, X0: 1.5, StepX: 12, StepY: 12, Unit: "%", Max: 100}},
+		{Kind: Result, Job: 4, Result: &ResultInfo{Levels: []LevelResult{{Level: 1, Status: StatusOutside, Outside: "above", EstimatePos: -1.5}},
+			Mean: MeanScores{Levels: 0}, Warnings: []string{"L1 not scored"}}},
 		{Kind: Error, Job: 5, Error: "no usable series"},
 	}
 	for _, m := range msgs {

@@ -251,3 +251,220 @@ func Outline(pixels []int32, rgba []byte) {
 		}
 	}
 }
+
+// MaskFromRuns returns the mask of n pixels whose set pixels are the runs
+// (start, length, start, length...); runs outside the mask are clipped.
+func MaskFromRuns(runs []int32, n int) []bool {
+	m := make([]bool, n)
+	for i := 0; i+1 < len(runs); i += 2 {
+		a, l := int(runs[i]), int(runs[i+1])
+		for j := max(a, 0); j < min(a+l, n); j++ {
+			m[j] = true
+		}
+	}
+	return m
+}
+
+// OutlineOf returns the pixels (index y*w+x) of mask (w x h) that have a
+// 4-neighbour outside it or lie on the image border: the mask's edge.
+func OutlineOf(mask []bool, w, h int) []int32 {
+	var out []int32
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			if !mask[i] {
+				continue
+			}
+			if x == 0 || y == 0 || x == w-1 || y == h-1 || !mask[i-1] || !mask[i+1] || !mask[i-w] || !mask[i+w] {
+				out = append(out, int32(i))
+			}
+		}
+	}
+	return out
+}
+
+// OutlineOfRuns returns OutlineOf(mask, w, h) for the mask made of runs
+// (MaskFromRuns), looking only at the mask's pixels.
+func OutlineOfRuns(runs []int32, mask []bool, w, h int) []int32 {
+	var out []int32
+	n := w * h
+	for r := 0; r+1 < len(runs); r += 2 {
+		a, b := max(int(runs[r]), 0), min(int(runs[r]+runs[r+1]), n)
+		for i := a; i < b; i++ {
+			x, y := i%w, i/w
+			if x == 0 || y == 0 || x == w-1 || y == h-1 || !mask[i-1] || !mask[i+1] || !mask[i-w] || !mask[i+w] {
+				out = append(out, int32(i))
+			}
+		}
+	}
+	return out
+}
+
+// Heat is a heat map on a coarse grid placed over an image: value (i, j)
+// (row-major, W x H) belongs at image pixel (X0 + i*StepX, Y0 + j*StepY).
+type Heat struct {
+	W, H                 int
+	Values               []float32
+	X0, Y0, StepX, StepY float64
+	Signed               bool
+}
+
+// At returns the heat map's value at image pixel (x, y), interpolated
+// bilinearly between the grid's values (and held constant beyond them).
+func (h *Heat) At(x, y float64) float64 {
+	gx := min(max((x-h.X0)/h.StepX, 0), float64(h.W-1))
+	gy := min(max((y-h.Y0)/h.StepY, 0), float64(h.H-1))
+	i0, j0 := int(gx), int(gy)
+	i1, j1 := min(i0+1, h.W-1), min(j0+1, h.H-1)
+	fx, fy := gx-float64(i0), gy-float64(j0)
+	v := func(i, j int) float64 { return float64(h.Values[j*h.W+i]) }
+	top := v(i0, j0)*(1-fx) + v(i1, j0)*fx
+	bot := v(i0, j1)*(1-fx) + v(i1, j1)*fx
+	return top*(1-fy) + bot*fy
+}
+
+// heatStops are the colours of the sequential scale (ColorBrewer YlOrRd)
+// and of the two ends of the diverging one (ColorBrewer RdBu).
+var (
+	heatStops = [][3]float64{{255, 237, 160}, {254, 178, 76}, {253, 141, 60}, {240, 59, 32}, {189, 0, 38}}
+	heatNeg   = [3]float64{33, 102, 172}
+	heatPos   = [3]float64{178, 24, 43}
+)
+
+// HeatMinAlpha and HeatMaxAlpha bound the opacity of a heat map's colour:
+// values near 0 are not drawn (the image shows through), the largest are
+// HeatMaxAlpha opaque.
+const (
+	HeatMinAlpha = 0.3
+	HeatMaxAlpha = 0.75
+	// heatFloor is the share of the scale below which nothing is drawn.
+	heatFloor = 0.02
+)
+
+// HeatColour returns the colour and opacity (0..1) of a value on a scale
+// whose end is max: a sequential scale from 0 to max, or, when signed, a
+// diverging one from -max (blue) to max (red). Values near 0 are
+// transparent.
+func HeatColour(v, max float64, signed bool) (rgb [3]uint8, alpha float64) {
+	if !(max > 0) {
+		return rgb, 0
+	}
+	t := v / max
+	if signed {
+		a := math.Min(math.Abs(t), 1)
+		if a < heatFloor {
+			return rgb, 0
+		}
+		end := heatPos
+		if t < 0 {
+			end = heatNeg
+		}
+		for i := range rgb {
+			rgb[i] = uint8(math.Round(255 + (end[i]-255)*math.Sqrt(a)))
+		}
+		return rgb, HeatMinAlpha + (HeatMaxAlpha-HeatMinAlpha)*a
+	}
+	t = math.Min(t, 1)
+	if t < heatFloor {
+		return rgb, 0
+	}
+	p := t * float64(len(heatStops)-1)
+	k := min(int(p), len(heatStops)-2)
+	f := p - float64(k)
+	for i := range rgb {
+		rgb[i] = uint8(math.Round(heatStops[k][i] + (heatStops[k+1][i]-heatStops[k][i])*f))
+	}
+	return rgb, HeatMinAlpha + (HeatMaxAlpha-HeatMinAlpha)*t
+}
+
+// PaintHeat draws a heat map into an RGBA overlay of w x h pixels (straight
+// alpha), only at the pixels where mask is set (the lungs): the colour of
+// each pixel's interpolated value (as At) on a scale whose end is end.
+func PaintHeat(h *Heat, end float64, mask []bool, w, ht int, dst []byte) {
+	if h == nil || h.W < 1 || h.H < 1 || len(h.Values) < h.W*h.H || !(h.StepX > 0) || !(h.StepY > 0) || !(end > 0) {
+		return
+	}
+	// The colours of 1024 steps of the scale, and each column's grid cells
+	// and weight, computed once.
+	const steps = 1024
+	var lut [steps][4]uint8
+	for i := range lut {
+		v := float64(i) / (steps - 1) * end
+		if h.Signed {
+			v = (2*float64(i)/(steps-1) - 1) * end
+		}
+		rgb, a := HeatColour(v, end, h.Signed)
+		lut[i] = [4]uint8{rgb[0], rgb[1], rgb[2], uint8(math.Round(a * 255))}
+	}
+	lo, scale := 0.0, float64(steps-1)/end
+	if h.Signed {
+		lo, scale = -end, float64(steps-1)/(2*end)
+	}
+	cell := func(p, p0, step float64, n int) (int, int, float32) {
+		g := min(math.Max((p-p0)/step, 0), float64(n-1))
+		i := int(g)
+		return i, min(i+1, n-1), float32(g - float64(i))
+	}
+	x0, x1, fx := make([]int, w), make([]int, w), make([]float32, w)
+	for x := range w {
+		x0[x], x1[x], fx[x] = cell(float64(x), h.X0, h.StepX, h.W)
+	}
+	for y := range ht {
+		row := mask[y*w : (y+1)*w]
+		j0, j1, fy := cell(float64(y), h.Y0, h.StepY, h.H)
+		r0, r1 := h.Values[j0*h.W:(j0+1)*h.W], h.Values[j1*h.W:(j1+1)*h.W]
+		for x, in := range row {
+			if !in {
+				continue
+			}
+			a, b := x0[x], x1[x]
+			top := r0[a] + (r0[b]-r0[a])*fx[x]
+			bot := r1[a] + (r1[b]-r1[a])*fx[x]
+			v := float64(top + (bot-top)*fy)
+			k := int((v-lo)*scale + 0.5)
+			k = min(max(k, 0), steps-1)
+			c := lut[k]
+			if c[3] == 0 {
+				continue
+			}
+			i := 4 * (y*w + x)
+			copy(dst[i:i+4], c[:])
+		}
+	}
+}
+
+// LegendRGBA renders the colour scale as a w x h strip (left: 0 or -max,
+// right: max), at full opacity, for the legend.
+func LegendRGBA(w, h int, signed bool, dst []byte) {
+	for x := range w {
+		t := float64(x) / float64(max(w-1, 1))
+		v := t
+		if signed {
+			v = 2*t - 1
+		}
+		rgb, a := HeatColour(v, 1, signed)
+		if a == 0 {
+			rgb = [3]uint8{255, 255, 255}
+		}
+		for y := range h {
+			d := dst[4*(y*w+x) : 4*(y*w+x)+4]
+			d[0], d[1], d[2], d[3] = rgb[0], rgb[1], rgb[2], 255
+		}
+	}
+}
+
+// ScaleLabel formats a colour scale's end for the legend: "100", "2.5",
+// "0.04".
+func ScaleLabel(x float64) string {
+	a := math.Abs(x)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 10:
+		return fmt.Sprintf("%.0f", x)
+	case a >= 1:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2g", x)
+	}
+}

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"math"
 	"testing"
 )
@@ -143,6 +144,162 @@ func TestOutline(t *testing.T) {
 		lit := rgba[4*i+3] == 255
 		if lit != (i == 1 || i == 4) {
 			t.Errorf("pixel %d lit %v", i, lit)
+		}
+	}
+}
+
+func TestMaskAndOutline(t *testing.T) {
+	// A 4x4 block in a 6x6 image, as runs: its 12 border pixels are the
+	// outline.
+	var runs []int32
+	for y := 1; y <= 4; y++ {
+		runs = append(runs, int32(y*6+1), 4)
+	}
+	runs = append(runs, 40, 10) // clipped at the end of the image
+	mask := MaskFromRuns(runs, 36)
+	n := 0
+	for _, m := range mask {
+		if m {
+			n++
+		}
+	}
+	if n != 16 {
+		t.Fatalf("mask of %d pixels, want 16", n)
+	}
+	got := OutlineOf(mask, 6, 6)
+	if r := OutlineOfRuns(runs, mask, 6, 6); fmt.Sprint(r) != fmt.Sprint(got) {
+		t.Errorf("outline from runs %v, from the mask %v", r, got)
+	}
+	if len(got) != 12 {
+		t.Fatalf("outline has %d pixels, want 12: %v", len(got), got)
+	}
+	for _, i := range got {
+		x, y := int(i)%6, int(i)/6
+		if x != 1 && x != 4 && y != 1 && y != 4 {
+			t.Errorf("inner pixel (%d,%d) in the outline", x, y)
+		}
+	}
+}
+
+func TestHeatAt(t *testing.T) {
+	// A 2x2 grid over a 10x10 image: values at pixels (2,2), (6,2), (2,6), (6,6).
+	h := &Heat{W: 2, H: 2, Values: []float32{0, 10, 20, 30}, X0: 2, Y0: 2, StepX: 4, StepY: 4}
+	tests := []struct{ x, y, want float64 }{
+		{2, 2, 0}, {6, 2, 10}, {2, 6, 20}, {6, 6, 30},
+		{4, 2, 5}, {4, 4, 15}, {0, 0, 0}, {9, 9, 30}, {9, 2, 10},
+	}
+	for _, tc := range tests {
+		if got := h.At(tc.x, tc.y); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("At(%v,%v) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+}
+
+func TestHeatColour(t *testing.T) {
+	if _, a := HeatColour(0, 100, false); a != 0 {
+		t.Error("0 is drawn")
+	}
+	if _, a := HeatColour(5, 0, false); a != 0 {
+		t.Error("a scale of 0 draws")
+	}
+	lo, alo := HeatColour(10, 100, false)
+	hi, ahi := HeatColour(100, 100, false)
+	over, aover := HeatColour(250, 100, false)
+	if !(ahi > alo) || ahi != HeatMaxAlpha || aover != ahi || over != hi {
+		t.Errorf("alpha %v %v %v", alo, ahi, aover)
+	}
+	if hi != [3]uint8{189, 0, 38} || !(lo[1] > hi[1]) {
+		t.Errorf("colours %v %v", lo, hi)
+	}
+	neg, an := HeatColour(-1, 1, true)
+	pos, ap := HeatColour(1, 1, true)
+	if an != ap || neg[2] <= neg[0] || pos[0] <= pos[2] {
+		t.Errorf("diverging: %v %v", neg, pos)
+	}
+	if _, a := HeatColour(0.001, 1, true); a != 0 {
+		t.Error("signed 0 is drawn")
+	}
+}
+
+func TestPaintHeat(t *testing.T) {
+	h := &Heat{W: 1, H: 1, Values: []float32{50}, X0: 0, Y0: 0, StepX: 1, StepY: 1}
+	mask := []bool{true, false, true, false}
+	dst := make([]byte, 16)
+	PaintHeat(h, 100, mask, 2, 2, dst)
+	for i := range 4 {
+		if got := dst[4*i+3] != 0; got != mask[i] {
+			t.Errorf("pixel %d painted %v, in the lung %v", i, got, mask[i])
+		}
+	}
+	// A bad map paints nothing.
+	dst = make([]byte, 16)
+	PaintHeat(&Heat{W: 2, H: 2, Values: []float32{1}}, 1, mask, 2, 2, dst)
+	for _, b := range dst {
+		if b != 0 {
+			t.Fatal("bad map painted")
+		}
+	}
+}
+
+func TestLegendAndLabels(t *testing.T) {
+	dst := make([]byte, 4*10*2)
+	LegendRGBA(10, 2, false, dst)
+	if dst[3] != 255 || dst[4*9] != 189 {
+		t.Errorf("legend ends %v %v", dst[:4], dst[36:40])
+	}
+	for x, want := range map[float64]string{0: "0", 100: "100", 2.54: "2.5", 0.0412: "0.041", -3: "-3.0"} {
+		if got := ScaleLabel(x); got != want {
+			t.Errorf("ScaleLabel(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
+
+// TestPaintHeatMatchesAt checks the fast painter against HeatColour of At
+// at every lung pixel (up to the painter's 1024-step colour table).
+func TestPaintHeatMatchesAt(t *testing.T) {
+	for _, signed := range []bool{false, true} {
+		h := &Heat{W: 4, H: 3, X0: 3.5, Y0: 5, StepX: 8, StepY: 9, Signed: signed}
+		for i := range 12 {
+			v := float32(i*37%23) / 22 * 80
+			if signed {
+				v -= 40
+			}
+			h.Values = append(h.Values, v)
+		}
+		w, ht := 32, 24
+		mask := make([]bool, w*ht)
+		for i := range mask {
+			mask[i] = i%7 != 0
+		}
+		dst := make([]byte, 4*w*ht)
+		PaintHeat(h, 80, mask, w, ht, dst)
+		for y := range ht {
+			for x := range w {
+				i := y*w + x
+				d := dst[4*i : 4*i+4]
+				if !mask[i] {
+					if d[3] != 0 {
+						t.Fatalf("pixel (%d,%d) outside the mask painted", x, y)
+					}
+					continue
+				}
+				v := h.At(float64(x), float64(y))
+				rgb, a := HeatColour(v, 80, signed)
+				wa := math.Round(a * 255)
+				if math.Abs(math.Abs(v/80)-heatFloor) < 0.002 {
+					continue // at the edge of the drawn range: either is right
+				}
+				if math.Abs(float64(d[3])-wa) > 2 {
+					t.Fatalf("signed %v (%d,%d): alpha %d, want %v", signed, x, y, d[3], wa)
+				}
+				if wa > 2 && d[3] > 0 {
+					for c := range 3 {
+						if math.Abs(float64(d[c])-float64(rgb[c])) > 3 {
+							t.Fatalf("signed %v (%d,%d): colour %v, want %v", signed, x, y, d[:3], rgb)
+						}
+					}
+				}
+			}
 		}
 	}
 }

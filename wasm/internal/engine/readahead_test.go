@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"sscscore/model/volume"
+)
+
+// countingSource is a 4x4-pixel series whose slice k holds k everywhere,
+// counting the reads of each slice; slice bad fails.
+type countingSource struct {
+	g     volume.Geometry
+	bad   int
+	mu    sync.Mutex
+	reads map[int]int
+}
+
+func newCountingSource(nz, bad int) *countingSource {
+	g := volume.Geometry{Nz: nz, Ny: 4, Nx: 4, Spacing: [3]float64{1, 1, 1}}
+	for k := range nz {
+		g.SliceZ = append(g.SliceZ, float64(-k))
+	}
+	return &countingSource{g: g, bad: bad, reads: map[int]int{}}
+}
+
+func (s *countingSource) Geometry() *volume.Geometry { return &s.g }
+
+func (s *countingSource) Slice(ctx context.Context, k int, dst []int16) error {
+	s.mu.Lock()
+	s.reads[k]++
+	s.mu.Unlock()
+	if k == s.bad {
+		return errors.New("broken slice")
+	}
+	for i := range dst[:16] {
+		dst[i] = int16(k)
+	}
+	return nil
+}
+
+func TestReadAhead(t *testing.T) {
+	src := newCountingSource(50, 7)
+	var visited []int
+	order := make([]int, 50)
+	for k := range order {
+		order[k] = k
+	}
+	ra := newReadAhead(context.Background(), src, nil, order, 3, func(k int, hu []int16, err error) {
+		visited = append(visited, k)
+		if (err != nil) != (k == 7) || (err == nil && hu[5] != int16(k)) {
+			t.Errorf("visit %d: err %v, value %d", k, err, hu[5])
+		}
+	})
+	defer ra.Close()
+	buf := make([]int16, 16)
+	for k := range 50 {
+		err := ra.Slice(context.Background(), k, buf)
+		if (err != nil) != (k == 7) || (err == nil && buf[15] != int16(k)) {
+			t.Fatalf("slice %d: err %v, value %d", k, err, buf[15])
+		}
+		if k == 20 { // an out-of-order read in the middle of the pass
+			if err := ra.Slice(context.Background(), 3, buf); err != nil || buf[0] != 3 {
+				t.Fatalf("out-of-order read: %v %d", err, buf[0])
+			}
+		}
+	}
+	if len(visited) != 50 {
+		t.Fatalf("%d visits", len(visited))
+	}
+	for i, k := range visited {
+		if k != i {
+			t.Fatalf("visit %d is slice %d", i, k)
+		}
+	}
+	for k := range 50 {
+		want := 1
+		if k == 3 {
+			want = 2
+		}
+		if src.reads[k] != want {
+			t.Errorf("slice %d read %d times, want %d", k, src.reads[k], want)
+		}
+	}
+}
+
+func TestReadAheadCancel(t *testing.T) {
+	src := newCountingSource(100, -1)
+	ctx, cancel := context.WithCancel(context.Background())
+	ra := newReadAhead(ctx, src, nil, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 2, nil)
+	buf := make([]int16, 16)
+	if err := ra.Slice(ctx, 0, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	ra.Close()
+	// Slices not yet fetched are not waited for.
+	for k := 1; k < 10; k++ {
+		if err := ra.Slice(ctx, k, buf); err == nil && k > 3 {
+			t.Fatalf("slice %d read after the cancel", k)
+		}
+	}
+}
+
+func TestSliceCache(t *testing.T) {
+	src := newCountingSource(10, 9)
+	c := newSliceCache(src, 3)
+	buf := make([]int16, 16)
+	for _, k := range []int{1, 2, 1, 3, 1, 4, 1, 2} {
+		if err := c.Slice(context.Background(), k, buf); err != nil || buf[3] != int16(k) {
+			t.Fatalf("slice %d: %v %d", k, err, buf[3])
+		}
+	}
+	// 1, 2, 3 cached; 4 evicts 1 (the oldest), then 1 evicts 2.
+	want := map[int]int{1: 2, 2: 2, 3: 1, 4: 1}
+	for k, n := range want {
+		if src.reads[k] != n {
+			t.Errorf("slice %d read %d times, want %d", k, src.reads[k], n)
+		}
+	}
+	if err := c.Slice(context.Background(), 9, buf); err == nil {
+		t.Error("broken slice read")
+	}
+}

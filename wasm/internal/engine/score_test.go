@@ -1,0 +1,318 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"sscscore/model/cascade"
+	"sscscore/model/ingest"
+	"sscscore/wasm/internal/protocol"
+)
+
+func defaultCascade(t testing.TB) *cascade.Cascade {
+	t.Helper()
+	c, err := cascade.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// direct scores the chosen series of files with the cascade alone, as
+// `sscscore score` does.
+func direct(t *testing.T, c *cascade.Cascade, files []ingest.File) (*cascade.Result, *ingest.LazyVolume) {
+	t.Helper()
+	inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, err := inv.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Score(context.Background(), lv, cascade.Options{SeriesUID: lv.Series().UID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, lv
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func eq(a, b *float64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// TestScoringA0002 runs the engine with the shipped cascade on A0002 and
+// checks it against the cascade run directly: the same result (the engine
+// reads the slices ahead and builds the reformat from the same pass, which
+// must not change a bit), the events in order, the level slices with lung
+// masks and heat maps, a moved level rescored as Rescore does, and the
+// exports.
+func TestScoringA0002(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	c := defaultCascade(t)
+	want, lv := direct(t, c, diskFiles(t, dir))
+	e := New(Options{Version: "test", Cascade: c})
+	r := e.Ready()
+	if !r.Scoring || r.Model == nil || r.Model.Statement != cascade.SyntheticNote || len(r.HeatmapMethods) == 0 {
+		t.Errorf("ready %+v", r)
+	}
+	var rec recorder
+	e.Open(context.Background(), 5, diskFiles(t, dir), rec.send)
+	rec.checkEnd(t, 5, false)
+	if m := rec.last(protocol.Error); m != nil {
+		t.Fatal(m.Error)
+	}
+	if got, w := jsonOf(t, e.result.res), jsonOf(t, want); got != w {
+		t.Fatalf("engine result\n%s\ncascade result\n%s", got, w)
+	}
+
+	// Events: stages in order, the reformat before the result, the result
+	// before the level slices.
+	var stages, kinds []string
+	for _, ev := range rec.events {
+		if p := ev.m.Progress; p != nil && (len(stages) == 0 || stages[len(stages)-1] != p.Stage) {
+			stages = append(stages, p.Stage)
+		}
+		if k := ev.m.Kind; k != protocol.Progress && (len(kinds) == 0 || kinds[len(kinds)-1] != k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if got := strings.Join(stages, ","); got != "read,decode,levels,score,maps" {
+		t.Errorf("stages %s", got)
+	}
+	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
+		t.Errorf("events %s", got)
+	}
+	tm := rec.last(protocol.Done).Timings
+	for _, st := range []string{"read", "decode", "levels", "score", "maps"} {
+		if tm[st] <= 0 {
+			t.Errorf("no %s timing: %v", st, tm)
+		}
+	}
+
+	// The result as the page gets it.
+	info := rec.last(protocol.Result).Result
+	if len(info.Levels) != 5 || info.Note != cascade.SyntheticNote {
+		t.Fatalf("result %+v", info)
+	}
+	for i, l := range info.Levels {
+		w := want.Levels[i]
+		if l.Level != i+1 || l.Status != w.Status || !eq(l.Z, w.ZMM) || (l.Slice == nil) != (w.Slice == nil) ||
+			(l.Scores == nil) != (w.TOT == nil) || l.EstimateZ != w.EstimateZMM {
+			t.Errorf("L%d: %+v, cascade %+v", i+1, l, w)
+		}
+		if l.Scores != nil && (l.Scores.TOT != *w.TOT || l.Rounded.GG != float64(w.Rounded.GG)) {
+			t.Errorf("L%d scores %+v %+v", i+1, l.Scores, l.Rounded)
+		}
+		if l.Slice != nil && math.Abs(lv.Geometry().ZOf(int(math.Round(l.EstimatePos)))-l.EstimateZ) > lv.Geometry().Spacing[2] {
+			t.Errorf("L%d: estimate at slice %.2f, z %.1f", i+1, l.EstimatePos, l.EstimateZ)
+		}
+	}
+	if (info.Mean.Scores == nil) != (want.Mean.TOT == nil) || info.Mean.Levels != want.Mean.Levels {
+		t.Errorf("mean %+v", info.Mean)
+	}
+
+	// One axial image per level with a slice, with its lung; three heat
+	// maps per scored level.
+	axials, maps := map[int]event{}, map[int]int{}
+	for _, ev := range rec.events {
+		if im := ev.m.Image; im != nil && im.Role == protocol.RoleAxial {
+			axials[im.Level] = ev
+			if len(ev.pixels()) != 512*512 {
+				t.Errorf("L%d: %d pixels", im.Level, len(ev.pixels()))
+			}
+		}
+		if h := ev.m.Heatmap; h != nil {
+			maps[h.Level]++
+			if len(ev.floats()) != h.Width*h.Height || h.Width != cascade.CellSide || h.Method != MethodExtent || h.StepX <= 0 {
+				t.Errorf("heat map %+v with %d values", h, len(ev.floats()))
+			}
+			for _, v := range ev.floats() {
+				if v < 0 || v > 100 || math.IsNaN(float64(v)) {
+					t.Fatalf("heat map value %v", v)
+				}
+			}
+		}
+	}
+	for i, l := range info.Levels {
+		ev, ok := axials[i+1]
+		if (l.Slice != nil) != ok {
+			t.Errorf("L%d: axial image %v, slice %v", i+1, ok, l.Slice)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if ev.m.Image.Slice != *l.Slice {
+			t.Errorf("L%d image of slice %d, level at %d", i+1, ev.m.Image.Slice, *l.Slice)
+		}
+		if l.Status == protocol.StatusScored {
+			if maps[i+1] != 3 {
+				t.Errorf("L%d: %d heat maps", i+1, maps[i+1])
+			}
+			lung := 0
+			for j := 1; j < len(ev.m.Image.LungRuns); j += 2 {
+				lung += int(ev.m.Image.LungRuns[j])
+			}
+			if lung < 5000 {
+				t.Errorf("L%d: %d lung pixels", i+1, lung)
+			}
+		}
+	}
+
+	// Move a level two slices down: the cascade's Rescore there, the mean
+	// follows; moving it back restores the cascade's own level.
+	lvl := -1
+	for i, l := range want.Levels {
+		if l.Status == cascade.StatusScored && *l.Slice+2 < lv.Geometry().Nz {
+			lvl = i
+			break
+		}
+	}
+	if lvl < 0 {
+		t.Fatal("no level to move")
+	}
+	k := *want.Levels[lvl].Slice + 2
+	rs, err := c.Rescore(context.Background(), lv, lvl, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mv recorder
+	e.Move(context.Background(), 5, lvl+1, k, mv.send)
+	got := mv.last(protocol.Result).Result
+	gl := got.Levels[lvl]
+	if gl.Slice == nil || *gl.Slice != k || !gl.Moved || gl.Scores == nil || gl.Scores.TOT != *rs.TOT || gl.Scores.GG != *rs.GG || gl.Scores.RET != *rs.RET {
+		t.Errorf("moved level %+v, Rescore %+v", gl, rs)
+	}
+	if gl.EstimateZ != want.Levels[lvl].EstimateZMM {
+		t.Errorf("estimate changed by the move: %v", gl.EstimateZ)
+	}
+	lvls := append([]cascade.LevelResult(nil), want.Levels...)
+	lvls[lvl] = rs
+	if m := cascade.MeanOf(lvls); math.Abs(*m.TOT-got.Mean.Scores.TOT) > 1e-9 {
+		t.Errorf("mean TOT after the move %v, want %v", got.Mean.Scores.TOT, *m.TOT)
+	}
+	if im := mv.last(protocol.Image); im == nil || im.Image.Level != lvl+1 || im.Image.Slice != k {
+		t.Errorf("no new axial image for the moved level: %+v", im)
+	}
+
+	// Exports: the CSV is the cascade's, with the series UID or, on
+	// request, the patient ID; the JSON wraps the result.
+	var ex recorder
+	e.Export(5, "csv", false, ex.send)
+	e.Export(5, "csv", true, ex.send)
+	e.Export(5, "json", true, ex.send)
+	e.Export(5, "pdf", false, ex.send)
+	exp := ex.kind(protocol.Exported)
+	if len(exp) != 3 || len(ex.kind(protocol.Error)) != 1 {
+		t.Fatalf("exports: %+v", ex.events)
+	}
+	for i, id := range []string{lv.Series().UID, strings.TrimSpace(lv.Series().PatientID)} {
+		var w bytes.Buffer
+		e.result.res.WriteCSV(&w, id)
+		if exp[i].m.Export.Text != w.String() {
+			t.Errorf("CSV %d:\n%s\nwant\n%s", i, exp[i].m.Export.Text, w.String())
+		}
+	}
+	var doc struct {
+		Result  cascade.Result `json:"result"`
+		Moved   []int          `json:"moved"`
+		Patient *struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(exp[2].m.Export.Text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if jsonOf(t, doc.Result) != jsonOf(t, e.result.res) || len(doc.Moved) != 1 || doc.Moved[0] != lvl+1 || doc.Patient == nil {
+		t.Errorf("JSON export:\n%s", exp[2].m.Export.Text)
+	}
+
+	// Back to the cascade's slice: its own level again.
+	var back recorder
+	e.Move(context.Background(), 5, lvl+1, *want.Levels[lvl].Slice, back.send)
+	if jsonOf(t, e.result.res) != jsonOf(t, want) {
+		t.Errorf("after moving back:\n%s\nwant\n%s", jsonOf(t, e.result.res), jsonOf(t, want))
+	}
+	// Moves of another job or out of range are refused.
+	var bad recorder
+	e.Move(context.Background(), 4, 2, 3, bad.send)
+	e.Move(context.Background(), 5, 6, 3, bad.send)
+	e.Move(context.Background(), 5, 1, 30, bad.send)
+	if len(bad.kind(protocol.Error)) != 3 {
+		t.Errorf("bad moves: %+v", bad.events)
+	}
+	// A slow heat map this build cannot make ends in an error and done.
+	var hm recorder
+	e.Heatmap(context.Background(), 5, 3, "no-such-method", hm.send)
+	if hm.last(protocol.Error) == nil || hm.last(protocol.Done) == nil || hm.last(protocol.Done).Task != protocol.Heatmap {
+		t.Errorf("heat map request: %+v", hm.events)
+	}
+}
+
+// TestCancelScoring cancels while the cascade runs: the job ends cancelled,
+// with no result.
+func TestCancelScoring(t *testing.T) {
+	dir := testdata(t, "chest-ct/A0002-B40f")
+	for _, stage := range []string{protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var rec recorder
+		// Cancel as a cancel message delivered at the first yield in the
+		// stage would.
+		e := New(Options{Cascade: defaultCascade(t), YieldEvery: 1, Yield: func() {
+			for i := len(rec.events) - 1; i >= 0; i-- {
+				if p := rec.events[i].m.Progress; p != nil {
+					if p.Stage == stage {
+						cancel()
+					}
+					return
+				}
+			}
+		}})
+		e.Open(ctx, 4, diskFiles(t, dir), rec.send)
+		rec.checkEnd(t, 4, true)
+		if rec.last(protocol.Error) != nil {
+			t.Errorf("cancel in %s: error %s", stage, rec.last(protocol.Error).Error)
+		}
+		if stage != protocol.StageMaps && rec.last(protocol.Result) != nil {
+			t.Errorf("cancel in %s: a result", stage)
+		}
+		cancel()
+	}
+}
+
+func TestMaskRuns(t *testing.T) {
+	m := []bool{false, true, true, false, true, false, false, true}
+	got := maskRuns(m)
+	want := []int32{1, 2, 4, 1, 7, 1}
+	if len(got) != len(want) {
+		t.Fatalf("runs %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("runs %v, want %v", got, want)
+		}
+	}
+	if maskRuns(make([]bool, 5)) != nil {
+		t.Error("runs of an empty mask")
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q", n, got)
+		}
+	}
+}
