@@ -90,11 +90,6 @@ func referenceLevels(t *testing.T, td string) map[string][6]float64 {
 	return out
 }
 
-// firstModelLevels is the SHA-256 of the first, deliberately small levels
-// model shipped to unblock the app; the acceptance test below applies to
-// every other.
-const firstModelLevels = "1c054c8b6b3fdd9ee16f687dbaadeccdae80bf6bab633c24879f5eebbd331fba"
-
 // TestRealA0002Levels is the acceptance test on the real CT: every level
 // within the reading tolerance (8 mm) of levels.csv, with both kernels,
 // and the two kernels within 8 mm of each other.
