@@ -34,6 +34,8 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	seriesUID := fs.String("series", "", "score this series instead of the automatic choice")
 	patID := fs.String("patid", "", "PatID column of the CSV (default: the DICOM PatientID, else the series UID)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	heatmapsDir := fs.String("heatmaps", "", "also write heat maps into `DIR`: a PNG per level and score, and heatmaps.json")
+	heatmapMethods := fs.String("heatmap-method", "gradient", "methods of --heatmaps: gradient, occlusion, dense (comma-separated) or all")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive.")
@@ -82,6 +84,11 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *heatmapsDir != "" {
+		if err := scoreHeatmaps(ctx, *heatmapsDir, *heatmapMethods, src, res, stderr, *quiet); err != nil {
+			return err
+		}
 	}
 	switch {
 	case *asJSON:
