@@ -165,3 +165,44 @@ func TestEpilogue(t *testing.T) {
 		_ = i
 	}
 }
+
+// TestMaxPoolPaths checks the inference max-pooling paths (row-wise, 2×2, separable) against
+// the generic path that records argmaxes, on haloed and dense layouts.
+func TestMaxPoolPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	cases := []struct {
+		x layout
+		g poolGeom
+	}{
+		{denseLayout(2, 3, 1, 9, 12), poolGeom{k: conv3(1, 2, 2), s: conv3(1, 2, 2)}},
+		{denseLayout(1, 2, 1, 11, 13), poolGeom{k: conv3(1, 3, 3), s: conv3(1, 2, 2), p: pads(0, 0, 1, 1, 1, 1)}},
+		{denseLayout(1, 2, 1, 10, 10), poolGeom{k: conv3(1, 3, 3), s: conv3(1, 1, 1), p: pads(0, 0, 1, 1, 1, 1)}},
+		{denseLayout(1, 2, 6, 8, 10), poolGeom{k: conv3(2, 2, 2), s: conv3(2, 2, 2)}},
+		{denseLayout(2, 2, 7, 9, 9), poolGeom{k: conv3(3, 3, 3), s: conv3(2, 2, 2), p: pads(1, 1, 1, 1, 1, 1)}},
+		{denseLayout(1, 3, 5, 6, 7), poolGeom{k: conv3(1, 2, 2), s: conv3(1, 2, 2)}},
+		{denseLayout(1, 1, 5, 6, 7), poolGeom{k: conv3(2, 3, 2), s: conv3(1, 2, 1)}},
+	}
+	for i, c := range cases {
+		x := toF32(randF64(r, c.x.N*c.x.sample()))
+		od, oh, ow, err := c.g.out(c.x.D, c.x.H, c.x.W)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yl := denseLayout(c.x.N, c.x.C, od, oh, ow)
+		want := make([]float32, yl.N*yl.sample())
+		maxPoolForward(c.g, x, c.x, want, yl, make([]int32, len(want)))
+		xh := c.x.withHalo([2]int{1, 1}, [2]int{1, 1}, [2]int{1, 1})
+		xb := make([]float32, xh.size())
+		copyInto(xb, xh, x, c.x)
+		yh := yl.withHalo([2]int{0, 1}, [2]int{1, 0}, [2]int{2, 1})
+		yb := make([]float32, yh.size())
+		maxPoolForward(c.g, xb, xh, yb, yh, nil)
+		got := make([]float32, len(want))
+		copyInto(got, yl, yb, yh)
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("case %d: [%d] = %v, want %v", i, j, got[j], want[j])
+			}
+		}
+	}
+}

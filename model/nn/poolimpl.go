@@ -60,7 +60,7 @@ func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx
 		maxPoolRows(g, x, xl, y, yl)
 		return
 	}
-	if !fast2 && idx == nil && g.k[0] == 1 && g.s[0] == 1 {
+	if !fast2 && idx == nil {
 		maxPoolSeparable(g, x, xl, y, yl)
 		return
 	}
@@ -155,30 +155,35 @@ func maxPoolRows[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 	})
 }
 
-// maxPoolSeparable is maxPoolForward for windows of depth 1: the maximum over each input
-// row's windows first (once per input row), then over the window's rows.
+// maxPoolSeparable is maxPoolForward without argmax: each output plane is the maximum over
+// its depth window of the input planes pooled in 2-D, and each plane is pooled separably
+// (the maximum over each input row's windows first, then over the window's rows).
 func maxPoolSeparable[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 	xw := xl.wp()
 	kw, sw, pw := g.k[2], g.s[2], g.p[2][0]
 	// Output columns whose window lies inside the row need no clipping.
 	wlo := min(yl.W, (pw+sw-1)/sw)
 	whi := max(wlo, min(yl.W, (xl.W-kw+pw)/sw+1))
-	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[1]*g.k[2], func(n, c int) {
-		hm := make([]T, xl.H*yl.W) // horizontal maxima of every input row
-		for d := 0; d < yl.D; d++ {
+	forEachSampleChannel(xl.N, xl.C, yl.D*yl.H*yl.W*g.k[0]*g.k[1]*g.k[2], func(n, c int) {
+		hm := make([]T, xl.H*yl.W) // horizontal maxima of every input row of a plane
+		var plane []T              // one plane pooled in 2-D (depth windows > 1)
+		if g.k[0] > 1 {
+			plane = make([]T, yl.H*yl.W)
+		}
+		pool2D := func(d int, out []T, ostride int) {
 			base := xl.idx(n, c, d, 0, 0)
 			for h := 0; h < xl.H; h++ {
 				row := x[base+h*xw:][:xl.W]
-				out := hm[h*yl.W:][:yl.W]
+				hr := hm[h*yl.W:][:yl.W]
 				for ow := 0; ow < wlo; ow++ {
 					w0, w1, _ := g.window(2, ow, xl.W)
 					m := row[w0]
 					for _, v := range row[w0+1 : w1] {
 						m = max2(m, v)
 					}
-					out[ow] = m
+					hr[ow] = m
 				}
-				if o32, ok := any(out[wlo:whi]).([]float32); ok && kw == 3 && sw == 2 && whi > wlo {
+				if o32, ok := any(hr[wlo:whi]).([]float32); ok && kw == 3 && sw == 2 && whi > wlo {
 					vec.MaxWin3S2(o32, any(row[wlo*sw-pw:]).([]float32))
 				} else {
 					for ow := wlo; ow < whi; ow++ {
@@ -187,7 +192,7 @@ func maxPoolSeparable[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 						for _, v := range win[1:] {
 							m = max2(m, v)
 						}
-						out[ow] = m
+						hr[ow] = m
 					}
 				}
 				for ow := whi; ow < yl.W; ow++ {
@@ -196,26 +201,42 @@ func maxPoolSeparable[T Float](g poolGeom, x []T, xl layout, y []T, yl layout) {
 					for _, v := range row[w0+1 : w1] {
 						m = max2(m, v)
 					}
-					out[ow] = m
+					hr[ow] = m
 				}
 			}
 			for oh := 0; oh < yl.H; oh++ {
 				h0, h1, _ := g.window(1, oh, xl.H)
-				out := y[yl.idx(n, c, d, oh, 0):][:yl.W]
-				copy(out, hm[h0*yl.W:][:yl.W])
+				o := out[oh*ostride:][:yl.W]
+				copy(o, hm[h0*yl.W:][:yl.W])
 				for h := h0 + 1; h < h1; h++ {
-					src := hm[h*yl.W:][:yl.W]
-					if o32, ok := any(out).([]float32); ok {
-						vec.Max(o32, o32, any(src).([]float32))
-						continue
-					}
-					for i, v := range src {
-						out[i] = max2(out[i], v)
-					}
+					maxInto(o, hm[h*yl.W:][:yl.W])
+				}
+			}
+		}
+		for od := 0; od < yl.D; od++ {
+			d0, d1, _ := g.window(0, od, xl.D)
+			first := yl.idx(n, c, od, 0, 0)
+			out := y[first:]
+			pool2D(d0, out, yl.wp())
+			for d := d0 + 1; d < d1; d++ {
+				pool2D(d, plane, yl.W)
+				for oh := 0; oh < yl.H; oh++ {
+					maxInto(out[oh*yl.wp():][:yl.W], plane[oh*yl.W:][:yl.W])
 				}
 			}
 		}
 	})
+}
+
+// maxInto sets dst[i] = max(dst[i], src[i]).
+func maxInto[T Float](dst, src []T) {
+	if d32, ok := any(dst).([]float32); ok {
+		vec.Max(d32, d32, any(src).([]float32))
+		return
+	}
+	for i, v := range src {
+		dst[i] = max2(dst[i], v)
+	}
 }
 
 // avgPoolForward computes y = avgpool(x) (count_include_pad semantics).
