@@ -146,9 +146,9 @@ func (g *gradNet) headForward(a []float32, grad bool) (nn.Tensor, nn.Tensor, err
 // the occlusion map, so both maps share DefaultThreshold.
 //
 // Cost: two forward passes of the network's trunk (the slice and its
-// healthy version, one batch, compiled inference) and, per score, one
-// forward and one backward pass of the head through spago's autograd on
-// the batch of the eight path points.
+// healthy version, one batch, compiled inference), and one forward and
+// one backward pass of the head through spago's autograd on a batch of
+// eight path points per score, each seeded with its score's gradient.
 func Gradient(ctx context.Context, c *cascade.Cascade, in *cascade.SliceInput, nx, ny int) (*Maps, error) {
 	if err := checkInput(in, nx, ny); err != nil {
 		return nil, err
@@ -179,14 +179,11 @@ func Gradient(ctx context.Context, c *cascade.Cascade, in *cascade.SliceInput, n
 		return nil, fmt.Errorf("heatmap: last block of %v cells, want %d²", g.block, cascade.CellSide)
 	}
 	m := &Maps{Method: MethodGradient, Nx: nx, Ny: ny, Lung: in.Lung, Window: DefaultWindow}
-	var cells [NumScores][]float64
-	for _, s := range Scores {
-		c, sc, hs, err := g.integrated(a, ah, s, gradientSteps)
-		if err != nil {
-			return nil, err
-		}
-		cells[s], m.Scores, m.Healthy = c, sc, hs
+	cells, sc, hs, err := g.integrated(a, ah, gradientSteps)
+	if err != nil {
+		return nil, err
 	}
+	m.Scores, m.Healthy = sc, hs
 	m.Values = cellsToPixels(cells, in, nx, ny, DefaultWindow)
 	return m, ctx.Err()
 }
@@ -195,27 +192,36 @@ func Gradient(ctx context.Context, c *cascade.Cascade, in *cascade.SliceInput, n
 // block activation to the slice's at which the gradient is averaged.
 const gradientSteps = 8
 
-// integrated returns the per-cell contributions to score s of the change
-// of the last block's activation from b (healthy) to a (the slice):
-// cell_i = Σ_k (b - a)[k,i] · mean_j ∂s/∂A[k,i] at A = b + α_j (a - b),
-// α_j = j/steps, j = 1 … steps (integrated gradients, right Riemann sum;
-// the cells sum to s(b) - s(a) up to the sum's error). The path points
-// form one batch: one forward and one backward pass of the head through
-// spago's autograd. It also returns the scores at a and at b.
-func (g *gradNet) integrated(a, b []float32, s Score, steps int) ([]float64, cascade.Scores, cascade.Scores, error) {
+// integrated returns, for each score s, the per-cell contributions to s
+// of the change of the last block's activation from b (healthy) to a (the
+// slice):
+//
+//	cell_i = Σ_k (b - a)[k,i] · mean_j ∂s/∂A[k,i] at A = b + α_j (a - b)
+//
+// with α_j = j/steps, j = 1 … steps (integrated gradients, right Riemann
+// sum; the cells sum to s(b) - s(a) up to the sum's error). The path
+// points of the three scores form one batch (each sample's output seeded
+// with its score's gradient), so the head runs one forward and one
+// backward pass through spago's autograd. It also returns the scores at a
+// and at b.
+func (g *gradNet) integrated(a, b []float32, steps int) ([NumScores][]float64, cascade.Scores, cascade.Scores, error) {
+	var cells [NumScores][]float64
 	per := len(a)
 	n := g.block[1] * g.block[2]
-	xs := make([]float32, 0, (steps+1)*per)
-	for j := 1; j <= steps; j++ {
-		al := float32(j) / float32(steps)
-		for i := range a {
-			xs = append(xs, b[i]+al*(a[i]-b[i]))
+	batch := int(NumScores)*steps + 1
+	xs := make([]float32, 0, batch*per)
+	for range Scores {
+		for j := 1; j <= steps; j++ {
+			al := float32(j) / float32(steps)
+			for i := range a {
+				xs = append(xs, b[i]+al*(a[i]-b[i]))
+			}
 		}
 	}
 	xs = append(xs, b...) // the healthy end, for its score only
-	x, err := nn.NewInput(xs, append(nn.Shape{steps + 1}, g.block...), true)
+	x, err := nn.NewInput(xs, append(nn.Shape{batch}, g.block...), true)
 	if err != nil {
-		return nil, cascade.Scores{}, cascade.Scores{}, err
+		return cells, cascade.Scores{}, cascade.Scores{}, err
 	}
 	ctx := nn.NewCtx(nn.Eval, 0)
 	y := x
@@ -223,32 +229,45 @@ func (g *gradNet) integrated(a, b []float32, s Score, steps int) ([]float64, cas
 		y = l.Forward(ctx, y)
 	}
 	z := y.Values()
-	no := len(z) / (steps + 1)
+	no := len(z) / batch
 	if no != cascade.NumScoreChans*n {
-		return nil, cascade.Scores{}, cascade.Scores{}, fmt.Errorf("heatmap: score network head gave %d values per input", no)
+		return cells, cascade.Scores{}, cascade.Scores{}, fmt.Errorf("heatmap: score network head gave %d values per input", no)
 	}
 	seed := make([]float32, len(z)) // the healthy end gets no gradient
 	for j := 0; j < steps; j++ {
-		copy(seed[j*no:], scoreGrad(z[j*no:(j+1)*no], s))
+		// the scores' copies of path point j have the same logits
+		gs := scoreGrads(z[j*no : (j+1)*no])
+		for _, s := range Scores {
+			q := int(s)*steps + j
+			copy(seed[q*no:], gs[s])
+		}
 	}
 	if err := nn.Backward(y, seed); err != nil {
-		return nil, cascade.Scores{}, cascade.Scores{}, fmt.Errorf("heatmap: backward pass: %w", err)
+		return cells, cascade.Scores{}, cascade.Scores{}, fmt.Errorf("heatmap: backward pass: %w", err)
 	}
-	cells := make([]float64, n)
-	if gr := nn.Grad[float32](x); gr != nil {
+	gr := nn.Grad[float32](x)
+	sum := make([]float32, per)
+	for _, s := range Scores {
+		cells[s] = make([]float64, n)
+		if gr == nil {
+			continue // no score depends on the block (no lung)
+		}
+		clear(sum)
+		for j := 0; j < steps; j++ {
+			q := (int(s)*steps + j) * per
+			for i, v := range gr[q : q+per] {
+				sum[i] += v
+			}
+		}
 		for k := 0; k < g.block[0]; k++ {
 			for i := 0; i < n; i++ {
 				q := k*n + i
-				var sum float64
-				for j := 0; j < steps; j++ {
-					sum += float64(gr[j*per+q])
-				}
-				cells[i] += sum / float64(steps) * float64(b[q]-a[q])
+				cells[s][i] += float64(sum[q]) / float64(steps) * float64(b[q]-a[q])
 			}
 		}
 	}
 	sa := sumsOf(z[(steps-1)*no : steps*no]).scores()
-	sb := sumsOf(z[steps*no:]).scores()
+	sb := sumsOf(z[(batch-1)*no:]).scores()
 	return cells, sa, sb, nil
 }
 

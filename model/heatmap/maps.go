@@ -261,36 +261,44 @@ func sumsOf(logits []float32) headSums {
 	return h
 }
 
-// scoreGrad returns ∂score/∂logits of score s for the score head (the
-// derivative of cascade.ScoreHead), in the logits' layout.
-func scoreGrad(logits []float32, s Score) []float32 {
+// scoreGrads returns ∂score/∂logits of the three scores for the score
+// head (the derivative of cascade.ScoreHead), in the logits' layout.
+func scoreGrads(logits []float32) [NumScores][]float32 {
 	n := cascade.CellSide * cascade.CellSide
-	g := make([]float32, len(logits))
-	h := sumsOf(logits)
-	if h.l < 1e-6 {
-		return g
+	var g [NumScores][]float32
+	for s := range g {
+		g[s] = make([]float32, len(logits))
 	}
-	sc := s.of(h.scores()) / 100
+	sig := make([]float64, 4*n)
+	var h headSums
 	for i := 0; i < n; i++ {
 		l := sigmoid(logits[cascade.ChanLung*n+i])
 		a := sigmoid(logits[cascade.ChanAny*n+i])
 		pg := sigmoid(logits[cascade.ChanGG*n+i])
 		pr := sigmoid(logits[cascade.ChanRET*n+i])
-		var v float64 // the cell's share for score s
-		switch s {
-		case TOT:
-			v = a
-			g[cascade.ChanAny*n+i] = float32(100 * l * a * (1 - a) / h.l)
-		case GG:
-			v = a * pg
-			g[cascade.ChanAny*n+i] = float32(100 * l * pg * a * (1 - a) / h.l)
-			g[cascade.ChanGG*n+i] = float32(100 * l * a * pg * (1 - pg) / h.l)
-		case RET:
-			v = a * pr
-			g[cascade.ChanAny*n+i] = float32(100 * l * pr * a * (1 - a) / h.l)
-			g[cascade.ChanRET*n+i] = float32(100 * l * a * pr * (1 - pr) / h.l)
-		}
-		g[cascade.ChanLung*n+i] = float32(100 * (v - sc) / h.l * l * (1 - l))
+		sig[4*i], sig[4*i+1], sig[4*i+2], sig[4*i+3] = l, a, pg, pr
+		h.l += l
+		h.t += l * a
+		h.g += l * a * pg
+		h.r += l * a * pr
+	}
+	if h.l < 1e-6 {
+		return g
+	}
+	sc := h.scores()
+	k := 100 / h.l
+	for i := 0; i < n; i++ {
+		l, a, pg, pr := sig[4*i], sig[4*i+1], sig[4*i+2], sig[4*i+3]
+		dl := l * (1 - l)
+		da := a * (1 - a)
+		g[TOT][cascade.ChanAny*n+i] = float32(k * l * da)
+		g[TOT][cascade.ChanLung*n+i] = float32(k * (a - sc.TOT/100) * dl)
+		g[GG][cascade.ChanAny*n+i] = float32(k * l * pg * da)
+		g[GG][cascade.ChanGG*n+i] = float32(k * l * a * pg * (1 - pg))
+		g[GG][cascade.ChanLung*n+i] = float32(k * (a*pg - sc.GG/100) * dl)
+		g[RET][cascade.ChanAny*n+i] = float32(k * l * pr * da)
+		g[RET][cascade.ChanRET*n+i] = float32(k * l * a * pr * (1 - pr))
+		g[RET][cascade.ChanLung*n+i] = float32(k * (a*pr - sc.RET/100) * dl)
 	}
 	return g
 }
