@@ -3,20 +3,31 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"sscscore/wasm/benchdata"
 )
 
 // The browser benchmarks (./build.sh bench) measure, in headless Chromium
 // against the real server: the time to interactive (page load until the
-// worker is ready), and from handing the files to the page until the job is
-// done, stage by stage as the worker timed them, plus the worker's peak
-// WebAssembly memory. Metrics are per iteration; each iteration is a fresh
-// browser context (no cache, no service worker).
+// worker is ready), and from handing the files to the page until the
+// scores are shown (drop-to-scores) and until the job is done (the level
+// slices' images and fast heat maps come after the scores), stage by stage
+// as the worker timed them (read: the files' headers; decode: the one pass
+// over the slices that decodes them, fills the levels network's grid and
+// the reformat; levels: the levels network; score: the score network on
+// the level slices and their neighbours; maps: level images and heat
+// maps), plus the worker's peak WebAssembly memory and the longest task on
+// the page's main thread. Beside them, cli-ms is the native command-line
+// tool (`sscscore score`, built with the SIMD kernels) on the same files,
+// wall time including its start. Metrics are per iteration; each iteration
+// is a fresh browser context (no cache, no service worker).
 
 // datasetMS reads a <html data-*> number.
 func datasetNum(tb *tab, key string) float64 {
@@ -51,8 +62,10 @@ func BenchmarkTimeToInteractive(b *testing.B) {
 	reportDownload(b)
 }
 
-// benchScan picks the files in each iteration and reports the stage times.
-func benchScan(b *testing.B, files []string) {
+// benchScan picks the files in each iteration and reports the stage times;
+// cliArgs, when set, are the arguments of the native tool's run on the
+// same scan.
+func benchScan(b *testing.B, files []string, cliArgs ...string) {
 	sums := map[string]float64{}
 	for b.Loop() {
 		tb := benchTab(b)
@@ -61,22 +74,61 @@ func benchScan(b *testing.B, files []string) {
 		if s := tb.scanEnd(); s != "done" {
 			b.Fatalf("scan ended in state %s: %s", s, eval[string](tb, `document.getElementById("error").textContent`))
 		}
-		for _, k := range []string{"tRead", "tDecode", "tLevels", "tScore", "tTotal"} {
-			sums[k] += datasetNum(tb, k)
-		}
-		sums["pageTotal"] += datasetNum(tb, "stateAt") - datasetNum(tb, "jobAt")
-		sums["memory"] = max(sums["memory"], datasetNum(tb, "memory"))
-		sums["longest"] = max(sums["longest"], maxOf(tb.longTasks(datasetNum(tb, "jobAt"))))
+		tb.addStages(sums)
 	}
+	benchReport(b, sums)
+	benchCLI(b, cliArgs...)
+}
+
+// addStages adds a finished scan's timings to sums.
+func (tb *tab) addStages(sums map[string]float64) {
+	for _, k := range []string{"tDemo", "tRead", "tDecode", "tLevels", "tScore", "tMaps", "tTotal"} {
+		sums[k] += datasetNum(tb, k)
+	}
+	sums["pageTotal"] += datasetNum(tb, "stateAt") - datasetNum(tb, "jobAt")
+	if at := datasetNum(tb, "scoresAt"); at > 0 {
+		sums["scores"] += at - datasetNum(tb, "jobAt")
+	}
+	sums["memory"] = max(sums["memory"], datasetNum(tb, "memory"))
+	sums["longest"] = max(sums["longest"], maxOf(tb.longTasks(datasetNum(tb, "jobAt"))))
+}
+
+// benchReport reports the mean of sums over the iterations.
+func benchReport(b *testing.B, sums map[string]float64) {
 	n := float64(b.N)
-	for k, unit := range map[string]string{"tRead": "read-ms", "tDecode": "decode-ms", "tLevels": "levels-ms",
-		"tScore": "score-ms", "tTotal": "worker-total-ms", "pageTotal": "drop-to-done-ms"} {
+	for k, unit := range map[string]string{"tDemo": "demo-make-ms", "tRead": "read-ms", "tDecode": "decode-ms", "tLevels": "levels-ms",
+		"tScore": "score-ms", "tMaps": "maps-ms", "tTotal": "worker-total-ms", "pageTotal": "drop-to-done-ms", "scores": "drop-to-scores-ms"} {
 		if sums[k] > 0 {
 			b.ReportMetric(sums[k]/n, unit)
 		}
 	}
 	b.ReportMetric(sums["memory"]/1e6, "worker-peak-MB")
 	b.ReportMetric(sums["longest"], "longest-main-task-ms")
+}
+
+// benchCLI times the native tool on the same scan (best of three runs,
+// after one to warm the file cache).
+func benchCLI(b *testing.B, args ...string) {
+	if len(args) == 0 {
+		return
+	}
+	if cliErr != nil {
+		b.Logf("no native tool: %v", cliErr)
+		return
+	}
+	best := 0.0
+	for i := range 4 {
+		t0 := time.Now()
+		cmd := exec.Command(cliBin, append([]string{"score", "-q", "--json"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("sscscore %v: %v\n%s", args, err, out)
+		}
+		ms := float64(time.Since(t0).Microseconds()) / 1000
+		if i == 1 || (i > 1 && ms < best) {
+			best = ms
+		}
+	}
+	b.ReportMetric(best, "cli-ms")
 }
 
 func maxOf(x []float64) float64 {
@@ -92,7 +144,27 @@ func BenchmarkScanA0002(b *testing.B) {
 	if _, err := os.Stat(dir); err != nil {
 		b.Skip(err)
 	}
-	benchScan(b, listFiles(b, dir))
+	benchScan(b, listFiles(b, dir), dir)
+}
+
+// BenchmarkDemo runs the built-in demo scan: the phantom made in the
+// worker (demo-make-ms), then read and scored like dropped files.
+func BenchmarkDemo(b *testing.B) {
+	sums := map[string]float64{}
+	for b.Loop() {
+		tb := benchTab(b)
+		tb.open()
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
+			b.Fatal(err)
+		}
+		tb.waitFor(`document.documentElement.dataset.state === "working"`, time.Minute)
+		if s := tb.scanEnd(); s != "done" {
+			b.Fatalf("demo ended in state %s", s)
+		}
+		tb.addStages(sums)
+	}
+	benchReport(b, sums)
+	benchCLI(b, "--demo")
 }
 
 func BenchmarkScanPhantom300(b *testing.B) {
@@ -102,7 +174,7 @@ func BenchmarkScanPhantom300(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchScan(b, listFiles(b, dir))
+	benchScan(b, listFiles(b, dir), dir)
 	// The int16 volume the memory target is measured against.
 	b.ReportMetric(float64(benchdata.Phantom300Slices*512*512*2)/1e6, "int16-volume-MB")
 }

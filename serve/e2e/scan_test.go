@@ -183,6 +183,7 @@ func TestDropA0002(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.checkHeatToggle()
+	tb.checkOcclusion(got)
 
 	// Move a scored level one slice down with the keyboard.
 	lvl := -1
@@ -225,6 +226,49 @@ func TestDropA0002(t *testing.T) {
 	}
 	tb.screenshot("10-moved")
 	tb.checkRequests()
+}
+
+// checkOcclusion asks for the occlusion map of a scored level, stops it,
+// then lets it run to the end: it is shown, with its method chosen.
+func (tb *tab) checkOcclusion(res *cascade.Result) {
+	tb.t.Helper()
+	level := 0
+	for i, l := range res.Levels {
+		if l.Status == cascade.StatusScored {
+			level = i + 1
+			break
+		}
+	}
+	fig := fmt.Sprintf("#axial-%d", level)
+	status := fig + " .explain-status"
+	start := func() {
+		if err := chromedp.Do(tb.ctx, chromedp.Click(fig+` button[data-method="occlusion"]`)); err != nil {
+			tb.t.Fatal(err)
+		}
+	}
+	start()
+	tb.waitFor(`document.querySelector("`+status+`").textContent.includes("windows")`, time.Minute)
+	clicked := eval[float64](tb, `(() => { const t = performance.now(); document.querySelector("`+fig+` .explain button:not([data-method])").click(); return t; })()`)
+	tb.waitFor(`document.querySelector("`+status+`").textContent === "Stopped."`, 10*time.Second)
+	stopped := eval[float64](tb, `performance.now()`)
+	tb.t.Logf("occlusion map of L%d stopped in %.0f ms or less", level, stopped-clicked)
+	if stopped-clicked > 1000 {
+		tb.t.Errorf("stopping the occlusion map took %.0f ms", stopped-clicked)
+	}
+	start()
+	tb.waitFor(`document.querySelector("`+status+`").textContent === "Done."`, 3*time.Minute)
+	if m := eval[string](tb, `document.getElementById("heat-method").value`); m != "occlusion" {
+		tb.t.Errorf("heat map method %q after the occlusion map, want occlusion", m)
+	}
+	if eval[string](tb, `document.querySelector("`+fig+`").dataset.heat`) != "true" {
+		tb.t.Error("the occlusion map is not shown")
+	}
+	tb.screenshot("11-occlusion")
+	// Back to the fast map.
+	if err := chromedp.Do(tb.ctx, chromedp.SetValue("#heat-method", "gradient")); err != nil {
+		tb.t.Fatal(err)
+	}
+	eval[bool](tb, `(document.getElementById("heat-method").dispatchEvent(new Event("change")), true)`)
 }
 
 // checkHeatToggle checks the heat map overlay: with it on, the level

@@ -47,6 +47,7 @@ type app struct {
 	// heatMethod and heatScore choose the one shown; task is the slow
 	// heat map being computed.
 	heat       map[int]map[string]*heatView
+	heatRange  map[string]float64 // colour scale by method/score
 	heatMethod string
 	heatScore  string
 	task       *heatTask
@@ -60,6 +61,7 @@ func newApp() *app {
 		el:         map[string]*dom.BasicHTMLElement{},
 		axials:     map[int]*axialView{},
 		heat:       map[int]map[string]*heatView{},
+		heatRange:  map[string]float64{},
 		heatScore:  protocol.ScoreTOT,
 		stageOrder: []string{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
 		window:     view.Lung,
@@ -167,7 +169,9 @@ func (a *app) newJob(m *protocol.Msg, files []any) {
 		a.resetResult()
 	}
 	a.setState("working")
-	document.Get("documentElement").Get("dataset").Set("jobAt", fmt.Sprintf("%.1f", now()))
+	ds := document.Get("documentElement").Get("dataset")
+	ds.Set("jobAt", fmt.Sprintf("%.1f", now()))
+	ds.Delete("scoresAt")
 	a.status("Working…")
 	a.post(m, files)
 }

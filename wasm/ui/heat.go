@@ -53,8 +53,11 @@ func (a *app) onHeatmap(info *protocol.HeatmapInfo, buf js.Value) {
 	before := a.heatScale()
 	m[heatKey(info.Method, info.Score)] = &heatView{info: info, h: view.Heat{
 		W: info.Width, H: info.Height, Values: float32s(buf, info.Width*info.Height),
-		X0: info.X0, Y0: info.Y0, StepX: info.StepX, StepY: info.StepY, Signed: info.Signed,
+		X0: info.X0, Y0: info.Y0, StepX: info.StepX, StepY: info.StepY,
 	}}
+	// The worker sends the scale shared by the levels' maps so far with
+	// each map: the latest holds.
+	a.heatRange[heatKey(info.Method, info.Score)] = info.Max
 	methodChanged := false
 	if a.heatMethod == "" || (a.task != nil && a.task.level == info.Level && a.task.method == info.Method) {
 		methodChanged = a.heatMethod != info.Method
@@ -84,17 +87,10 @@ func (a *app) currentHeat(level int) *heatView {
 	return a.heat[level][heatKey(a.heatMethod, a.heatScore)]
 }
 
-// heatScale returns the end of the colour scale, shared by the five
-// levels: the largest end suggested by their maps of the chosen method
-// and score.
+// heatScale returns the range of the colour scale of the chosen method and
+// score, shared by the levels.
 func (a *app) heatScale() float64 {
-	m := 0.0
-	for _, hm := range a.heat {
-		if h := hm[heatKey(a.heatMethod, a.heatScore)]; h != nil {
-			m = max(m, h.info.Max)
-		}
-	}
-	return m
+	return a.heatRange[heatKey(a.heatMethod, a.heatScore)]
 }
 
 // methodInfo returns the build's description of a heat map method.
@@ -171,18 +167,15 @@ func (a *app) renderLegend() {
 		label, doc = m.Label, m.Doc
 	}
 	a.byID("legend-title").SetTextContent(fmt.Sprintf("Heat map: %s, %s, in %s", label, names[info.Score], info.Unit))
-	a.byID("legend-doc").SetTextContent(doc + " Shown inside the lungs only.")
-	lo := 0.0
-	if info.Signed {
-		lo = -scale
-	}
-	a.byID("legend-min").SetTextContent(view.ScaleLabel(lo))
-	a.byID("legend-max").SetTextContent(view.ScaleLabel(scale))
+	a.byID("legend-doc").SetTextContent(doc + " Shown inside the lungs only; one scale for the five levels.")
+	a.byID("legend-min").SetTextContent(view.ScaleLabel(-scale))
+	a.byID("legend-max").SetTextContent("+" + view.ScaleLabel(scale))
 	bar := a.canvas("legend-bar")
 	rgba := make([]byte, 4*256)
-	view.LegendRGBA(256, 1, info.Signed, rgba)
+	view.LegendRGBA(256, 1, rgba)
 	paint(bar, rgba, 256, 1)
-	bar.SetAttribute("aria-label", fmt.Sprintf("Colour scale from %s to %s %s", view.ScaleLabel(lo), view.ScaleLabel(scale), info.Unit))
+	bar.SetAttribute("aria-label", fmt.Sprintf("Colour scale from %s to +%s %s: warm colours where disease raises the score, blue where lung lowers it",
+		view.ScaleLabel(-scale), view.ScaleLabel(scale), info.Unit))
 }
 
 // redrawOverlays repaints every level slice's overlay and the legend.

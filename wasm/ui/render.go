@@ -65,6 +65,8 @@ func (a *app) resetResult() {
 	a.axials = map[int]*axialView{}
 	a.result = nil
 	a.heat = map[int]map[string]*heatView{}
+	a.heatRange = map[string]float64{}
+	a.heatMethod = ""
 	a.task = nil
 	c := a.canvas("coronal")
 	c.SetWidth(1)

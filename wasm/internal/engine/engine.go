@@ -83,6 +83,8 @@ type Engine struct {
 	series  *ingest.Series
 	job     int
 	result  *scored
+	// maps holds the level slices' heat maps, by level.
+	maps map[int]*levelMaps
 }
 
 // New returns an Engine.
@@ -268,7 +270,7 @@ func (e *Engine) Choose(ctx context.Context, job int, uid string, send Send) {
 // reset forgets the previous job's series and result (not the inventory).
 func (e *Engine) reset(job int) {
 	e.job = job
-	e.src, e.series, e.result = nil, nil, nil
+	e.src, e.series, e.result, e.maps = nil, nil, nil, nil
 }
 
 // use reads series uid: reports the inventory with it chosen and, in one

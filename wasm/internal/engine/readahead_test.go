@@ -124,3 +124,33 @@ func TestSliceCache(t *testing.T) {
 		t.Error("broken slice read")
 	}
 }
+
+func TestDownsample(t *testing.T) {
+	// 4x4 map, step 2: blocks average their lung pixels; the block without
+	// lung takes its neighbours' mean.
+	v := []float32{
+		1, 3, 0, 0,
+		5, 7, 0, 0,
+		2, 2, 4, 4,
+		2, 2, 4, 4,
+	}
+	lung := []bool{
+		true, true, false, false,
+		true, false, false, false,
+		true, true, true, true,
+		true, true, true, true,
+	}
+	got, w, h := downsample(v, lung, 4, 4, 2)
+	want := []float32{3, 3, 2, 4}
+	if w != 2 || h != 2 {
+		t.Fatalf("%dx%d", w, h)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("downsample %v, want %v", got, want)
+		}
+	}
+	if heatStep(512) != 2 || heatStep(256) != 1 || heatStep(100) != 1 || heatStep(1024) != 4 {
+		t.Error("heatStep")
+	}
+}

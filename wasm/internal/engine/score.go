@@ -174,32 +174,49 @@ func (e *Engine) runCascade(ctx context.Context, job int, lv *ingest.LazyVolume,
 	return newScored(res, g), nil
 }
 
-// sendLevelSlices sends the image, lung mask and fast heat maps of every
-// level slice.
+// sendLevelSlices sends the image and lung mask of every level slice,
+// then their fast heat maps (the default method for every level first).
 func (e *Engine) sendLevelSlices(ctx context.Context, job int, s *scored, send Send) error {
-	var ks [][2]int
+	var lk [][2]int
 	for i, l := range s.res.Levels {
 		if l.Slice != nil {
-			ks = append(ks, [2]int{i + 1, *l.Slice})
+			lk = append(lk, [2]int{i + 1, *l.Slice})
 		}
 	}
-	prog := e.stage(send, job, protocol.StageMaps, "levels")
-	prog.report(0, len(ks))
-	for i, lk := range ks {
+	prog := e.stage(send, job, protocol.StageMaps, "steps")
+	total := len(lk) * (1 + len(fastMethods))
+	done := 0
+	prog.report(0, total)
+	for _, x := range lk {
 		if err := e.checkpoint(ctx); err != nil {
 			return err
 		}
-		if err := e.levelSlice(ctx, job, lk[0], lk[1], send); err != nil {
+		if err := e.levelImage(ctx, job, x[0], x[1], send); err != nil {
 			return err
 		}
-		prog.report(i+1, len(ks))
+		done++
+		prog.report(done, total)
+	}
+	for _, m := range fastMethods {
+		for _, x := range lk {
+			if err := e.checkpoint(ctx); err != nil {
+				return err
+			}
+			if lm := e.maps[x[0]]; lm != nil && !lm.in.NoLung {
+				if err := e.computeMaps(ctx, job, x[0], m, nil, send); err != nil {
+					return err
+				}
+			}
+			done++
+			prog.report(done, total)
+		}
 	}
 	return nil
 }
 
-// levelSlice decodes slice k and sends it as the image of a level, with
-// its lung mask, followed by the level's fast heat maps.
-func (e *Engine) levelSlice(ctx context.Context, job, level, k int, send Send) error {
+// levelImage decodes slice k and sends it as the image of a level, with
+// its lung mask, and keeps it prepared for the heat maps.
+func (e *Engine) levelImage(ctx context.Context, job, level, k int, send Send) error {
 	g := e.src.Geometry()
 	buf := make([]int16, g.SliceLen())
 	if err := e.src.Slice(ctx, k, buf); err != nil {
@@ -209,14 +226,28 @@ func (e *Engine) levelSlice(ctx context.Context, job, level, k int, send Send) e
 		return fmt.Errorf("slice %d could not be read: %w", k+1, err)
 	}
 	in := cascade.PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+	e.setLevelInput(level, k, in)
 	send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &protocol.ImageInfo{
 		Role: protocol.RoleAxial, Width: g.Nx, Height: g.Ny, PixelW: g.Spacing[0], PixelH: g.Spacing[1],
 		Slice: k, Z: g.ZOf(k), Level: level, LungRuns: maskRuns(in.Lung),
 	}}, Int16Bytes(buf))
-	if in.NoLung {
+	return nil
+}
+
+// levelSlice sends a level's image and its fast heat maps (after a move).
+func (e *Engine) levelSlice(ctx context.Context, job, level, k int, send Send) error {
+	if err := e.levelImage(ctx, job, level, k, send); err != nil {
+		return err
+	}
+	if e.maps[level].in.NoLung {
 		return nil
 	}
-	return e.fastHeatmaps(job, level, k, in, send)
+	for _, m := range fastMethods {
+		if err := e.computeMaps(ctx, job, level, m, nil, send); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maskRuns returns a mask's runs of set pixels: start, length, start,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sscscore/model/cascade"
+	"sscscore/model/heatmap"
 	"sscscore/model/ingest"
 	"sscscore/wasm/internal/protocol"
 )
@@ -93,7 +94,7 @@ func TestScoringA0002(t *testing.T) {
 	if got := strings.Join(stages, ","); got != "read,decode,levels,score,maps" {
 		t.Errorf("stages %s", got)
 	}
-	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
+	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") && !strings.HasPrefix(got, "inventory,image,inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
 		t.Errorf("events %s", got)
 	}
 	tm := rec.last(protocol.Done).Timings
@@ -137,11 +138,12 @@ func TestScoringA0002(t *testing.T) {
 		}
 		if h := ev.m.Heatmap; h != nil {
 			maps[h.Level]++
-			if len(ev.floats()) != h.Width*h.Height || h.Width != cascade.CellSide || h.Method != MethodExtent || h.StepX <= 0 {
+			if len(ev.floats()) != h.Width*h.Height || h.Width != 256 || h.StepX != 2 || h.X0 != 0.5 ||
+				(h.Method != string(heatmap.MethodGradient) && h.Method != string(heatmap.MethodDense)) || h.Max < 1 || !h.Signed {
 				t.Errorf("heat map %+v with %d values", h, len(ev.floats()))
 			}
 			for _, v := range ev.floats() {
-				if v < 0 || v > 100 || math.IsNaN(float64(v)) {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					t.Fatalf("heat map value %v", v)
 				}
 			}
@@ -160,7 +162,7 @@ func TestScoringA0002(t *testing.T) {
 			t.Errorf("L%d image of slice %d, level at %d", i+1, ev.m.Image.Slice, *l.Slice)
 		}
 		if l.Status == protocol.StatusScored {
-			if maps[i+1] != 3 {
+			if maps[i+1] != 3*len(fastMethods) {
 				t.Errorf("L%d: %d heat maps", i+1, maps[i+1])
 			}
 			lung := 0
@@ -253,11 +255,38 @@ func TestScoringA0002(t *testing.T) {
 	if len(bad.kind(protocol.Error)) != 3 {
 		t.Errorf("bad moves: %+v", bad.events)
 	}
-	// A slow heat map this build cannot make ends in an error and done.
+	// A slow heat map: the paper's occlusion map of a scored level, with
+	// progress, three maps, and done{task}.
 	var hm recorder
-	e.Heatmap(context.Background(), 5, 3, "no-such-method", hm.send)
-	if hm.last(protocol.Error) == nil || hm.last(protocol.Done) == nil || hm.last(protocol.Done).Task != protocol.Heatmap {
-		t.Errorf("heat map request: %+v", hm.events)
+	scoredLevel := lvl + 1
+	e.Heatmap(context.Background(), 5, scoredLevel, string(heatmap.MethodOcclusion), hm.send)
+	if m := hm.last(protocol.Error); m != nil {
+		t.Fatal(m.Error)
+	}
+	if d := hm.last(protocol.Done); d == nil || d.Task != protocol.Heatmap || d.Cancelled || hm.events[len(hm.events)-1].m != d {
+		t.Errorf("occlusion request ended with %+v", d)
+	}
+	occ := 0
+	for _, ev := range hm.events {
+		if h := ev.m.Heatmap; h != nil && h.Method == string(heatmap.MethodOcclusion) && h.Level == scoredLevel {
+			occ++
+		}
+	}
+	if p := hm.last(protocol.Progress); occ != 3 || p == nil || p.Progress.Stage != protocol.StageHeatmap || p.Progress.Done != p.Progress.Total || p.Progress.Total < 50 {
+		t.Errorf("occlusion: %d maps, last progress %+v", occ, p)
+	}
+	// Cancelled at once, and a method this build cannot make.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var hc recorder
+	e.Heatmap(ctx, 5, scoredLevel, string(heatmap.MethodOcclusion), hc.send)
+	if d := hc.last(protocol.Done); d == nil || !d.Cancelled || hc.last(protocol.Error) != nil {
+		t.Errorf("cancelled occlusion: %+v", hc.events)
+	}
+	var hx recorder
+	e.Heatmap(context.Background(), 5, scoredLevel, "no-such-method", hx.send)
+	if hx.last(protocol.Error) == nil || hx.last(protocol.Done) == nil || hx.last(protocol.Done).Task != protocol.Heatmap {
+		t.Errorf("heat map request: %+v", hx.events)
 	}
 }
 

@@ -7,6 +7,7 @@ package view
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // A Window maps Hounsfield units to grey levels: Center-Width/2 is black,
@@ -306,7 +307,6 @@ type Heat struct {
 	W, H                 int
 	Values               []float32
 	X0, Y0, StepX, StepY float64
-	Signed               bool
 }
 
 // At returns the heat map's value at image pixel (x, y), interpolated
@@ -323,83 +323,61 @@ func (h *Heat) At(x, y float64) float64 {
 	return top*(1-fy) + bot*fy
 }
 
-// heatStops are the colours of the sequential scale (ColorBrewer YlOrRd)
-// and of the two ends of the diverging one (ColorBrewer RdBu).
+// The heat-map colour scale, the one model/heatmap's Scale defines for the
+// command line's PNGs (kept equal by a test; the page does not link the
+// model): diverging around 0, yellow to dark red (ColorBrewer YlOrRd) for
+// negative values (disease that raises the score), light to dark blue
+// (Blues) for positive ones; the opacity grows with |v| and reaches
+// HeatMaxAlpha at a quarter of the range, so that values near 0 leave the
+// CT visible.
 var (
-	heatStops = [][3]float64{{255, 237, 160}, {254, 178, 76}, {253, 141, 60}, {240, 59, 32}, {189, 0, 38}}
-	heatNeg   = [3]float64{33, 102, 172}
-	heatPos   = [3]float64{178, 24, 43}
+	heatNeg = [][3]float64{{255, 255, 178}, {254, 178, 76}, {240, 59, 32}, {189, 0, 38}}
+	heatPos = [][3]float64{{239, 243, 255}, {107, 174, 214}, {33, 113, 181}, {8, 69, 148}}
 )
 
-// HeatMinAlpha and HeatMaxAlpha bound the opacity of a heat map's colour:
-// values near 0 are not drawn (the image shows through), the largest are
-// HeatMaxAlpha opaque.
-const (
-	HeatMinAlpha = 0.3
-	HeatMaxAlpha = 0.75
-	// heatFloor is the share of the scale below which nothing is drawn.
-	heatFloor = 0.02
-)
+// HeatMaxAlpha is the largest opacity of a heat map's colour.
+const HeatMaxAlpha = 0.75
 
-// HeatColour returns the colour and opacity (0..1) of a value on a scale
-// whose end is max: a sequential scale from 0 to max, or, when signed, a
-// diverging one from -max (blue) to max (red). Values near 0 are
-// transparent.
-func HeatColour(v, max float64, signed bool) (rgb [3]uint8, alpha float64) {
-	if !(max > 0) {
-		return rgb, 0
+// LegendBackground is the grey the legend blends the scale over (lung as
+// it looks on a slice).
+var LegendBackground = [3]uint8{60, 60, 60}
+
+// HeatColour returns the colour and opacity (0..1) of value v on the scale
+// of range rng (the end colours at ±rng).
+func HeatColour(v, rng float64) (rgb [3]uint8, alpha float64) {
+	if !(rng > 0) {
+		rng = 1
 	}
-	t := v / max
-	if signed {
-		a := math.Min(math.Abs(t), 1)
-		if a < heatFloor {
-			return rgb, 0
-		}
-		end := heatPos
-		if t < 0 {
-			end = heatNeg
-		}
-		for i := range rgb {
-			rgb[i] = uint8(math.Round(255 + (end[i]-255)*math.Sqrt(a)))
-		}
-		return rgb, HeatMinAlpha + (HeatMaxAlpha-HeatMinAlpha)*a
+	t := math.Abs(v) / rng
+	stops := heatNeg
+	if v > 0 {
+		stops = heatPos
 	}
-	t = math.Min(t, 1)
-	if t < heatFloor {
-		return rgb, 0
-	}
-	p := t * float64(len(heatStops)-1)
-	k := min(int(p), len(heatStops)-2)
+	p := math.Max(0, math.Min(1, t)) * float64(len(stops)-1)
+	k := min(int(p), len(stops)-2)
 	f := p - float64(k)
 	for i := range rgb {
-		rgb[i] = uint8(math.Round(heatStops[k][i] + (heatStops[k+1][i]-heatStops[k][i])*f))
+		rgb[i] = uint8(math.Round(stops[k][i] + f*(stops[k+1][i]-stops[k][i])))
 	}
-	return rgb, HeatMinAlpha + (HeatMaxAlpha-HeatMinAlpha)*t
+	return rgb, math.Min(1, HeatMaxAlpha*math.Min(1, 4*t))
 }
 
 // PaintHeat draws a heat map into an RGBA overlay of w x h pixels (straight
 // alpha), only at the pixels where mask is set (the lungs): the colour of
-// each pixel's interpolated value (as At) on a scale whose end is end.
-func PaintHeat(h *Heat, end float64, mask []bool, w, ht int, dst []byte) {
-	if h == nil || h.W < 1 || h.H < 1 || len(h.Values) < h.W*h.H || !(h.StepX > 0) || !(h.StepY > 0) || !(end > 0) {
+// each pixel's interpolated value (as At) on the scale of range rng.
+func PaintHeat(h *Heat, rng float64, mask []bool, w, ht int, dst []byte) {
+	if h == nil || h.W < 1 || h.H < 1 || len(h.Values) < h.W*h.H || !(h.StepX > 0) || !(h.StepY > 0) || !(rng > 0) {
 		return
 	}
-	// The colours of 1024 steps of the scale, and each column's grid cells
-	// and weight, computed once.
-	const steps = 1024
+	// The colours of 2048 steps from -rng to rng, and each column's grid
+	// cells and weight, computed once.
+	const steps = 2048
 	var lut [steps][4]uint8
 	for i := range lut {
-		v := float64(i) / (steps - 1) * end
-		if h.Signed {
-			v = (2*float64(i)/(steps-1) - 1) * end
-		}
-		rgb, a := HeatColour(v, end, h.Signed)
+		rgb, a := HeatColour((2*float64(i)/(steps-1)-1)*rng, rng)
 		lut[i] = [4]uint8{rgb[0], rgb[1], rgb[2], uint8(math.Round(a * 255))}
 	}
-	lo, scale := 0.0, float64(steps-1)/end
-	if h.Signed {
-		lo, scale = -end, float64(steps-1)/(2*end)
-	}
+	scale := float64(steps-1) / (2 * rng)
 	cell := func(p, p0, step float64, n int) (int, int, float32) {
 		g := min(math.Max((p-p0)/step, 0), float64(n-1))
 		i := int(g)
@@ -421,9 +399,8 @@ func PaintHeat(h *Heat, end float64, mask []bool, w, ht int, dst []byte) {
 			top := r0[a] + (r0[b]-r0[a])*fx[x]
 			bot := r1[a] + (r1[b]-r1[a])*fx[x]
 			v := float64(top + (bot-top)*fy)
-			k := int((v-lo)*scale + 0.5)
-			k = min(max(k, 0), steps-1)
-			c := lut[k]
+			k := int((v+rng)*scale + 0.5)
+			c := lut[min(max(k, 0), steps-1)]
 			if c[3] == 0 {
 				continue
 			}
@@ -433,38 +410,34 @@ func PaintHeat(h *Heat, end float64, mask []bool, w, ht int, dst []byte) {
 	}
 }
 
-// LegendRGBA renders the colour scale as a w x h strip (left: 0 or -max,
-// right: max), at full opacity, for the legend.
-func LegendRGBA(w, h int, signed bool, dst []byte) {
+// LegendRGBA renders the colour scale as a w x h strip from -range (left)
+// to +range (right), blended over LegendBackground as on a slice.
+func LegendRGBA(w, h int, dst []byte) {
 	for x := range w {
-		t := float64(x) / float64(max(w-1, 1))
-		v := t
-		if signed {
-			v = 2*t - 1
-		}
-		rgb, a := HeatColour(v, 1, signed)
-		if a == 0 {
-			rgb = [3]uint8{255, 255, 255}
+		v := 2*(float64(x)+0.5)/float64(w) - 1
+		rgb, a := HeatColour(v, 1)
+		a = math.Round(a*255) / 255 // as an 8-bit alpha
+		var c [3]uint8
+		for i := range c {
+			c[i] = uint8(math.Round(float64(LegendBackground[i])*(1-a) + float64(rgb[i])*a))
 		}
 		for y := range h {
 			d := dst[4*(y*w+x) : 4*(y*w+x)+4]
-			d[0], d[1], d[2], d[3] = rgb[0], rgb[1], rgb[2], 255
+			d[0], d[1], d[2], d[3] = c[0], c[1], c[2], 255
 		}
 	}
 }
 
-// ScaleLabel formats a colour scale's end for the legend: "100", "2.5",
-// "0.04".
+// ScaleLabel formats a colour scale's end for the legend, to two
+// significant digits (integers in full): "100", "2", "2.5", "0.041".
 func ScaleLabel(x float64) string {
 	a := math.Abs(x)
-	switch {
-	case a == 0:
-		return "0"
-	case a >= 10:
-		return fmt.Sprintf("%.0f", x)
-	case a >= 1:
-		return fmt.Sprintf("%.1f", x)
-	default:
-		return fmt.Sprintf("%.2g", x)
+	if a >= 10 {
+		return strconv.FormatFloat(math.Round(x), 'f', -1, 64)
 	}
+	if a == 0 {
+		return "0"
+	}
+	p := math.Pow(10, 1-math.Floor(math.Log10(a)))
+	return strconv.FormatFloat(math.Round(x*p)/p, 'f', -1, 64)
 }

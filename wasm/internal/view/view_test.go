@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"sscscore/model/heatmap"
 )
 
 func TestLUT(t *testing.T) {
@@ -195,37 +197,34 @@ func TestHeatAt(t *testing.T) {
 	}
 }
 
+// TestHeatColour checks the page's scale against model/heatmap's, the
+// one the command line's PNGs use.
 func TestHeatColour(t *testing.T) {
-	if _, a := HeatColour(0, 100, false); a != 0 {
+	for _, rng := range []float64{1, 3, 20} {
+		sc := heatmap.Scale{Range: rng, MaxAlpha: HeatMaxAlpha}
+		for v := -1.5 * rng; v <= 1.5*rng; v += rng / 97 {
+			rgb, a := HeatColour(v, rng)
+			want := sc.Color(v)
+			if rgb != [3]uint8{want.R, want.G, want.B} || uint8(math.Round(255*a)) != want.A {
+				t.Fatalf("range %v, value %v: %v %v, model/heatmap %+v", rng, v, rgb, a, want)
+			}
+		}
+	}
+	if _, a := HeatColour(0, 3); a != 0 {
 		t.Error("0 is drawn")
 	}
-	if _, a := HeatColour(5, 0, false); a != 0 {
-		t.Error("a scale of 0 draws")
-	}
-	lo, alo := HeatColour(10, 100, false)
-	hi, ahi := HeatColour(100, 100, false)
-	over, aover := HeatColour(250, 100, false)
-	if !(ahi > alo) || ahi != HeatMaxAlpha || aover != ahi || over != hi {
-		t.Errorf("alpha %v %v %v", alo, ahi, aover)
-	}
-	if hi != [3]uint8{189, 0, 38} || !(lo[1] > hi[1]) {
-		t.Errorf("colours %v %v", lo, hi)
-	}
-	neg, an := HeatColour(-1, 1, true)
-	pos, ap := HeatColour(1, 1, true)
-	if an != ap || neg[2] <= neg[0] || pos[0] <= pos[2] {
-		t.Errorf("diverging: %v %v", neg, pos)
-	}
-	if _, a := HeatColour(0.001, 1, true); a != 0 {
-		t.Error("signed 0 is drawn")
+	neg, _ := HeatColour(-3, 3)
+	pos, _ := HeatColour(3, 3)
+	if neg != [3]uint8{189, 0, 38} || pos != [3]uint8{8, 69, 148} {
+		t.Errorf("ends %v %v", neg, pos)
 	}
 }
 
 func TestPaintHeat(t *testing.T) {
-	h := &Heat{W: 1, H: 1, Values: []float32{50}, X0: 0, Y0: 0, StepX: 1, StepY: 1}
+	h := &Heat{W: 1, H: 1, Values: []float32{-2}, X0: 0, Y0: 0, StepX: 1, StepY: 1}
 	mask := []bool{true, false, true, false}
 	dst := make([]byte, 16)
-	PaintHeat(h, 100, mask, 2, 2, dst)
+	PaintHeat(h, 3, mask, 2, 2, dst)
 	for i := range 4 {
 		if got := dst[4*i+3] != 0; got != mask[i] {
 			t.Errorf("pixel %d painted %v, in the lung %v", i, got, mask[i])
@@ -242,12 +241,16 @@ func TestPaintHeat(t *testing.T) {
 }
 
 func TestLegendAndLabels(t *testing.T) {
-	dst := make([]byte, 4*10*2)
-	LegendRGBA(10, 2, false, dst)
-	if dst[3] != 255 || dst[4*9] != 189 {
-		t.Errorf("legend ends %v %v", dst[:4], dst[36:40])
+	dst := make([]byte, 4*100*2)
+	LegendRGBA(100, 2, dst)
+	sc := heatmap.Scale{Range: 1, MaxAlpha: HeatMaxAlpha}.Legend(100, 2)
+	for x := range 100 {
+		c := sc.NRGBAAt(x, 1)
+		if d := dst[4*(100+x) : 4*(100+x)+4]; d[0] != c.R || d[1] != c.G || d[2] != c.B || d[3] != 255 {
+			t.Fatalf("legend at %d: %v, model/heatmap %+v", x, d, c)
+		}
 	}
-	for x, want := range map[float64]string{0: "0", 100: "100", 2.54: "2.5", 0.0412: "0.041", -3: "-3.0"} {
+	for x, want := range map[float64]string{0: "0", 100: "100", 2.54: "2.5", 0.0412: "0.041", -3: "-3", 2: "2", 0.5: "0.5", 20: "20"} {
 		if got := ScaleLabel(x); got != want {
 			t.Errorf("ScaleLabel(%v) = %q, want %q", x, got, want)
 		}
@@ -257,47 +260,34 @@ func TestLegendAndLabels(t *testing.T) {
 // TestPaintHeatMatchesAt checks the fast painter against HeatColour of At
 // at every lung pixel (up to the painter's 1024-step colour table).
 func TestPaintHeatMatchesAt(t *testing.T) {
-	for _, signed := range []bool{false, true} {
-		h := &Heat{W: 4, H: 3, X0: 3.5, Y0: 5, StepX: 8, StepY: 9, Signed: signed}
-		for i := range 12 {
-			v := float32(i*37%23) / 22 * 80
-			if signed {
-				v -= 40
+	h := &Heat{W: 4, H: 3, X0: 3.5, Y0: 5, StepX: 8, StepY: 9}
+	for i := range 12 {
+		h.Values = append(h.Values, float32(i*37%23)/22*8-5)
+	}
+	w, ht := 32, 24
+	mask := make([]bool, w*ht)
+	for i := range mask {
+		mask[i] = i%7 != 0
+	}
+	dst := make([]byte, 4*w*ht)
+	PaintHeat(h, 3, mask, w, ht, dst)
+	for y := range ht {
+		for x := range w {
+			i := y*w + x
+			d := dst[4*i : 4*i+4]
+			if !mask[i] {
+				if d[3] != 0 {
+					t.Fatalf("pixel (%d,%d) outside the mask painted", x, y)
+				}
+				continue
 			}
-			h.Values = append(h.Values, v)
-		}
-		w, ht := 32, 24
-		mask := make([]bool, w*ht)
-		for i := range mask {
-			mask[i] = i%7 != 0
-		}
-		dst := make([]byte, 4*w*ht)
-		PaintHeat(h, 80, mask, w, ht, dst)
-		for y := range ht {
-			for x := range w {
-				i := y*w + x
-				d := dst[4*i : 4*i+4]
-				if !mask[i] {
-					if d[3] != 0 {
-						t.Fatalf("pixel (%d,%d) outside the mask painted", x, y)
-					}
-					continue
-				}
-				v := h.At(float64(x), float64(y))
-				rgb, a := HeatColour(v, 80, signed)
-				wa := math.Round(a * 255)
-				if math.Abs(math.Abs(v/80)-heatFloor) < 0.002 {
-					continue // at the edge of the drawn range: either is right
-				}
-				if math.Abs(float64(d[3])-wa) > 2 {
-					t.Fatalf("signed %v (%d,%d): alpha %d, want %v", signed, x, y, d[3], wa)
-				}
-				if wa > 2 && d[3] > 0 {
-					for c := range 3 {
-						if math.Abs(float64(d[c])-float64(rgb[c])) > 3 {
-							t.Fatalf("signed %v (%d,%d): colour %v, want %v", signed, x, y, d[:3], rgb)
-						}
-					}
+			rgb, a := HeatColour(h.At(float64(x), float64(y)), 3)
+			if wa := math.Round(a * 255); math.Abs(float64(d[3])-wa) > 2 {
+				t.Fatalf("(%d,%d): alpha %d, want %v", x, y, d[3], wa)
+			}
+			for c := range 3 {
+				if d[3] > 0 && math.Abs(float64(d[c])-float64(rgb[c])) > 3 {
+					t.Fatalf("(%d,%d): colour %v, want %v", x, y, d[:3], rgb)
 				}
 			}
 		}
