@@ -548,3 +548,51 @@ func TestIntegratedGradientsComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestDeterministic(t *testing.T) {
+	c := tinyCascade(t, 21)
+	hu, lung, _ := drawnSlice(300, 260, 1.3)
+	in := cascade.PrepareSliceWithLung(hu, lung, 300, 260, [2]float64{1.3, 1.3})
+	ctx := context.Background()
+	for _, m := range []Method{MethodGradient, MethodOcclusion, MethodDense} {
+		opt := Options{Stride: 48, Batch: 3}
+		a, err := Compute(ctx, m, c, in, 300, 260, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Batch = 5 // other batches (and, natively, other workers)
+		b, err := Compute(ctx, m, c, in, 300, 260, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range Scores {
+			if !slices.Equal(a.Values[s], b.Values[s]) {
+				t.Errorf("%s %s: two runs differ", m, s)
+			}
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	c := tinyCascade(t, 22)
+	hu, lung, _ := drawnSlice(120, 100, 3)
+	in := cascade.PrepareSliceWithLung(hu, lung, 120, 100, [2]float64{3, 3})
+	noLung := cascade.PrepareSliceWithLung(hu, make([]bool, len(lung)), 120, 100, [2]float64{3, 3})
+	ctx := context.Background()
+	for _, m := range []Method{MethodGradient, MethodOcclusion, MethodDense} {
+		if _, err := Compute(ctx, m, c, in, 100, 120, Options{}); err == nil {
+			t.Errorf("%s: wrong slice size accepted", m)
+		}
+		if _, err := Compute(ctx, m, c, noLung, 120, 100, Options{}); err == nil {
+			t.Errorf("%s: slice without lung accepted", m)
+		}
+	}
+	if _, err := Compute(ctx, "saliency", c, in, 120, 100, Options{}); err == nil {
+		t.Error("unknown method accepted")
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Gradient(done, c, in, 120, 100); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled gradient: %v", err)
+	}
+}
