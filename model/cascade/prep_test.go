@@ -43,8 +43,9 @@ type rampSource struct{ g volume.Geometry }
 
 func (r *rampSource) Geometry() *volume.Geometry { return &r.g }
 func (r *rampSource) Slice(_ context.Context, k int, dst []int16) error {
+	v := int16(math.Round(r.g.SliceZ[k]))
 	for i := range dst[:r.g.Nx*r.g.Ny] {
-		dst[i] = int16(math.Round(r.g.SliceZ[k]))
+		dst[i] = v
 	}
 	return nil
 }
