@@ -51,8 +51,14 @@ type EvalSlice struct {
 	Level  int          `json:"level"` // 1-5: the level the slice was drawn near
 	Truth  synth.Labels `json:"truth"` // lesion areas in % of the lung mask
 	Pixels int          `json:"pixels"`
-	// Net are the network's scores of the slice.
-	Net cascade.Scores `json:"net"`
+	// Lungmask is the share of the true lung that model/lungmask finds on
+	// the slice (the maps are computed with the true lung mask, so that
+	// segmentation errors do not confound them).
+	Lungmask float64 `json:"lungmask"`
+	// Net are the network's scores of the slice, Healthy its scores with
+	// the lung replaced by the healthy texture (Maps.Healthy).
+	Net     cascade.Scores `json:"net"`
+	Healthy cascade.Scores `json:"healthy"`
 }
 
 // evalCounts are one slice's pixel counts for one method, score and
@@ -74,7 +80,10 @@ type EvalData struct {
 
 // renderEvalSlice renders slice seed of the evaluation: near level
 // seed mod 5, two of three from a healthy phantom with pasted lesions, one
-// of three from a phantom with 3-D disease.
+// of three from a phantom with 3-D disease. The lung mask is the true
+// one: model/lungmask's on the healthy slice before the paste (the mask
+// synth.Paste and the paper's labels use) or the renderer's; es.Lungmask
+// is the share of it that model/lungmask finds on the final slice.
 func renderEvalSlice(seed int64) (hu []int16, nx, ny int, sp [2]float64, lung, gg, ret []bool, es EvalSlice, err error) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x4ea7a9))
 	disease := seed%3 == 2
@@ -90,31 +99,34 @@ func renderEvalSlice(seed int64) (hu []int16, nx, ny int, sp [2]float64, lung, g
 		return
 	}
 	es = EvalSlice{Seed: seed, Level: level + 1, Kind: "phantom"}
-	lung = lungmask.Slice(hu, nx, ny, sp, lungmask.Options{})
 	if !disease {
 		es.Kind = "pasted"
+		lung = lungmask.Slice(hu, nx, ny, sp, lungmask.Options{})
 		var m synth.Masks
 		_, m = synth.Paste(hu, nx, ny, lung, rng, synth.Options{PixelSpacing: g.DX})
 		gg, ret = m.GG, m.RET
 	} else {
+		lung = make([]bool, nx*ny)
 		gg = make([]bool, nx*ny)
 		ret = make([]bool, nx*ny)
 		for i, f := range flags {
-			gg[i] = f&phantom.MaskGG != 0
-			ret[i] = f&phantom.MaskRET != 0
+			lung[i] = f&phantom.MaskLung != 0
+			gg[i] = lung[i] && f&phantom.MaskGG != 0
+			ret[i] = lung[i] && f&phantom.MaskRET != 0
 		}
 	}
-	// the lesions the maps can see lie in the lung mask the maps use
-	lung = lungmask.Slice(hu, nx, ny, sp, lungmask.Options{})
+	found := lungmask.Slice(hu, nx, ny, sp, lungmask.Options{})
+	var nl, nf int
 	for i, l := range lung {
-		if !l {
-			if gg != nil {
-				gg[i] = false
-			}
-			if ret != nil {
-				ret[i] = false
+		if l {
+			nl++
+			if found[i] {
+				nf++
 			}
 		}
+	}
+	if nl > 0 {
+		es.Lungmask = float64(nf) / float64(nl)
 	}
 	es.Truth = synth.Measure(lung, gg, ret)
 	return
@@ -169,6 +181,9 @@ func Evaluate(ctx context.Context, c *cascade.Cascade, opt EvalOptions) (*EvalDa
 			}
 			d.seconds[meth] += time.Since(t0).Seconds()
 			es.Net = m.Scores
+			if meth != MethodDense {
+				es.Healthy = m.Healthy
+			}
 			var sc [NumScores][]evalCounts
 			for _, s := range Scores {
 				sc[s] = make([]evalCounts, len(Thresholds))

@@ -9,9 +9,12 @@ import (
 
 // Healthy-lung texture parameters (see HealthyTexture).
 const (
-	// donorQuantile selects the donor blocks: those whose mean density is
-	// at most this quantile of the blocks inside the lung.
-	donorQuantile = 0.25
+	// donorQuantile selects the donor blocks: those whose mean density
+	// plus donorRoughness standard deviations is at most this quantile of
+	// the blocks inside the lung (the roughness term keeps reticulation
+	// and honeycombing, whose cysts are as dark as normal lung, out).
+	donorQuantile  = 0.25
+	donorRoughness = 1.0
 	// diseasedLevelHU is the donor median above which the slice's lowest
 	// density lung is taken to be diseased itself; the donor texture is
 	// then shifted down to healthyLevelHU.
@@ -26,8 +29,9 @@ const (
 // It is synthesised from the slice's own lowest-density lung, so that it
 // carries the slice's noise, kernel sharpness and vessels: the square
 // blocks of 24 mm (16 input pixels; 12 mm if none fits) that lie wholly
-// inside the lung are ranked by mean density, the quarter with the lowest
-// are the donors, and the input grid is tiled with donor blocks chosen
+// inside the lung are ranked by mean density plus one standard deviation
+// (smooth, dark lung first: reticulation and honeycombing are rough), the
+// quarter ranked lowest are the donors, and the input grid is tiled with donor blocks chosen
 // and mirrored by a hash of the tile position (deterministic). If even the
 // donors' median is denser than -750 HU (a slice diseased throughout),
 // the texture is shifted so that its median is -850 HU, a normal lung
@@ -101,22 +105,28 @@ func HealthyTexture(in *cascade.SliceInput) []float32 {
 }
 
 // donorBlocks returns the top-left corners of the b×b blocks (on a grid
-// of step b/4) that lie wholly inside the lung and whose mean is at most
-// the donorQuantile of those blocks' means, lowest first.
+// of step b/4) that lie wholly inside the lung and whose mean plus
+// donorRoughness standard deviations is at most the donorQuantile of
+// those blocks', lowest first.
 func donorBlocks(x, lung []float32, side, b int) [][2]int {
-	// integral images of the lung coverage test and of the values
+	// integral images of the lung coverage test, the values and their
+	// squares
 	inside := make([]float64, (side+1)*(side+1))
 	sum := make([]float64, (side+1)*(side+1))
+	sq := make([]float64, (side+1)*(side+1))
 	for y := 0; y < side; y++ {
-		var ri, rs float64
+		var ri, rs, rq float64
 		for xx := 0; xx < side; xx++ {
 			i := y*side + xx
 			if lung[i] >= 0.999 {
 				ri++
 			}
-			rs += float64(x[i])
+			v := float64(x[i])
+			rs += v
+			rq += v * v
 			inside[(y+1)*(side+1)+xx+1] = inside[y*(side+1)+xx+1] + ri
 			sum[(y+1)*(side+1)+xx+1] = sum[y*(side+1)+xx+1] + rs
+			sq[(y+1)*(side+1)+xx+1] = sq[y*(side+1)+xx+1] + rq
 		}
 	}
 	box := func(t []float64, x0, y0 int) float64 {
@@ -134,7 +144,9 @@ func donorBlocks(x, lung []float32, side, b int) [][2]int {
 			if box(inside, xx, y) < float64(b*b) {
 				continue
 			}
-			cs = append(cs, cand{xx, y, box(sum, xx, y) / float64(b*b)})
+			m := box(sum, xx, y) / float64(b*b)
+			sd := math.Sqrt(math.Max(0, box(sq, xx, y)/float64(b*b)-m*m))
+			cs = append(cs, cand{xx, y, m + donorRoughness*sd})
 		}
 	}
 	if len(cs) == 0 {
