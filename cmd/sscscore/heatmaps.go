@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -284,6 +285,24 @@ func runHeatmaps(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
+	var hs, ls []float64
+	for _, sl := range d.Slices {
+		hs = append(hs, sl.Healthy.TOT)
+		ls = append(ls, sl.Lungmask)
+	}
+	sort.Float64s(hs)
+	sort.Float64s(ls)
+	if hs[len(hs)-1] > 0 {
+		fmt.Fprintf(stdout, "\nTOT with the lung replaced by the healthy texture: median %.1f, 90th percentile %.1f, max %.1f\n",
+			hs[len(hs)/2], hs[len(hs)*9/10], hs[len(hs)-1])
+	}
+	var low int
+	for _, v := range ls {
+		if v < 0.8 {
+			low++
+		}
+	}
+	fmt.Fprintf(stdout, "model/lungmask finds under 80 %% of the true lung on %d of %d slices (the maps use the true lung mask)\n", low, len(ls))
 	fmt.Fprintf(stdout, "\n(precision and recall pooled over the slices' pixels; MAE and R² of the heat-map score against the network's score; %.0f s)\n", out.Seconds)
 	if *asJSON != "" {
 		b, err := json.MarshalIndent(out, "", "  ")
