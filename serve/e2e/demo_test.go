@@ -44,6 +44,7 @@ func TestDemo(t *testing.T) {
 	want := cliResult(t, "--demo")
 	tb.checkTable(want)
 	tb.screenshot("08-demo")
+	tb.elementScreenshot("#images", "08-demo-images")
 
 	// The patient: not shown, not exported, until ticked.
 	if !eval[bool](tb, `document.getElementById("patient").hidden`) {

@@ -381,6 +381,27 @@ func (tb *tab) screenshot(name string) string {
 	return p
 }
 
+// elementScreenshot saves a screenshot of the element matching sel as
+// out/screenshots/name.png.
+func (tb *tab) elementScreenshot(sel, name string) string {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.ScrollIntoView(sel)); err != nil {
+		tb.t.Fatalf("scrolling to %s: %v", sel, err)
+	}
+	buf, err := chromedp.Run(tb.ctx, chromedp.Screenshot(sel))
+	if err != nil {
+		tb.t.Fatalf("screenshot of %s: %v", sel, err)
+	}
+	p := filepath.Join(root, "out", "screenshots", name+".png")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+	return p
+}
+
 // staticAssets are the files the app may ask its server for.
 var staticAssets = map[string]bool{
 	"/": true, "/index.html": true, "/app.css": true, "/boot.js": true, "/wasm_exec.js": true,

@@ -153,10 +153,19 @@ type progress struct {
 }
 
 func (e *Engine) stage(send Send, job int, stage, unit string) *progress {
-	return &progress{e: e, send: send, job: job, stage: stage, unit: unit, start: time.Now(), sentAt: -1}
+	return &progress{e: e, send: send, job: job, stage: stage, unit: unit, sentAt: -1}
+}
+
+// begin starts the stage's clock (if not started: the first report starts
+// it otherwise).
+func (p *progress) begin() {
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
 }
 
 func (p *progress) report(done, total int) {
+	p.begin()
 	now := time.Now()
 	if p.e.timings != nil {
 		p.e.timings[p.stage] = float64(now.Sub(p.start).Microseconds()) / 1000
@@ -298,6 +307,7 @@ func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send
 	}
 	cor := newCoronal(g, e.opt.MaxCoronalRows, mid)
 	decode := e.stage(send, job, protocol.StageDecode, "slices")
+	decode.begin()
 	sendCoronal := func() error {
 		img, err := cor.image()
 		if err != nil {

@@ -153,6 +153,9 @@ func (e *Engine) runCascade(ctx context.Context, job int, lv *ingest.LazyVolume,
 				}
 			}
 			levels.report(done, total)
+			if done == total {
+				scores.begin() // its first report comes after the first slice
+			}
 		case "scores":
 			scores.report(done, total)
 		}
