@@ -284,6 +284,7 @@ func (a *app) onReady(r *protocol.ReadyInfo) {
 		a.setState("idle")
 		js.Global().Get("performance").Call("mark", "sscscore-interactive")
 		document.Get("documentElement").Get("dataset").Set("readyMs", fmt.Sprintf("%.0f", now()))
+		later(warmUp)
 	}
 }
 

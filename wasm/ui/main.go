@@ -12,7 +12,12 @@
 // the page never runs); go list -deps ./wasm/ui shows what it links.
 package main
 
+import "runtime/debug"
+
 func main() {
+	// The page holds a few images (a few MB each while they are made);
+	// collecting garbage less often keeps its thread's tasks short.
+	debug.SetGCPercent(400)
 	a := newApp()
 	a.start()
 	select {} // the page lives on in event handlers

@@ -437,7 +437,27 @@ func (a *app) setAxial(info *protocol.ImageInfo, hu []int16) {
 	av.cap.SetTextContent(fmt.Sprintf("%s: %sslice %d, z = %.0f mm", label, name, info.Slice+1, info.Z))
 	av.canvas.SetAttribute("aria-label", fmt.Sprintf("Axial slice at level %s, z = %.0f mm", label, info.Z))
 	a.addExplain(av)
-	a.drawAxial(av)
+	// The grey image now, the overlay in a task of its own, so that no
+	// single task of the page's thread grows long.
+	view.RGBA(av.hu, a.lut, av.rgba)
+	paint(av.canvas, av.rgba, av.info.Width, av.info.Height)
+	later(func() {
+		if a.axials[info.Level] == av && av.info == info {
+			a.drawOverlay(av)
+		}
+	})
+}
+
+// later runs f in a task of its own, after the browser has handled what
+// is pending.
+func later(f func()) {
+	var cb js.Func
+	cb = js.FuncOf(func(this js.Value, args []js.Value) any {
+		cb.Release()
+		f()
+		return nil
+	})
+	js.Global().Call("setTimeout", cb, 0)
 }
 
 func (a *app) drawAxial(av *axialView) {
@@ -575,4 +595,30 @@ func (a *app) updateExportButtons() {
 			b.SetAttribute("title", "Available once the scan has been scored")
 		}
 	}
+}
+
+// warmUp runs the page's pixel code once on a small image, while the page
+// is idle: the browser compiles WebAssembly functions when they are first
+// called (and optimises them as they run), which made handling the first
+// level slice of a scan take several times longer than the next.
+func warmUp() {
+	const n = 64
+	hu := make([]int16, n*n)
+	runs := []int32{n*20 + 10, 20, n*21 + 10, 20}
+	for i := range hu {
+		hu[i] = int16(i%2000 - 1000)
+	}
+	rgba := make([]byte, 4*n*n)
+	view.RGBA(hu, view.Lung.LUT(), rgba)
+	mask := view.MaskFromRuns(runs, n*n)
+	out := view.OutlineOfRuns(runs, mask, n, n)
+	h := &view.Heat{W: 8, H: 8, Values: make([]float32, 64), X0: 3.5, Y0: 3.5, StepX: 8, StepY: 8}
+	view.PaintHeat(h, 1, mask, n, n, rgba)
+	view.Outline(out, rgba)
+	rows, lo, hi, frac := view.CoronalRows([]float64{0, -5, -10}, 0.7, 64)
+	view.ResampleRows(hu[:3*n], n, lo[:min(rows, len(lo))], hi[:min(rows, len(hi))], frac[:min(rows, len(frac))])
+	c := &dom.HTMLCanvasElement{BasicHTMLElement: create("canvas")}
+	paint(c, rgba, n, n)
+	legend := make([]byte, 4*256)
+	view.LegendRGBA(256, 1, legend)
 }
