@@ -80,5 +80,6 @@ func TestDemo(t *testing.T) {
 	// With the patient, the CSV is exactly the native tool's default.
 	compareCSV(t, tb.export("export-csv").Text, string(runCLI(t, "score", "--csv", "-q", "--demo")))
 	tb.checkHeatToggle()
+	tb.checkNames() // the result's controls too
 	tb.checkRequests()
 }

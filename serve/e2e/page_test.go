@@ -49,20 +49,7 @@ func TestLoad(t *testing.T) {
 func TestAccessibility(t *testing.T) {
 	tb := newTab(t)
 	tb.open()
-	// Every control has an accessible name.
-	unnamed := eval[[]string](tb, `(() => {
-	  const out = [];
-	  for (const el of document.querySelectorAll("button, input, select, textarea, [role=slider], canvas[role=img]")) {
-	    if (el.hidden || el.type === "file") continue;
-	    const name = (el.getAttribute("aria-label") || (el.labels && [...el.labels].map(l => l.textContent).join(" ")) ||
-	      el.textContent || el.getAttribute("title") || "").trim();
-	    if (!name) out.push(el.outerHTML.slice(0, 80));
-	  }
-	  return out;
-	})()`)
-	if len(unnamed) > 0 {
-		t.Errorf("controls without a name: %q", unnamed)
-	}
+	tb.checkNames()
 	// Tab order: the skip link, then the ways to open a scan; each focused
 	// control shows a solid outline of at least 2 px.
 	want := []string{"skip", "pick-files", "pick-folder"}
@@ -99,6 +86,24 @@ func TestAccessibility(t *testing.T) {
 	})()`)
 	if len(low) > 0 {
 		t.Errorf("text below 4.5:1 contrast: %q", low)
+	}
+}
+
+// checkNames fails the test if a visible control has no accessible name.
+func (tb *tab) checkNames() {
+	tb.t.Helper()
+	unnamed := eval[[]string](tb, `(() => {
+	  const out = [];
+	  for (const el of document.querySelectorAll("button, input, select, textarea, [role=slider], canvas[role=img]")) {
+	    if (el.hidden || el.closest("[hidden]") || el.type === "file") continue;
+	    const name = (el.getAttribute("aria-label") || (el.labels && [...el.labels].map(l => l.textContent).join(" ")) ||
+	      el.textContent || el.getAttribute("title") || "").trim();
+	    if (!name) out.push(el.outerHTML.slice(0, 80));
+	  }
+	  return out;
+	})()`)
+	if len(unnamed) > 0 {
+		tb.t.Errorf("controls without a name: %q", unnamed)
 	}
 }
 
