@@ -114,7 +114,17 @@ func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress f
 		return nil, nil, err
 	}
 	if uid == "" && inv.Chosen == "" {
-		return nil, nil, fmt.Errorf("%w (%s)", ingest.ErrNoSeries, inv.ChosenWhy)
+		// say why each file was left out (at most a few)
+		var why []string
+		for _, f := range inv.Files {
+			if f.Reason != "" && len(why) < 5 {
+				why = append(why, fmt.Sprintf("%s: %s", f.Path, f.Reason))
+			}
+		}
+		if len(why) == 0 {
+			return nil, nil, ingest.ErrNoSeries
+		}
+		return nil, nil, fmt.Errorf("%w; %s", ingest.ErrNoSeries, strings.Join(why, "; "))
 	}
 	src, err := inv.Open(uid)
 	if err != nil {
