@@ -225,6 +225,33 @@ func BenchmarkDemo(b *testing.B) {
 	benchCLI(b, "--demo")
 }
 
+// BenchmarkOcclusionA0002 computes the paper's occlusion map of one level
+// slice of A0002 in the worker, on request after the scan (occlusion-ms,
+// as the worker timed it, and click-to-shown-ms on the page).
+func BenchmarkOcclusionA0002(b *testing.B) {
+	dir := filepath.Join(testdata, "chest-ct", "A0002-B40f")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skip(err)
+	}
+	files := listFiles(b, dir)
+	var worker, page float64
+	for b.Loop() {
+		tb := benchTab(b)
+		tb.open()
+		tb.pick(files)
+		if s := tb.scanEnd(); s != "done" {
+			b.Fatalf("scan ended in state %s", s)
+		}
+		btn := `document.querySelector("#axials figure.axial button[data-method=occlusion]")`
+		t0 := eval[float64](tb, `(() => { const t = performance.now(); `+btn+`.click(); return t; })()`)
+		tb.waitFor(`document.documentElement.dataset.tTask !== undefined`, 5*time.Minute)
+		page += eval[float64](tb, `performance.now()`) - t0
+		worker += datasetNum(tb, "tTask")
+	}
+	b.ReportMetric(worker/float64(b.N), "occlusion-ms")
+	b.ReportMetric(page/float64(b.N), "click-to-shown-ms")
+}
+
 func BenchmarkScanPhantom300(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -305,6 +305,9 @@ func (a *app) onTaskDone(m *protocol.Msg) {
 	status := "Done."
 	if m.Cancelled {
 		status = "Stopped."
+	} else if ms, ok := m.Timings["total"]; ok {
+		// How long it took, for the benchmarks.
+		document.Get("documentElement").Get("dataset").Set("tTask", fmt.Sprintf("%.1f", ms))
 	}
 	a.setTaskUI(a.task.level, false, status)
 	a.task = nil

@@ -54,3 +54,27 @@ func BenchmarkOpenPhantom300(b *testing.B) {
 	}
 	benchOpen(b, files)
 }
+
+// BenchmarkMoveA0002 moves a level of A0002 back and forth: the cascade's
+// Rescore (the slice and its neighbours), the level slice's image and its
+// fast heat maps, natively.
+func BenchmarkMoveA0002(b *testing.B) {
+	files, err := ingest.DiskFiles(testdata(b, "chest-ct/A0002-B40f"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := New(Options{Cascade: defaultCascade(b)})
+	e.Open(context.Background(), 1, files, func(*protocol.Msg, []byte) {})
+	if e.result == nil {
+		b.Fatal("A0002 not scored")
+	}
+	i := 0
+	for b.Loop() {
+		e.Move(context.Background(), 1, 3, 14+i%2, func(m *protocol.Msg, _ []byte) {
+			if m.Kind == protocol.Error {
+				b.Fatal(m.Error)
+			}
+		})
+		i++
+	}
+}
