@@ -109,22 +109,6 @@ func frozen(l nn.Layer) (nn.Layer, error) {
 	return nil, fmt.Errorf("heatmap: Grad-CAM head layer %T not supported", l)
 }
 
-// headForward runs the head on a block activation (one sample) in the
-// graph; with grad the activation is a graph input that requires
-// gradients.
-func (g *gradNet) headForward(a []float32, grad bool) (nn.Tensor, nn.Tensor, error) {
-	x, err := nn.NewInput(slices.Clone(a), append(nn.Shape{1}, g.block...), grad)
-	if err != nil {
-		return nn.Tensor{}, nn.Tensor{}, err
-	}
-	ctx := nn.NewCtx(nn.Eval, 0)
-	y := x
-	for _, l := range g.head {
-		y = l.Forward(ctx, y)
-	}
-	return x, y, nil
-}
-
 // Gradient computes Grad-CAM maps of a prepared slice (nx × ny original
 // pixels): gradients of each score with respect to the score network's
 // last convolutional block (64 channels on the 32² grid of 12 mm cells),

@@ -596,3 +596,19 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("cancelled gradient: %v", err)
 	}
 }
+
+// headForward runs the head on a block activation (one sample) in the
+// graph; with grad the activation is a graph input that requires
+// gradients (for the finite-difference checks).
+func (g *gradNet) headForward(a []float32, grad bool) (nn.Tensor, nn.Tensor, error) {
+	x, err := nn.NewInput(slices.Clone(a), append(nn.Shape{1}, g.block...), grad)
+	if err != nil {
+		return nn.Tensor{}, nn.Tensor{}, err
+	}
+	ctx := nn.NewCtx(nn.Eval, 0)
+	y := x
+	for _, l := range g.head {
+		y = l.Forward(ctx, y)
+	}
+	return x, y, nil
+}
