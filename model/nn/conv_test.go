@@ -79,6 +79,13 @@ var convCases = []struct {
 	{"3d-3x3x3-s2", denseLayout(1, 2, 9, 8, 7), convGeom{cin: 2, cout: 7, k: conv3(3, 3, 3), s: conv3(2, 2, 2), p: pads(1, 1, 1, 1, 1, 1)}},
 	{"3d-1x1x1", denseLayout(1, 8, 4, 5, 6), convGeom{cin: 8, cout: 5, k: conv3(1, 1, 1), s: conv3(1, 1, 1), p: pads(0, 0, 0, 0, 0, 0)}},
 	{"3d-valid", denseLayout(2, 2, 5, 6, 7), convGeom{cin: 2, cout: 3, k: conv3(3, 3, 3), s: conv3(1, 1, 1), p: pads(0, 0, 0, 0, 0, 0)}},
+	// Unpadded in-plane kernels over small slices: the implicit GEMM reads the input in place,
+	// one column segment per output slice; the last tile must stay inside the buffer.
+	{"3d-1x3x3-valid-seg", denseLayout(2, 3, 5, 6, 6), convGeom{cin: 3, cout: 4, k: conv3(1, 3, 3), s: conv3(1, 1, 1), p: pads(0, 0, 0, 0, 0, 0)}},
+	{"3d-1x3x3-valid-seg-odd", denseLayout(1, 5, 7, 9, 11), convGeom{cin: 5, cout: 6, k: conv3(1, 3, 3), s: conv3(1, 1, 1), p: pads(0, 0, 0, 0, 0, 0)}},
+	// 3x3 slices to 1x1: with (D-1)·9+1 a multiple of NR (D = 64 for every NR up to 64) the
+	// unsegmented extent fits the buffer exactly but the segmented last tile does not.
+	{"3d-1x3x3-to-1x1", denseLayout(1, 2, 64, 3, 3), convGeom{cin: 2, cout: 3, k: conv3(1, 3, 3), s: conv3(1, 1, 1), p: pads(0, 0, 0, 0, 0, 0)}},
 }
 
 // TestConvForward compares the GEMM convolution (implicit and packed paths, dense and haloed

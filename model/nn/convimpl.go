@@ -253,35 +253,45 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 		panic(fmt.Sprintf("nn: conv output layout %v does not match input %v and geometry %+v", yl, xl, g))
 	}
 	nr := gemm.NR[T]()
+	// cols returns the GEMM column space over a sample of layout l and its column count.
+	// Small planes of volumes get one column segment per output slice, which skips the
+	// padding rows between slices.
 	cols := func(l layout) (pspace, int) {
-		if g.unitStride() {
-			return pspace{plane: l.plane(), row: l.wp(), od: od, oh: oh, ow: ow}, (od-1)*l.plane() + (oh-1)*l.wp() + ow
+		if !g.unitStride() {
+			return pspace{plane: oh * ow, row: ow, od: od, oh: oh, ow: ow}, od * oh * ow
 		}
-		return pspace{plane: oh * ow, row: ow, od: od, oh: oh, ow: ow}, od * oh * ow
+		ps, nc := pspace{plane: l.plane(), row: l.wp(), od: od, oh: oh, ow: ow}, (od-1)*l.plane()+(oh-1)*l.wp()+ow
+		if od > 1 {
+			per := (oh-1)*l.wp() + ow
+			if s := roundUp(per, nr); s < ps.plane {
+				ps.segLen = s
+				nc = (od-1)*s + per
+			}
+		}
+		return ps, nc
+	}
+	// reach is how far past a sample's start the implicit GEMM reads for offset 0: the start
+	// of the last NR tile of columns, mapped through the segments, plus NR (as gemm.Run checks).
+	reach := func(ps pspace, nc int) int {
+		last := roundUp(nc, nr) - nr
+		if ps.segLen > 0 {
+			last = last/ps.segLen*ps.plane + last%ps.segLen
+		}
+		return last + nr
 	}
 	// The input is used in place when its halo covers the padding and (implicit GEMM) the
 	// last tile's reads stay inside the buffer; otherwise samples go through a padded scratch.
 	src, sl := x, xl
 	perSample := !g.haloCovers(xl)
 	if !perSample && g.unitStride() {
-		off := g.offsets(xl)
-		_, nc := cols(xl)
-		perSample = (xl.N-1)*xl.sample()+int(maxOffset(off))+roundUp(nc, nr) > len(x)
+		ps, nc := cols(xl)
+		perSample = (xl.N-1)*xl.sample()+int(maxOffset(g.offsets(xl)))+reach(ps, nc) > len(x)
 	}
 	if perSample {
 		sl = layout{N: 1, C: xl.C, D: xl.D, H: xl.H, W: xl.W, pd: g.p[0], ph: g.p[1], pw: g.p[2]}
 	}
 	off := g.offsets(sl)
 	ps, ncols := cols(sl)
-	// Small planes of volumes: one column segment per output slice skips the padding rows
-	// between slices.
-	if g.unitStride() && od > 1 {
-		per := (oh-1)*sl.wp() + ow
-		if sl := roundUp(per, nr); sl < ps.plane {
-			ps.segLen = sl
-			ncols = (od-1)*sl + per
-		}
-	}
 	threads := gemm.Threads()
 	sampleParallel := xl.N > 1 && threads > 1 && ncols < 8*nr*threads
 	run := func(n int, scratch []T, th int) {
