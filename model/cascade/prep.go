@@ -392,7 +392,7 @@ type SliceInput struct {
 	// pixel (column, row): input pixel (i, j) is centred on original pixel
 	// (X0 + i·Step[0], Y0 + j·Step[1]). Heat maps use it to map back.
 	X0, Y0 float64
-	Step    [2]float64
+	Step   [2]float64
 }
 
 // PrepareSlice prepares one original axial slice (nx x ny HU values,

@@ -237,7 +237,7 @@ type LevelMetrics struct {
 	MAEmm float64 `json:"mae_mm"`
 	// WithinSlice is the share (0..1) of cases whose error is at most one
 	// slice spacing of that case.
-	WithinSlice float64 `json:"within_one_slice"`
+	WithinSlice float64     `json:"within_one_slice"`
 	BA          BlandAltman `json:"bland_altman"`
 }
 

@@ -46,14 +46,14 @@ type SyntheticReport struct {
 }
 
 type synthCase struct {
-	seed                int64
-	est, truth, slicez  [5]float64
-	spacing             float64
-	inside, estInside   [5]bool
-	pred, ref, refC     [5]cascade.Scores
-	scored              [5]bool
-	predMean, refMean   cascade.Scores
-	nMean               int
+	seed               int64
+	est, truth, slicez [5]float64
+	spacing            float64
+	inside, estInside  [5]bool
+	pred, ref, refC    [5]cascade.Scores
+	scored             [5]bool
+	predMean, refMean  cascade.Scores
+	nMean              int
 }
 
 // EvalSynthetic runs the cascade on n phantoms with 3D disease from seed
@@ -296,16 +296,16 @@ type RealScan struct {
 	Tolerance float64    `json:"tolerance_mm"`
 	// Z is the z of the slice chosen for each level (NaN if outside);
 	// Estimate the network's continuous estimate.
-	Z        [5]float64          `json:"z_mm"`
-	Estimate [5]float64          `json:"estimate_z_mm"`
-	Error    [5]float64          `json:"error_mm"` // Z - Reference
-	Within   [5]bool             `json:"within_tolerance"`
-	Status   [5]string           `json:"status"`
-	Scores   [5][3]float64       `json:"scores"` // TOT, GG, RET
-	Mean     [3]float64          `json:"mean"`
-	Seconds  float64             `json:"seconds"`
-	Result   *cascade.Result     `json:"-"`
-	Metrics  eval.LevelMetrics   `json:"metrics"`
+	Z        [5]float64        `json:"z_mm"`
+	Estimate [5]float64        `json:"estimate_z_mm"`
+	Error    [5]float64        `json:"error_mm"` // Z - Reference
+	Within   [5]bool           `json:"within_tolerance"`
+	Status   [5]string         `json:"status"`
+	Scores   [5][3]float64     `json:"scores"` // TOT, GG, RET
+	Mean     [3]float64        `json:"mean"`
+	Seconds  float64           `json:"seconds"`
+	Result   *cascade.Result   `json:"-"`
+	Metrics  eval.LevelMetrics `json:"metrics"`
 }
 
 // RealSliceResult is the score network's reading of one real slice.
