@@ -8,6 +8,8 @@
 #   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
 #   ./build.sh wasm     only the browser wasm binaries
 #   ./build.sh anchor   the CNN engine next to TensorFlow.js and onnxruntime-web in Chromium (~15 min)
+#   ./build.sh train    retrain the shipped weights (fixed seeds, both networks at once, ~45 min on
+#                       2 cores) into runs/ (TRAIN_OUT), then export them to model/weights
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")"
@@ -86,6 +88,31 @@ anchor() {
 
 cmd="${1:-build}"
 shift || true
+# train reproduces the shipped weights: the two networks train side by side, one core each
+# (one thread each keeps every sum in the same order, so the run is deterministic), on phantoms
+# generated on the fly and cached in $TMPDIR/sscscore-cache; the best checkpoints by validation
+# MAE are exported to model/weights. The commands are the ones MODEL_CARD.md gives.
+train() {
+  mkdir -p bin
+  GOEXPERIMENT=simd go build -trimpath -o bin/sscscore ./cmd/sscscore
+  local out="${TRAIN_OUT:-runs}"
+  mkdir -p "$out"
+  bin/sscscore train levels --out "$out/levels" --seed 1 --steps 1500 --batch 4 --val-every 250 \
+    --threads 1 --train-seeds 1:201 --val-seeds 1000001:1000021 >"$out/levels.log" 2>&1 &
+  local lv=$!
+  bin/sscscore train scores --out "$out/scores" --seed 1 --steps 1400 --batch 12 --val-every 200 \
+    --threads 1 --train-seeds 1:301 --val-seeds 1000001:1000025 >"$out/scores.log" 2>&1 &
+  local sc=$!
+  echo "training both networks; progress in $out/levels.log and $out/scores.log"
+  local rc=0
+  wait "$lv" || rc=$?
+  wait "$sc" || rc=$?
+  grep -a -h validation "$out/levels.log" "$out/scores.log" || true
+  [ "$rc" = 0 ] || { echo "training failed (exit $rc)" >&2; return "$rc"; }
+  bin/sscscore train export --levels "$out/levels" --scores "$out/scores" \
+    --note "./build.sh train (seed 1; levels 1500 steps of 4 on phantom seeds 1-200, scores 1400 steps of 12 on phantom seeds 1-300)"
+}
+
 case "$cmd" in
   build) build ;;
   wasm) build_wasm ;;
@@ -93,5 +120,6 @@ case "$cmd" in
   serve) build; exec bin/serve "$@" ;;
   bench) build; bench ;;
   anchor) anchor "$@" ;;
-  *) echo "usage: $0 build|test|serve|bench|wasm" >&2; exit 2 ;;
+  train) train ;;
+  *) echo "usage: $0 build|test|serve|bench|wasm|anchor|train" >&2; exit 2 ;;
 esac

@@ -21,11 +21,6 @@ const (
 	demoLevelTolMM = 8.0 // demo levels vs truth
 )
 
-// firstModelLevels is the SHA-256 of the first, deliberately small levels
-// model shipped to unblock the app; the acceptance tolerances apply to
-// every other.
-const firstModelLevels = "1c054c8b6b3fdd9ee16f687dbaadeccdae80bf6bab633c24879f5eebbd331fba"
-
 var (
 	demoOnce sync.Once
 	demoVol  *volume.Volume
@@ -100,9 +95,6 @@ func TestScoreDemo(t *testing.T) {
 	}
 	truth := phantom.Demo().Levels()
 	tol := demoLevelTolMM
-	if c.Info().Levels.SHA256 == firstModelLevels {
-		tol = 12 // the first small model
-	}
 	for i, l := range res.Levels {
 		if l.Status == StatusOutside || l.ZMM == nil {
 			t.Errorf("%s: %s (%s)", l.Name, l.Status, l.Message)
