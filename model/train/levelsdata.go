@@ -186,8 +186,14 @@ func LevelsPhantomOptions(seed int64) phantom.Options {
 	return phantom.Options{Disease: seed%2 != 0}
 }
 
+// DataVersion names the rendering of the training data in cache file
+// names. Bump it whenever model/phantom, model/synth, model/lungmask or the
+// cascade's preprocessing change what a seed renders, so that a cache of
+// an older rendering is never mixed into a training run.
+const DataVersion = 2
+
 func (c *LevelsCache) path(seed int64) string {
-	return filepath.Join(c.Dir, fmt.Sprintf("levels-%d.lvc", seed))
+	return filepath.Join(c.Dir, fmt.Sprintf("levels-v%d-%d.lvc", DataVersion, seed))
 }
 
 // Has reports whether seed is cached.

@@ -142,7 +142,7 @@ func (c *SliceCache) path(seed int64, disease bool, i int) string {
 	if disease {
 		kind = "d"
 	}
-	return filepath.Join(c.Dir, fmt.Sprintf("slice-%s-%d-%d.slc", kind, seed, i))
+	return filepath.Join(c.Dir, fmt.Sprintf("slice-v%d-%s-%d-%d.slc", DataVersion, kind, seed, i))
 }
 
 // Has reports whether the slices of seed are cached.
