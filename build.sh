@@ -8,8 +8,8 @@
 #   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
 #   ./build.sh wasm     only the browser wasm binaries
 #   ./build.sh anchor   the CNN engine next to TensorFlow.js and onnxruntime-web in Chromium (~15 min)
-#   ./build.sh train    retrain the shipped weights (fixed seeds, both networks at once, ~45 min on
-#                       2 cores) into runs/ (TRAIN_OUT), then export them to model/weights
+#   ./build.sh train    retrain the shipped weights (fixed seeds, both networks at once, ~65 min on
+#                       2 cores from an empty phantom cache) into runs/ (TRAIN_OUT), then export them to model/weights
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3
 cd "$(dirname "$0")"

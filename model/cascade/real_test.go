@@ -96,8 +96,8 @@ func referenceLevels(t *testing.T, td string) map[string][6]float64 {
 // order). It is not the acceptance criterion: that is the reader's
 // tolerance in levels.csv (8 mm), measured by `sscscore eval --real` and
 // reported with the other metrics in MODEL_CARD.md. The shipped weights,
-// trained on phantoms only, do not meet it on every level yet (L2 and L3
-// of A0002); the test logs where they stand.
+// trained on phantoms only, do not meet it on every level yet (the main
+// carina, L2, of A0002); the test logs where they stand.
 const guardLevelMM = 24.0
 
 // TestRealA0002Levels scores both kernels of the real CT: every level found
