@@ -89,7 +89,7 @@ anchor() {
 cmd="${1:-build}"
 shift || true
 # train reproduces the shipped weights: the two networks train side by side, one core each
-# (one thread each keeps every sum in the same order, so the run is deterministic), on phantoms
+# (one thread each, so that every sum is taken in a fixed order), on phantoms
 # generated on the fly and cached in $TMPDIR/sscscore-cache; the best checkpoints by validation
 # MAE are exported to model/weights. The commands are the ones MODEL_CARD.md gives.
 train() {
