@@ -132,9 +132,7 @@ func (lc *LevelsCase) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString(levelsMagic)
-	binary.Write(bw, binary.LittleEndian, uint32(len(hb)))
-	bw.Write(hb)
+	writeCacheHeader(bw, levelsMagic, hb)
 	if err := binary.Write(bw, binary.LittleEndian, lc.Slice); err != nil {
 		return 0, err
 	}
@@ -144,21 +142,9 @@ func (lc *LevelsCase) WriteTo(w io.Writer) (int64, error) {
 // ReadLevelsCase reads a case written by WriteTo.
 func ReadLevelsCase(r io.Reader) (*LevelsCase, error) {
 	br := bufio.NewReader(r)
-	magic := make([]byte, len(levelsMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != levelsMagic {
-		return nil, fmt.Errorf("train: not a levels case file")
-	}
-	var n uint32
-	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<24 {
-		return nil, fmt.Errorf("train: bad levels case header")
-	}
-	hb := make([]byte, n)
-	if _, err := io.ReadFull(br, hb); err != nil {
-		return nil, fmt.Errorf("train: levels case header: %w", err)
-	}
 	var h levelsCaseHeader
-	if err := json.Unmarshal(hb, &h); err != nil {
-		return nil, fmt.Errorf("train: levels case header: %w", err)
+	if err := readCacheHeader(br, levelsMagic, 1<<24, "levels case", &h); err != nil {
+		return nil, err
 	}
 	if h.Wide != cascade.CoarseWide || h.Nz != len(h.Z) || h.Nz <= 0 {
 		return nil, fmt.Errorf("train: levels case of grid %d with %d/%d slices", h.Wide, h.Nz, len(h.Z))

@@ -88,9 +88,7 @@ func (s *ScoreSlice) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString(sliceMagic)
-	binary.Write(bw, binary.LittleEndian, uint32(len(hb)))
-	bw.Write(hb)
+	writeCacheHeader(bw, sliceMagic, hb)
 	binary.Write(bw, binary.LittleEndian, s.HU)
 	bw.Write(s.Flags)
 	return int64(len(sliceMagic) + 4 + len(hb) + 3*len(s.HU)), bw.Flush()
@@ -99,20 +97,8 @@ func (s *ScoreSlice) WriteTo(w io.Writer) (int64, error) {
 // ReadScoreSlice reads a slice written by WriteTo.
 func ReadScoreSlice(r io.Reader) (*ScoreSlice, error) {
 	br := bufio.NewReader(r)
-	magic := make([]byte, len(sliceMagic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != sliceMagic {
-		return nil, fmt.Errorf("train: not a score slice file")
-	}
-	var n uint32
-	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<20 {
-		return nil, fmt.Errorf("train: bad score slice header")
-	}
-	hb := make([]byte, n)
-	if _, err := io.ReadFull(br, hb); err != nil {
-		return nil, err
-	}
 	s := &ScoreSlice{}
-	if err := json.Unmarshal(hb, s); err != nil {
+	if err := readCacheHeader(br, sliceMagic, 1<<20, "score slice", s); err != nil {
 		return nil, err
 	}
 	if s.Nx <= 0 || s.Ny <= 0 || s.Nx*s.Ny > 1<<22 {
