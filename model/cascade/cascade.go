@@ -224,28 +224,6 @@ type LevelEstimate struct {
 	Pos float64
 }
 
-// slicePos returns the fractional slice index of patient z.
-func slicePos(g *volume.Geometry, z float64) float64 {
-	n := len(g.SliceZ)
-	if n < 2 {
-		return 0
-	}
-	for k := 0; k+1 < n; k++ {
-		a, b := g.SliceZ[k], g.SliceZ[k+1]
-		if (z <= a && z >= b) || (z >= a && z <= b) {
-			if a == b {
-				return float64(k)
-			}
-			return float64(k) + (a-z)/(a-b)
-		}
-	}
-	step := (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
-	if (z-g.SliceZ[0])*step < 0 { // before the first slice
-		return (z - g.SliceZ[0]) / step
-	}
-	return float64(n-1) + (z-g.SliceZ[n-1])/step
-}
-
 // LocateLevels reads src once (BuildCoarse, calling progress per slice)
 // and returns the levels network's estimates: the first half of Score,
 // for callers that score the slices themselves.
@@ -283,7 +261,7 @@ func (c *Cascade) Levels(ctx context.Context, co *Coarse, g *volume.Geometry) ([
 	place := func(e *LevelEstimate) {
 		k, inside := g.NearestSlice(e.Z)
 		e.Slice, e.Inside = k, inside
-		e.Pos = slicePos(g, e.Z)
+		e.Pos = g.SlicePos(e.Z)
 		if !inside {
 			lo, hi := g.ZRange()
 			switch {

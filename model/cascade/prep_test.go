@@ -176,8 +176,8 @@ func TestSlicePos(t *testing.T) {
 	for _, tc := range []struct{ z, want float64 }{
 		{100, 0}, {97.5, 0.5}, {85, 3}, {105, -1}, {80, 4}, {91, 1.8},
 	} {
-		if got := slicePos(g, tc.z); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("slicePos(%v) = %v, want %v", tc.z, got, tc.want)
+		if got := g.SlicePos(tc.z); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("SlicePos(%v) = %v, want %v", tc.z, got, tc.want)
 		}
 	}
 }

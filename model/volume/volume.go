@@ -69,6 +69,29 @@ func (g *Geometry) step() float64 {
 	return (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
 }
 
+// SlicePos returns the fractional slice index of patient z (0 = the first
+// slice), linearly extrapolated beyond the scan.
+func (g *Geometry) SlicePos(z float64) float64 {
+	n := len(g.SliceZ)
+	if n < 2 {
+		return 0
+	}
+	for k := 0; k+1 < n; k++ {
+		a, b := g.SliceZ[k], g.SliceZ[k+1]
+		if (z <= a && z >= b) || (z >= a && z <= b) {
+			if a == b {
+				return float64(k)
+			}
+			return float64(k) + (a-z)/(a-b)
+		}
+	}
+	step := (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
+	if (z-g.SliceZ[0])*step < 0 { // before the first slice
+		return (z - g.SliceZ[0]) / step
+	}
+	return float64(n-1) + (z-g.SliceZ[n-1])/step
+}
+
 // NearestSlice returns the index of the slice whose centre is closest to
 // patient z (mm) and whether z lies within the scanned range (extended by
 // half a slice spacing at both ends).

@@ -91,36 +91,13 @@ func (s *scored) info() *protocol.ResultInfo {
 	for i, l := range r.Levels {
 		info.Levels = append(info.Levels, protocol.LevelResult{
 			Level: i + 1, Status: l.Status, Outside: l.Outside, Message: l.Message,
-			Slice: l.Slice, Z: l.ZMM, EstimateZ: l.EstimateZMM, EstimatePos: slicePos(s.g, l.EstimateZMM),
+			Slice: l.Slice, Z: l.ZMM, EstimateZ: l.EstimateZMM, EstimatePos: s.g.SlicePos(l.EstimateZMM),
 			Confidence: l.Confidence, Scores: scoresOf(l.TOT, l.GG, l.RET), Rounded: roundedOf(l.Rounded),
 			Slices: l.Slices, Moved: l.ReaderPlaced,
 		})
 	}
 	info.Mean = protocol.MeanScores{Scores: scoresOf(r.Mean.TOT, r.Mean.GG, r.Mean.RET), Rounded: roundedOf(r.Mean.Rounded), Levels: r.Mean.Levels}
 	return info
-}
-
-// slicePos returns the fractional slice index of patient z (0 = the first
-// slice), extrapolated beyond the scan.
-func slicePos(g *volume.Geometry, z float64) float64 {
-	n := len(g.SliceZ)
-	if n < 2 {
-		return 0
-	}
-	for k := 0; k+1 < n; k++ {
-		a, b := g.SliceZ[k], g.SliceZ[k+1]
-		if (z <= a && z >= b) || (z >= a && z <= b) {
-			if a == b {
-				return float64(k)
-			}
-			return float64(k) + (a-z)/(a-b)
-		}
-	}
-	step := (g.SliceZ[n-1] - g.SliceZ[0]) / float64(n-1)
-	if (z-g.SliceZ[0])*step < 0 {
-		return (z - g.SliceZ[0]) / step
-	}
-	return float64(n-1) + (z-g.SliceZ[n-1])/step
 }
 
 // runCascade runs the cascade on the series: its sequential pass over the
