@@ -33,7 +33,16 @@ type ModelInfo struct {
 	Levels   NetInfo `json:"levels"`
 	Scores   NetInfo `json:"scores"`
 	Training string  `json:"training"` // "synthetic" for the shipped weights
+	// LevelDecoding says how the levels were read from the levels
+	// network's heat maps: DecodingPrior or DecodingIndependent.
+	LevelDecoding string `json:"level_decoding"`
 }
+
+// Level decodings (ModelInfo.LevelDecoding).
+const (
+	DecodingPrior       = "joint, anatomical prior"
+	DecodingIndependent = "independent"
+)
 
 // Cascade joins the levels network and the score network. It is safe for
 // concurrent use (network evaluations are serialised; each uses every
@@ -41,6 +50,7 @@ type ModelInfo struct {
 type Cascade struct {
 	levels, scores *nn.Net
 	info           ModelInfo
+	prior          *LevelPrior // nil: each level read on its own
 	mu             sync.Mutex
 	plans          map[planKey]*nn.Plan
 }
@@ -82,7 +92,7 @@ func New(levelsSpec, levelsWeights, scoresSpec, scoresWeights []byte) (*Cascade,
 	if err != nil {
 		return nil, fmt.Errorf("cascade: score network: %w", err)
 	}
-	return &Cascade{levels: lv, scores: sc, info: ModelInfo{Levels: li, Scores: si, Training: "unspecified"}}, nil
+	return FromNets(lv, sc, ModelInfo{Levels: li, Scores: si, Training: "unspecified"}), nil
 }
 
 func loadNet(specJSON, w []byte) (*nn.Net, NetInfo, error) {
@@ -109,8 +119,22 @@ func infoOf(s spec.Spec, sha string) NetInfo {
 // FromNets returns a cascade of networks held in memory (training and
 // evaluation). The networks must follow LevelsSpec and ScoresSpec's
 // input and output conventions.
+// The levels are read jointly under DefaultLevelPrior.
 func FromNets(levels, scores *nn.Net, info ModelInfo) *Cascade {
-	return &Cascade{levels: levels, scores: scores, info: info}
+	info.LevelDecoding = DecodingPrior
+	return &Cascade{levels: levels, scores: scores, info: info, prior: &DefaultLevelPrior}
+}
+
+// WithLevelPrior returns a cascade of the same networks that reads the
+// levels under prior, or each level on its own when prior is nil (for
+// evaluating the decoding). c is unchanged.
+func (c *Cascade) WithLevelPrior(prior *LevelPrior) *Cascade {
+	info := c.info
+	info.LevelDecoding = DecodingPrior
+	if prior == nil {
+		info.LevelDecoding = DecodingIndependent
+	}
+	return &Cascade{levels: c.levels, scores: c.scores, info: info, prior: prior}
 }
 
 // Info returns the provenance of the cascade's networks.
@@ -253,6 +277,9 @@ func (c *Cascade) Levels(ctx context.Context, co *Coarse, g *volume.Geometry) ([
 		return out, fmt.Errorf("cascade: levels network gave %d values for %d slices", len(logits), d)
 	}
 	peaks := DecodeLevels(logits, d)
+	if c.prior != nil {
+		peaks = DecodeLevelsPrior(logits, d, *c.prior)
+	}
 	for i, p := range peaks {
 		out[i].Z = co.ZOf(p.Pos - LevelsPad)
 		out[i].Confidence = p.Confidence

@@ -30,8 +30,10 @@
 // spacing)); LevelsInput crops it around the body, clips and normalises the
 // HU (NormLevelsHU) and pads LevelsPad slices of an "outside the scan"
 // value above and below. The levels network (LevelsSpec) gives one heat map
-// per level over z; DecodeLevels reads each peak (soft-argmax in a window,
-// confidence = probability within ±8 mm). A level whose estimate falls
+// per level over z; DecodeLevelsPrior reads them jointly under an
+// anatomical prior on the distances between the levels (DefaultLevelPrior:
+// those of the training phantoms), each level from its posterior
+// (soft-argmax in a window, confidence = probability within ±8 mm). A level whose estimate falls
 // outside the scanned range is reported with Status "outside" and no
 // position or scores. L4 is halfway between L3 and L5 when both are in the
 // scan.

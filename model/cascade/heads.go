@@ -20,6 +20,11 @@ type LevelPeak struct {
 	Confidence float64
 }
 
+// LevelsTargetSigma is the standard deviation (input slices) of the
+// Gaussian the levels network is trained to draw around each level (its
+// heat-map target).
+const LevelsTargetSigma = 1.0
+
 // peakWindow is the half-width (input slices) of the local soft-argmax.
 const peakWindow = 3
 
@@ -44,29 +49,37 @@ func Softmax(x []float32, l int) []float64 {
 	return p
 }
 
-// DecodeLevels reads the (NumLevels, l) heat-map logits of one scan.
+// DecodeLevels reads the (NumLevels, l) heat-map logits of one scan, each
+// level on its own (DecodeLevelsPrior reads them jointly).
 func DecodeLevels(logits []float32, l int) [NumLevels]LevelPeak {
 	var out [NumLevels]LevelPeak
 	p := Softmax(logits[:NumLevels*l], l)
 	for c := 0; c < NumLevels; c++ {
-		row := p[c*l : (c+1)*l]
-		m := 0
-		for i, v := range row {
-			if v > row[m] {
-				m = i
-			}
-		}
-		var s, w, conf float64
-		for i := max(0, m-peakWindow); i <= min(l-1, m+peakWindow); i++ {
-			s += row[i] * float64(i)
-			w += row[i]
-			if i >= m-2 && i <= m+2 {
-				conf += row[i]
-			}
-		}
-		out[c] = LevelPeak{Pos: s / w, Confidence: conf}
+		out[c] = readPeak(p[c*l : (c+1)*l])
 	}
 	return out
+}
+
+// readPeak reads one level's probabilities over the input slices: the
+// soft-argmax within peakWindow of the most probable slice, and the mass
+// within two slices of it.
+func readPeak(row []float64) LevelPeak {
+	l := len(row)
+	m := 0
+	for i, v := range row {
+		if v > row[m] {
+			m = i
+		}
+	}
+	var s, w, conf float64
+	for i := max(0, m-peakWindow); i <= min(l-1, m+peakWindow); i++ {
+		s += row[i] * float64(i)
+		w += row[i]
+		if i >= m-2 && i <= m+2 {
+			conf += row[i]
+		}
+	}
+	return LevelPeak{Pos: s / w, Confidence: conf}
 }
 
 // Scores are disease extents in percent of the lung area.

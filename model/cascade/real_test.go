@@ -90,26 +90,15 @@ func referenceLevels(t *testing.T, td string) map[string][6]float64 {
 	return out
 }
 
-// guardLevelMM bounds the level error on the real CT in the test: three
-// slices of A0002 (24 mm). It catches a broken levels network or
-// preprocessing (a level in the wrong third of the chest, levels out of
-// order). It is not the acceptance criterion: that is the reader's
-// tolerance in levels.csv (8 mm), measured by `sscscore eval --real` and
-// reported with the other metrics in MODEL_CARD.md. The shipped weights,
-// trained on phantoms only, do not meet it on every level yet (the main
-// carina, L2, of A0002); the test logs where they stand.
-const guardLevelMM = 24.0
-
-// TestRealA0002Levels scores both kernels of the real CT: every level found
-// in the scan, in craniocaudal order, within guardLevelMM of levels.csv,
-// the two kernels within guardLevelMM of each other; the acceptance status
-// (reader's tolerance) is logged.
+// TestRealA0002Levels scores both kernels of the real CT (issue 3's
+// acceptance): every level found in the scan, in craniocaudal order,
+// within the reader's tolerance of levels.csv (8 mm), and the two kernels
+// within that tolerance of each other.
 func TestRealA0002Levels(t *testing.T) {
 	td := testdata(t)
 	ref := referenceLevels(t, td)
 	c := defaultCascade(t)
 	var z [2][5]float64
-	within := 0
 	for s, name := range []string{"A0002-B40f", "A0002-B70f"} {
 		res, err := c.Score(context.Background(), openSeries(t, filepath.Join(td, "chest-ct", name)), Options{})
 		if err != nil {
@@ -123,25 +112,18 @@ func TestRealA0002Levels(t *testing.T) {
 			}
 			z[s][i] = *l.ZMM
 			d := *l.ZMM - r[i]
-			status := "within"
-			if math.Abs(d) <= r[5] {
-				within++
-			} else {
-				status = "outside"
-			}
-			t.Logf("%s %s: slice z %.1f (estimate %.1f), reader %.0f: %+.1f mm, %s the reader's ±%.0f mm",
-				name, l.Name, *l.ZMM, l.EstimateZMM, r[i], d, status, r[5])
-			if math.Abs(d) > guardLevelMM {
-				t.Errorf("%s %s: z %.1f, reference %.0f (error %+.1f mm > %.0f)", name, l.Name, *l.ZMM, r[i], d, guardLevelMM)
+			t.Logf("%s %s: slice z %.1f (estimate %.1f), reader %.0f: %+.1f mm", name, l.Name, *l.ZMM, l.EstimateZMM, r[i], d)
+			if math.Abs(d) > r[5] {
+				t.Errorf("%s %s: z %.1f, reference %.0f (error %+.1f mm, tolerance ±%.0f)", name, l.Name, *l.ZMM, r[i], d, r[5])
 			}
 			if i > 0 && l.EstimateZMM >= res.Levels[i-1].EstimateZMM {
 				t.Errorf("%s: %s (z %.1f) not below %s (z %.1f)", name, l.Name, l.EstimateZMM, res.Levels[i-1].Name, res.Levels[i-1].EstimateZMM)
 			}
 		}
 	}
-	t.Logf("%d of 10 levels within the reader's tolerance (acceptance: 10)", within)
+	tol := ref["A0002-B40f"][5]
 	for i := 0; i < 5; i++ {
-		if d := math.Abs(z[0][i] - z[1][i]); d > guardLevelMM {
+		if d := math.Abs(z[0][i] - z[1][i]); d > tol {
 			t.Errorf("%s: B40f %.1f vs B70f %.1f", LevelNames[i], z[0][i], z[1][i])
 		}
 	}

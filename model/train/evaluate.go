@@ -35,6 +35,11 @@ type SyntheticReport struct {
 	// Outside counts levels the cascade put outside a scan that holds
 	// them, or inside a scan that misses them.
 	OutsideWrong int `json:"outside_wrong"`
+	// Independent is the same levels network read without the anatomical
+	// prior (each level on its own; cascade.DecodeLevels), for comparison:
+	// all levels, and its OutsideWrong.
+	Independent             eval.LevelMetrics `json:"independent_levels_all"`
+	IndependentOutsideWrong int               `json:"independent_outside_wrong"`
 	// Scores per level slice (mean of the level slice and its neighbours)
 	// against the truth of the same slices; TOT, GG, RET.
 	Scores [3]eval.ScoreMetrics `json:"scores"`
@@ -50,6 +55,8 @@ type synthCase struct {
 	est, truth, slicez [5]float64
 	spacing            float64
 	inside, estInside  [5]bool
+	ind                [5]float64 // levels read without the prior
+	indInside          [5]bool
 	pred, ref, refC    [5]cascade.Scores
 	scored             [5]bool
 	predMean, refMean  cascade.Scores
@@ -64,6 +71,7 @@ type synthCase struct {
 // chooses, and their truth masks give the reference labels.
 func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, workers int, progress func(done, total int)) (*SyntheticReport, error) {
 	start := time.Now()
+	ci := c.WithLevelPrior(nil)
 	cases := make([]*synthCase, n)
 	var mu sync.Mutex
 	var firstErr error
@@ -75,7 +83,7 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				sc, err := evalPhantom(ctx, c, from+int64(i))
+				sc, err := evalPhantom(ctx, c, ci, from+int64(i))
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -106,10 +114,19 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 	r := &SyntheticReport{Phantoms: n, Seeds: fmt.Sprintf("%d:%d", from, from+int64(n))}
 	var lp, lr, ls [5][]float64
 	var ap, ar, as, sp []float64
+	var ip, ir, is []float64
 	var scp, scr, scc [3][]float64
 	var mp, mr [3][]float64
 	for _, sc := range cases {
 		for i := 0; i < 5; i++ {
+			if sc.inside[i] != sc.indInside[i] {
+				r.IndependentOutsideWrong++
+			}
+			if sc.inside[i] && sc.indInside[i] {
+				ip = append(ip, sc.ind[i])
+				ir = append(ir, sc.truth[i])
+				is = append(is, sc.spacing)
+			}
 			if sc.inside[i] != sc.estInside[i] {
 				r.OutsideWrong++
 			}
@@ -157,6 +174,11 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 			return nil, err
 		}
 	}
+	if len(ip) > 0 {
+		if r.Independent, err = eval.Levels(ip, ir, is); err != nil {
+			return nil, err
+		}
+	}
 	for k := 0; k < 3; k++ {
 		if len(scp[k]) > 1 {
 			if r.Scores[k], err = eval.Scores(scp[k], scr[k]); err != nil {
@@ -176,7 +198,9 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 	return r, nil
 }
 
-func evalPhantom(ctx context.Context, c *cascade.Cascade, seed int64) (*synthCase, error) {
+// evalPhantom evaluates the cascade c on phantom seed; ci is the same
+// cascade reading the levels without the prior.
+func evalPhantom(ctx context.Context, c, ci *cascade.Cascade, seed int64) (*synthCase, error) {
 	opt := phantom.Options{Disease: true}
 	p := phantom.New(seed, opt)
 	lc, err := RenderLevelsCase(ctx, seed, opt)
@@ -192,7 +216,14 @@ func evalPhantom(ctx context.Context, c *cascade.Cascade, seed int64) (*synthCas
 	if err != nil {
 		return nil, err
 	}
+	ind, err := ci.Levels(ctx, s.Coarse, &g)
+	if err != nil {
+		return nil, err
+	}
 	sc := &synthCase{seed: seed, spacing: g.Spacing[2], truth: p.Levels()}
+	for i, e := range ind {
+		sc.ind[i], sc.indInside[i] = e.Z, e.Inside
+	}
 	sg := p.SliceGrid()
 	npx := sg.Nx * sg.Ny
 	type sl struct {
@@ -296,16 +327,19 @@ type RealScan struct {
 	Tolerance float64    `json:"tolerance_mm"`
 	// Z is the z of the slice chosen for each level (NaN if outside);
 	// Estimate the network's continuous estimate.
-	Z        [5]float64        `json:"z_mm"`
-	Estimate [5]float64        `json:"estimate_z_mm"`
-	Error    [5]float64        `json:"error_mm"` // Z - Reference
-	Within   [5]bool           `json:"within_tolerance"`
-	Status   [5]string         `json:"status"`
-	Scores   [5][3]float64     `json:"scores"` // TOT, GG, RET
-	Mean     [3]float64        `json:"mean"`
-	Seconds  float64           `json:"seconds"`
-	Result   *cascade.Result   `json:"-"`
-	Metrics  eval.LevelMetrics `json:"metrics"`
+	Z        [5]float64 `json:"z_mm"`
+	Estimate [5]float64 `json:"estimate_z_mm"`
+	// Independent is the network's estimate read without the anatomical
+	// prior (each level on its own), for comparison.
+	Independent [5]float64        `json:"independent_z_mm"`
+	Error       [5]float64        `json:"error_mm"` // Z - Reference
+	Within      [5]bool           `json:"within_tolerance"`
+	Status      [5]string         `json:"status"`
+	Scores      [5][3]float64     `json:"scores"` // TOT, GG, RET
+	Mean        [3]float64        `json:"mean"`
+	Seconds     float64           `json:"seconds"`
+	Result      *cascade.Result   `json:"-"`
+	Metrics     eval.LevelMetrics `json:"metrics"`
 }
 
 // RealSliceResult is the score network's reading of one real slice.
@@ -406,6 +440,13 @@ func scoreReal(ctx context.Context, c *cascade.Cascade, dir string, rs *RealScan
 	}
 	rs.Seconds = time.Since(start).Seconds()
 	rs.Result = res
+	ind, err := c.WithLevelPrior(nil).LocateLevels(ctx, src, nil)
+	if err != nil {
+		return err
+	}
+	for i, e := range ind {
+		rs.Independent[i] = e.Z
+	}
 	g := src.Geometry()
 	rs.Slices, rs.Spacing = g.Nz, g.Spacing[2]
 	var pred, ref, sp []float64
@@ -488,6 +529,9 @@ func (r *SyntheticReport) WriteText(w io.Writer) {
 	m = r.SliceLevels
 	fmt.Fprintf(w, "  chosen slice z vs truth: MAE %5.2f mm  within one slice %5.1f %%\n", m.MAEmm, 100*m.WithinSlice)
 	fmt.Fprintf(w, "  levels wrongly inside/outside the scan: %d\n", r.OutsideWrong)
+	m = r.Independent
+	fmt.Fprintf(w, "  read without the anatomical prior: all n %4d  MAE %5.2f mm  within one slice %5.1f %%  wrongly inside/outside %d\n",
+		m.N, m.MAEmm, 100*m.WithinSlice, r.IndependentOutsideWrong)
 	names := []string{"TOT", "GG", "RET"}
 	pr := func(title string, ms [3]eval.ScoreMetrics) {
 		fmt.Fprintf(w, "%s:\n", title)
@@ -516,8 +560,8 @@ func (r *RealReport) WriteText(w io.Writer) {
 					cascade.LevelNames[i], s.Reference[i], s.Estimate[i], ok)
 				continue
 			}
-			fmt.Fprintf(w, "    %s  reference %6.1f  slice z %6.1f (estimate %6.1f)  error %+5.1f mm  %s ±%.0f mm   TOT %5.1f GG %5.1f RET %5.1f\n",
-				cascade.LevelNames[i], s.Reference[i], s.Z[i], s.Estimate[i], s.Error[i], ok, s.Tolerance,
+			fmt.Fprintf(w, "    %s  reference %6.1f  slice z %6.1f (estimate %6.1f, without prior %6.1f)  error %+5.1f mm  %s ±%.0f mm   TOT %5.1f GG %5.1f RET %5.1f\n",
+				cascade.LevelNames[i], s.Reference[i], s.Z[i], s.Estimate[i], s.Independent[i], s.Error[i], ok, s.Tolerance,
 				s.Scores[i][0], s.Scores[i][1], s.Scores[i][2])
 		}
 		fmt.Fprintf(w, "    level MAE %.1f mm; whole-lung mean TOT %.1f GG %.1f RET %.1f\n", s.Metrics.MAEmm, s.Mean[0], s.Mean[1], s.Mean[2])

@@ -8,11 +8,11 @@ import (
 
 // Loss weights.
 const (
-	levelsSigma   = 1.0  // Gaussian target width (input slices) of the heat-map cross-entropy
-	levelsL1      = 0.05 // weight of the smooth-L1 position loss (per mm)
-	levelsL1Beta  = 2.0  // its quadratic zone (mm)
-	scoresFrac    = 5.0  // weight of the smooth-L1 loss on the slice scores (per unit fraction)
-	scoresFracBet = 0.01 // its quadratic zone (1 % of the lung)
+	levelsSigma   = cascade.LevelsTargetSigma // Gaussian target width (input slices) of the heat-map cross-entropy
+	levelsL1      = 0.05                      // weight of the smooth-L1 position loss (per mm)
+	levelsL1Beta  = 2.0                       // its quadratic zone (mm)
+	scoresFrac    = 5.0                       // weight of the smooth-L1 loss on the slice scores (per unit fraction)
+	scoresFracBet = 0.01                      // its quadratic zone (1 % of the lung)
 )
 
 // LevelsLoss returns the mean loss of a batch of heat-map logits (B, 5, d)

@@ -153,24 +153,18 @@ func TestDropA0002(t *testing.T) {
 	tb.screenshot("02-a0002")
 
 	got := tb.scoredAs(dir)
-	// The levels where a reader put them (levels.csv): the page shows the
-	// cascade's levels (the CSV below must equal the native tool's), each
-	// within three slices (24 mm) of the reader's, which catches a page
-	// that reads the scan wrongly (flipped, mis-sorted, wrong spacing). The
-	// acceptance criterion of the levels network itself (the reader's
-	// tolerance, 8 mm) is measured by `sscscore eval --real` and reported
-	// in MODEL_CARD.md; where the shipped weights stand is logged.
+	// The levels where a reader put them (levels.csv), within the reader's
+	// tolerance (8 mm); the CSV below must equal the native tool's.
 	ref, tol := referenceLevels(t, "A0002-B40f")
-	const guard = 24.0
 	for i, l := range got.Levels {
 		if l.ZMM == nil {
 			t.Errorf("A0002 %s: %s (%s); the reader placed it at z %.0f", l.Name, l.Status, l.Message, ref[i])
 			continue
 		}
 		d := *l.ZMM - ref[i]
-		t.Logf("A0002 %s at z %.1f mm, the reader's %.0f mm: %+.1f mm (reader's tolerance %.0f mm)", l.Name, *l.ZMM, ref[i], d, tol)
-		if math.Abs(d) > guard {
-			t.Errorf("A0002 %s at z %.1f mm, the reader's %.0f mm: off by %+.1f mm (more than three slices)", l.Name, *l.ZMM, ref[i], d)
+		t.Logf("A0002 %s at z %.1f mm, the reader's %.0f mm: %+.1f mm", l.Name, *l.ZMM, ref[i], d)
+		if math.Abs(d) > tol {
+			t.Errorf("A0002 %s at z %.1f mm, the reader's %.0f mm: off by %+.1f mm (tolerance ±%.0f mm)", l.Name, *l.ZMM, ref[i], d, tol)
 		}
 	}
 	// CSV as the native tool writes it (PatID: the series UID, the patient

@@ -294,6 +294,7 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 		Fields: [][2]string{
 			{"Levels network", net(info.Levels, "for 96 slices of 4 mm")},
 			{"Score network", net(info.Scores, "per slice")},
+			{"Level reading", levelReading(info.LevelDecoding)},
 			{"Weights (SHA-256)", "levels " + short(info.Levels.SHA256) + ", scores " + short(info.Scores.SHA256)},
 		},
 		Weights: "levels:" + info.Levels.SHA256 + " scores:" + info.Scores.SHA256,
@@ -310,6 +311,17 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 		[2]string{"Check the levels", "the level lines are found by a network that has seen phantoms only; on real scans it can place a level a slice or two away from where a reader would. Look at the lines on the coronal view and move any that sit wrong: that level is scored again at once"},
 		[2]string{"Runs", "in this browser; the same networks and weights as the sscscore command-line tool"})
 	return card
+}
+
+// levelReading says in words how the levels are read from the levels
+// network's output.
+func levelReading(decoding string) string {
+	if decoding != cascade.DecodingPrior {
+		return "each level on its own"
+	}
+	p := cascade.DefaultLevelPrior
+	return fmt.Sprintf("the five levels together, weighed against their usual distances (L1 to L2 about %.0f mm, L2 to L3 %.0f mm, L3 to L5 %.0f mm)",
+		p.L1L2.Mean, p.L2L3.Mean, p.L3L5.Mean)
 }
 
 func short(sha string) string {
