@@ -3,28 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// inspectTestdata returns ../shared/testdata from the repository root,
-// skipping (failing with CI=true) when it is missing.
-func inspectTestdata(t *testing.T) string {
-	t.Helper()
-	td, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "testdata"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(td, "README.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing at %s (CI=true)", td)
-		}
-		t.Skipf("test data missing at %s", td)
-	}
-	return td
-}
+	"sscscore/model/shareddata"
+)
 
 func inspectRun(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
@@ -34,7 +18,7 @@ func inspectRun(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestInspectJSON(t *testing.T) {
-	td := inspectTestdata(t)
+	td := shareddata.Root(t)
 	b40, b70 := filepath.Join(td, "chest-ct", "A0002-B40f"), filepath.Join(td, "chest-ct", "A0002-B70f")
 	notes := filepath.Join(td, "chest-ct", "levels.csv")
 	out, errs, code := inspectRun(t, "--json", b40, b70, notes)
@@ -101,7 +85,7 @@ func TestInspectJSON(t *testing.T) {
 // TestInspectHUStats: two encodings of the same images print the same
 // statistics and digest.
 func TestInspectHUStats(t *testing.T) {
-	td := inspectTestdata(t)
+	td := shareddata.Root(t)
 	var first *inspectJSON
 	for _, dir := range []string{"A0002-B40f", "A0002-B40f-jpegls"} {
 		out, errs, code := inspectRun(t, "--json", "--hu-stats", filepath.Join(td, "chest-ct", dir))
@@ -125,7 +109,7 @@ func TestInspectHUStats(t *testing.T) {
 }
 
 func TestInspectText(t *testing.T) {
-	td := inspectTestdata(t)
+	td := shareddata.Root(t)
 	out, errs, code := inspectRun(t, filepath.Join(td, "slices"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

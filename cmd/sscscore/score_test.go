@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sscscore/model/shareddata"
 )
 
 func run(t *testing.T, args ...string) (string, string, int) {
@@ -39,7 +41,7 @@ type scoreJSON struct {
 }
 
 func TestScoreA0002(t *testing.T) {
-	td := inspectTestdata(t)
+	td := shareddata.Root(t)
 	dir := filepath.Join(td, "chest-ct", "A0002-B40f")
 
 	out, errs, code := run(t, "score", "--json", "-q", dir)

@@ -19,35 +19,8 @@ import (
 	"testing"
 
 	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
 )
-
-// testdata returns ../shared/testdata relative to the repository root, or
-// skips the test when it is missing (fails with CI=true).
-func testdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(filepath.Join(td, "chest-ct", "levels.csv")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing: %v", err)
-		}
-		t.Skipf("test data missing: %v", err)
-	}
-	return td
-}
 
 func openSeries(t testing.TB, paths ...string) *ingest.LazyVolume {
 	t.Helper()
@@ -95,7 +68,7 @@ func referenceLevels(t *testing.T, td string) map[string][6]float64 {
 // within the reader's tolerance of levels.csv (8 mm), and the two kernels
 // within that tolerance of each other.
 func TestRealA0002Levels(t *testing.T) {
-	td := testdata(t)
+	td := shareddata.Root(t, "chest-ct/levels.csv")
 	ref := referenceLevels(t, td)
 	c := defaultCascade(t)
 	var z [2][5]float64
@@ -141,7 +114,7 @@ func scoreFile(t *testing.T, c *Cascade, path string) SliceScore {
 // TestRealSlices: ground glass clearly higher on the COVID-19 slice than
 // on the near-normal one, and the abdominal slice reported as no lung.
 func TestRealSlices(t *testing.T) {
-	td := testdata(t)
+	td := shareddata.Root(t, "chest-ct/levels.csv")
 	c := defaultCascade(t)
 	sl := filepath.Join(td, "slices")
 	covid := scoreFile(t, c, filepath.Join(sl, "A002304_axial_19010112-135.dcm"))
@@ -164,7 +137,7 @@ func TestRealSlices(t *testing.T) {
 // of 512²): header scan, the sequential pass, the levels network and the
 // score network on the level slices.
 func BenchmarkScoreA0002(b *testing.B) {
-	td := testdata(b)
+	td := shareddata.Root(b, "chest-ct/levels.csv")
 	c := defaultCascade(b)
 	dir := filepath.Join(td, "chest-ct", "A0002-B40f")
 	b.ResetTimer()
@@ -179,7 +152,7 @@ func BenchmarkScoreA0002(b *testing.B) {
 // BenchmarkRescore measures moving one level (three score-network
 // evaluations).
 func BenchmarkRescore(b *testing.B) {
-	td := testdata(b)
+	td := shareddata.Root(b, "chest-ct/levels.csv")
 	c := defaultCascade(b)
 	src := openSeries(b, filepath.Join(td, "chest-ct", "A0002-B40f"))
 	b.ResetTimer()

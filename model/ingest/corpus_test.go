@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"sscscore/model/codec"
+	"sscscore/model/shareddata"
 )
 
 // expect is the classification of one corpus file. A decoded file whose
@@ -165,7 +166,7 @@ func expectFor(rel string) (expect, bool) {
 // classification against corpusExpect. It also checks that every file
 // CORPUS.md lists has an expectation.
 func TestCorpusClassification(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	files, err := DiskFiles(td)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"sscscore/model/shareddata"
 	"sscscore/model/volume"
 )
 
@@ -42,7 +43,7 @@ func TestBodyMask(t *testing.T) {
 // TestHUStatsIdentity: the same images in two encodings give the same
 // digest; the body is denser than the air around it.
 func TestHUStatsIdentity(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	var first HUStats
 	for i, dir := range []string{"A0002-B40f", "A0002-B40f-rle"} {
 		files, err := DiskFiles(filepath.Join(td, "chest-ct", dir))

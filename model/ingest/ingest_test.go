@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sscscore/model/codec"
+	"sscscore/model/shareddata"
 	"sscscore/model/volume"
 )
 
@@ -56,7 +57,7 @@ func compareVoxels(t testing.TB, name string, got, want []int16, tol int) int {
 }
 
 func TestA0002Reference(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	v, inv, rep := loadPaths(t, filepath.Join(td, "chest-ct", "A0002-B40f"))
 	if len(inv.Series) != 1 {
 		t.Fatalf("%d series, want 1", len(inv.Series))
@@ -100,7 +101,7 @@ func TestA0002Reference(t *testing.T) {
 // reference voxels; JPEG 2000 gives them once a decoder is registered and is
 // rejected, naming the syntax, until then.
 func TestA0002Transcodes(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	ref, _, _ := loadPaths(t, filepath.Join(td, "chest-ct", "A0002-B40f"))
 	for _, c := range []struct{ dir, ts string }{
 		{"A0002-B40f-deflated", "1.2.840.10008.1.2.1.99"},
@@ -143,7 +144,7 @@ func TestA0002Transcodes(t *testing.T) {
 }
 
 func TestChoiceMixedKernels(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	b40, b70 := filepath.Join(td, "chest-ct", "A0002-B40f"), filepath.Join(td, "chest-ct", "A0002-B70f")
 	var first string
 	for _, order := range [][]string{{b40, b70}, {b70, b40}} {
@@ -188,7 +189,7 @@ func TestChoiceMixedKernels(t *testing.T) {
 // TestCorpusEquivalences checks the '== X' rows of robustness/CORPUS.md
 // and the near-lossless tolerances.
 func TestCorpusEquivalences(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	r := func(p string) string { return filepath.Join(td, "robustness", p) }
 	j2k := func() bool { _, ok := codec.Lookup(codec.JPEG2000Lossless); return ok }()
 	type eq struct {
@@ -268,7 +269,7 @@ func TestCorpusEquivalences(t *testing.T) {
 // head first, mirrored to the standard layout (its rows run towards the
 // patient's right), with the rescale from the functional groups.
 func TestEnhancedCT(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	path := filepath.Join(td, "robustness", "dicomparser-ct", "multi-frame", "CT0012.explicit_little_endian.dcm")
 	v, inv, _ := loadPaths(t, path)
 	g := v.Geom
@@ -306,7 +307,7 @@ func TestEnhancedCT(t *testing.T) {
 // TestPaddingToAir: GE stores -2000 outside the reconstruction circle with
 // PixelPaddingValue -2000; it must become -1024, never -3024.
 func TestPaddingToAir(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	for _, name := range []string{"A002304_axial_19010112-135.dcm", "A048383_axial_19010410-30.dcm", "A058062_axial_19001231-084.dcm"} {
 		v, _, rep := loadPaths(t, filepath.Join(td, "slices", name))
 		mn := int16(math.MaxInt16)
@@ -322,7 +323,7 @@ func TestPaddingToAir(t *testing.T) {
 // TestModalityLUT: mlut_18 maps stored values through a Modality LUT
 // Sequence (descriptor 4096\-2048\16, data 0, 16, 32, ...).
 func TestModalityLUT(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "pydicom-edge", "mlut_18.dcm"))
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +360,7 @@ func TestModalityLUT(t *testing.T) {
 // TestMinimalHeader: two slices without Modality and with IPP z 0 and 1
 // load head first with a warning.
 func TestMinimalHeader(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	dir := filepath.Join(td, "robustness", "lungmask-minimal-header")
 	v, inv, _ := loadPaths(t, dir)
 	if v.Geom.Nz != 2 || v.Geom.SliceZ[0] != 1 || v.Geom.SliceZ[1] != 0 || v.Geom.Spacing[2] != 1 {
@@ -389,7 +390,7 @@ func containsStr(v []string, s string) bool {
 // SeriesInstanceUID, 3 mm slices every 2 mm and a two-valued kernel; its
 // files form one series whose z spacing comes from the positions.
 func TestNoSeriesUID(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "totalsegmentator-ct", "example_ct_dicom_j2k"))
 	if err != nil {
 		t.Fatal(err)

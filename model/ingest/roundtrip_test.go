@@ -17,6 +17,7 @@ import (
 	"github.com/suyashkumar/dicom/pkg/tag"
 
 	"sscscore/model/dcmwrite"
+	"sscscore/model/shareddata"
 	"sscscore/model/volume"
 )
 
@@ -362,7 +363,7 @@ func TestProgressAndCancel(t *testing.T) {
 // TestPanicRecovered: garbage that makes the DICOM library panic (a
 // SpecificCharacterSet of VR UN) is read by the fallback reader.
 func TestPanicRecovered(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "pydicom-edge", "explicit_VR-UN.dcm"))
 	if err != nil {
 		t.Fatal(err)

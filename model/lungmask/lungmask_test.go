@@ -3,43 +3,15 @@ package lungmask_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"sscscore/model/ingest"
 	"sscscore/model/lungmask"
 	"sscscore/model/phantom"
+	"sscscore/model/shareddata"
 	"sscscore/model/volume"
 )
-
-// testdata returns ../shared/testdata relative to the repository root, or
-// skips (fails with CI=true) when it is missing.
-func testdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing: %v", err)
-		}
-		t.Skipf("test data missing: %v", err)
-	}
-	return td
-}
 
 func load(t testing.TB, paths ...string) *volume.Volume {
 	t.Helper()
@@ -86,7 +58,7 @@ func sides(m []bool, hu []int16, nx, ny int, sp [2]float64) (right, left float64
 // which in this patient reach the last slice (z=80): there, only small
 // crescents in the back of the body may remain.
 func TestA0002(t *testing.T) {
-	td := testdata(t)
+	td := shareddata.Root(t)
 	v := load(t, filepath.Join(td, "chest-ct", "A0002-B40f"))
 	g := v.Geometry()
 	sp := [2]float64{g.Spacing[0], g.Spacing[1]}
@@ -148,7 +120,7 @@ func backFraction(m []bool, hu []int16, nx int) float64 {
 // TestSlices checks the real single slices: the abdominal negative control
 // gives no lung, the others two lungs, whatever the GE padding.
 func TestSlices(t *testing.T) {
-	td := testdata(t)
+	td := shareddata.Root(t)
 	for _, c := range []struct {
 		file string
 		lung bool

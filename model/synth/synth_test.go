@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"sscscore/model/ingest"
 	"sscscore/model/lungmask"
 	"sscscore/model/phantom"
+	"sscscore/model/shareddata"
 	"sscscore/model/synth"
 )
 
@@ -200,7 +200,7 @@ func stdIn(hu []int16, m []bool) float64 {
 // TestRealSlice pastes disease on the near-normal real slice A048383 with
 // the lung mask of the lungmask package.
 func TestRealSlice(t *testing.T) {
-	td := testdata(t)
+	td := shareddata.Root(t)
 	files, err := ingest.DiskFiles(filepath.Join(td, "slices", "A048383_axial_19010410-30.dcm"))
 	if err != nil {
 		t.Fatal(err)
@@ -221,30 +221,4 @@ func TestRealSlice(t *testing.T) {
 	if lab != synth.Measure(lung, m.GG, m.RET) || lab.TOT < 20 || lab.TOT > 80 {
 		t.Errorf("labels %+v", lab)
 	}
-}
-
-func testdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing: %v", err)
-		}
-		t.Skipf("test data missing: %v", err)
-	}
-	return td
 }

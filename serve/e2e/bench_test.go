@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"sscscore/model/shareddata"
 	"sscscore/wasm/benchdata"
 )
 
@@ -198,10 +199,7 @@ func maxOf(x []float64) float64 {
 }
 
 func BenchmarkScanA0002(b *testing.B) {
-	dir := filepath.Join(testdata, "chest-ct", "A0002-B40f")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skip(err)
-	}
+	dir := shareddata.Path(b, "chest-ct/A0002-B40f")
 	benchScan(b, listFiles(b, dir), dir)
 }
 
@@ -229,10 +227,7 @@ func BenchmarkDemo(b *testing.B) {
 // slice of A0002 in the worker, on request after the scan (occlusion-ms,
 // as the worker timed it, and click-to-shown-ms on the page).
 func BenchmarkOcclusionA0002(b *testing.B) {
-	dir := filepath.Join(testdata, "chest-ct", "A0002-B40f")
-	if _, err := os.Stat(dir); err != nil {
-		b.Skip(err)
-	}
+	dir := shareddata.Path(b, "chest-ct/A0002-B40f")
 	files := listFiles(b, dir)
 	var worker, page float64
 	for b.Loop() {

@@ -31,7 +31,6 @@ import (
 
 var (
 	root       string     // repository root
-	testdata   string     // ../shared/testdata
 	baseURL    string     // the server, e.g. http://127.0.0.1:39001
 	serverBin  string     // the server binary
 	cliBin     string     // the native command-line tool, built like ./build.sh builds it
@@ -99,7 +98,6 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	testdata = filepath.Join(filepath.Dir(root), "shared", "testdata")
 	stop, err := setup()
 	if err != nil {
 		setupErr = err
@@ -200,20 +198,6 @@ func needBrowser(t testing.TB) {
 		}
 		t.Skip(setupErr)
 	}
-}
-
-// needTestdata returns a path under ../shared/testdata, skipping (or in CI
-// failing) when it is missing.
-func needTestdata(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join(testdata, rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing: %v", err)
-		}
-		t.Skipf("test data missing: %v", err)
-	}
-	return p
 }
 
 // tab is one browser tab with its recorded requests and console.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"sscscore/model/shareddata"
 )
 
 // TestLoad loads the app from the real server, under the headers it sends.
@@ -110,7 +112,7 @@ func (tb *tab) checkNames() {
 // TestOffline visits the app once, stops its server, and scans A0002 from
 // the service worker's cache.
 func TestOffline(t *testing.T) {
-	dir := needTestdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	tb := newTab(t)
 	// A server of its own, to stop.
 	srv := exec.Command(serverBin, "-addr", "127.0.0.1:0", "-log=false")

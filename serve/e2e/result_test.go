@@ -22,6 +22,7 @@ import (
 
 	"sscscore/model/cascade"
 	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
 )
 
 // The browser runs the cascade compiled to WebAssembly, the command-line
@@ -290,7 +291,7 @@ func (tb *tab) checkTable(res *cascade.Result) {
 // by eye (chest-ct/levels.csv) and the reading tolerance.
 func referenceLevels(t *testing.T, series string) ([5]float64, float64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(needTestdata(t, "chest-ct"), "levels.csv"))
+	f, err := os.Open(filepath.Join(shareddata.Path(t, "chest-ct"), "levels.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

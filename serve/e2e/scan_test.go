@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"sscscore/model/cascade"
+	"sscscore/model/shareddata"
 )
 
 // filesUnder lists the regular files under dir, sorted.
@@ -123,7 +124,7 @@ func (tb *tab) scoredAs(dir string) *cascade.Result {
 // a level line moved with the keyboard is rescored to the cascade's value
 // at its new slice; heat maps and windows redraw the images.
 func TestDropA0002(t *testing.T) {
-	dir := needTestdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	tb := newTab(t)
 	tb.open()
 	tb.drop([]string{dir})
@@ -327,8 +328,8 @@ func (tb *tab) drop(paths []string) {
 // symbolic links inside a dropped folder.
 func mixedFolder(t *testing.T) string {
 	t.Helper()
-	corpus := needTestdata(t, "robustness")
-	a := needTestdata(t, "chest-ct/A0002-B40f")
+	corpus := shareddata.Path(t, "robustness")
+	a := shareddata.Path(t, "chest-ct/A0002-B40f")
 	dir := filepath.Join(t.TempDir(), "patient-folder")
 	for name, src := range map[string]string{"corpus": corpus, "A0002": a} {
 		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
@@ -390,7 +391,7 @@ func TestDropMixedFolder(t *testing.T) {
 		}
 	}
 	// A0002 is scored as when dropped alone.
-	tb.scoredAs(needTestdata(t, "chest-ct/A0002-B40f"))
+	tb.scoredAs(shareddata.Path(t, "chest-ct/A0002-B40f"))
 	tb.screenshot("03-mixed")
 	tb.checkRequests()
 }
@@ -405,7 +406,7 @@ func TestCancel(t *testing.T) {
 	tb.checkCancelled(clicked, "while reading")
 	tb.screenshot("04-cancelled")
 	// The reader works again at once.
-	tb.pick(filesUnder(t, needTestdata(t, "chest-ct/A0002-B40f")))
+	tb.pick(filesUnder(t, shareddata.Path(t, "chest-ct/A0002-B40f")))
 	if s := tb.scanEnd(); s != "done" {
 		t.Fatalf("scan after Cancel ended in state %s", s)
 	}
@@ -416,7 +417,7 @@ func TestCancel(t *testing.T) {
 // shows a stage of the cascade (finding levels, scoring) active, a script
 // in the page clicks Cancel.
 func TestCancelScoring(t *testing.T) {
-	a := filesUnder(t, needTestdata(t, "chest-ct/A0002-B40f"))
+	a := filesUnder(t, shareddata.Path(t, "chest-ct/A0002-B40f"))
 	for _, stage := range []string{"levels", "score"} {
 		tb := newTab(t)
 		tb.open()
@@ -463,7 +464,7 @@ func (tb *tab) checkCancelled(clicked float64, when string) {
 // the images, series, files and warnings stay, and the browser prints it to
 // PDF.
 func TestPrintReport(t *testing.T) {
-	dir := needTestdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	tb := newTab(t)
 	tb.open()
 	tb.pick(filesUnder(t, dir))

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"sscscore/model/codec"
+	"sscscore/model/shareddata"
 )
 
 // benchFrame loads one encapsulated frame of the test data.
 func benchFrame(b *testing.B, rel string) ([]byte, codec.FrameInfo) {
 	b.Helper()
-	f, err := readDICOM(filepath.Join(testdataDir(b), rel))
+	f, err := readDICOM(filepath.Join(shareddata.Root(b), rel))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sscscore/model/codec"
+	"sscscore/model/shareddata"
 )
 
 // Every JPEG 2000 file of the shared test data, with what its decoding must
@@ -130,7 +131,7 @@ func decodeFile(t *testing.T, path string) (*dcmFile, [][]int32, error) {
 }
 
 func TestCorpus(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	for _, cc := range corpusCases {
 		paths := []string{filepath.Join(td, cc.path)}
 		if strings.HasSuffix(cc.path, "*") {
@@ -214,7 +215,7 @@ func compare(got, want []int32) (worst int, mean float64) {
 // in which of header and codestream claims signed samples decode alike, to
 // HU-like values (air at -2048 outside the field of view).
 func TestCorpusToshibaSign(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	_, a, errA := decodeFile(t, filepath.Join(td, "robustness/pylibjpeg-ct/TOSHIBA_J2K_SIZ0_PixRep1.dcm"))
 	_, b, errB := decodeFile(t, filepath.Join(td, "robustness/pylibjpeg-ct/TOSHIBA_J2K_SIZ1_PixRep0.dcm"))
 	if errA != nil || errB != nil {
@@ -233,7 +234,7 @@ func TestCorpusToshibaSign(t *testing.T) {
 // .dcm file from INDEX.tsv, and walks the folders of files without a .dcm
 // name.
 func TestCorpusFilesExist(t *testing.T) {
-	td := testdataDir(t)
+	td := shareddata.Root(t)
 	index, err := os.ReadFile(filepath.Join(td, "INDEX.tsv"))
 	if err != nil {
 		t.Fatal(err)

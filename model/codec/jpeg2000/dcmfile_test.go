@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // A minimal DICOM reader for the tests: it walks little-endian data sets
@@ -257,32 +255,4 @@ func (f *dcmFile) nativeFrame(i int) ([]int32, error) {
 		}
 	}
 	return out, nil
-}
-
-// testdataDir returns ../shared/testdata relative to the repository root,
-// skipping the test (or failing it under CI=true) when it is missing.
-func testdataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("test data missing at %s", td)
-		}
-		tb.Skipf("test data missing at %s", td)
-	}
-	return td
 }

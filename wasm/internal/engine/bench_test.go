@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
 	"sscscore/wasm/benchdata"
 	"sscscore/wasm/internal/protocol"
 )
@@ -36,7 +37,7 @@ func benchOpen(b *testing.B, files []ingest.File) {
 }
 
 func BenchmarkOpenA0002(b *testing.B) {
-	files, err := ingest.DiskFiles(testdata(b, "chest-ct/A0002-B40f"))
+	files, err := ingest.DiskFiles(shareddata.Path(b, "chest-ct/A0002-B40f"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func BenchmarkOpenPhantom300(b *testing.B) {
 // Rescore (the slice and its neighbours), the level slice's image and its
 // fast heat maps, natively.
 func BenchmarkMoveA0002(b *testing.B) {
-	files, err := ingest.DiskFiles(testdata(b, "chest-ct/A0002-B40f"))
+	files, err := ingest.DiskFiles(shareddata.Path(b, "chest-ct/A0002-B40f"))
 	if err != nil {
 		b.Fatal(err)
 	}

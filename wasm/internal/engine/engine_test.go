@@ -4,39 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
 	"sscscore/wasm/internal/protocol"
 )
-
-// testdata returns ../shared/testdata/rel from the repository root,
-// skipping the test (failing it with CI=true) when it is missing.
-func testdata(t testing.TB, rel string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", "testdata", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data missing: %v", err)
-		}
-		t.Skipf("test data missing: %v", err)
-	}
-	return p
-}
 
 func diskFiles(t *testing.T, paths ...string) []ingest.File {
 	t.Helper()
@@ -115,7 +91,7 @@ func (r *recorder) checkEnd(t *testing.T, job int, cancelled bool) {
 }
 
 func TestOpenA0002(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	e := New(Options{Version: "test"})
 	if r := e.Ready(); r.Scoring || r.NoScoring == "" || r.Model != nil {
 		t.Errorf("ready without a scorer: %+v", r)
@@ -185,8 +161,8 @@ func TestOpenA0002(t *testing.T) {
 }
 
 func TestMixedFolder(t *testing.T) {
-	a := testdata(t, "chest-ct/A0002-B40f")
-	corpus := testdata(t, "robustness")
+	a := shareddata.Path(t, "chest-ct/A0002-B40f")
+	corpus := shareddata.Path(t, "robustness")
 	e := New(Options{})
 	var rec recorder
 	e.Open(context.Background(), 1, diskFiles(t, corpus, a), rec.send)
@@ -239,7 +215,7 @@ func TestMixedFolder(t *testing.T) {
 }
 
 func TestNoUsableSeries(t *testing.T) {
-	dir := testdata(t, "robustness/fo-dicom-edge")
+	dir := shareddata.Path(t, "robustness/fo-dicom-edge")
 	e := New(Options{})
 	var rec recorder
 	e.Open(context.Background(), 2, diskFiles(t, filepath.Join(dir, "GH1146.dcm"), filepath.Join(dir, "GH179B.dcm")), rec.send)
@@ -255,7 +231,7 @@ func TestNoUsableSeries(t *testing.T) {
 }
 
 func TestZipArchive(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, f := range diskFiles(t, dir) {
@@ -281,7 +257,7 @@ func TestZipArchive(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	ctx, cancel := context.WithCancel(context.Background())
 	yields := 0
 	e := New(Options{YieldEvery: 1, Yield: func() {
@@ -317,7 +293,7 @@ func TestPickRows(t *testing.T) {
 }
 
 func TestDemoHook(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	calls := 0
 	e := New(Options{Demo: func(ctx context.Context, progress func(done, total int)) ([]ingest.File, error) {
 		calls++

@@ -11,6 +11,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/heatmap"
 	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
 	"sscscore/wasm/internal/protocol"
 )
 
@@ -62,7 +63,7 @@ func eq(a, b *float64) bool {
 // masks and heat maps, a moved level rescored as Rescore does, and the
 // exports.
 func TestScoringA0002(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	c := defaultCascade(t)
 	want, lv := direct(t, c, diskFiles(t, dir))
 	e := New(Options{Version: "test", Cascade: c})
@@ -293,7 +294,7 @@ func TestScoringA0002(t *testing.T) {
 // TestCancelScoring cancels while the cascade runs: the job ends cancelled,
 // with no result.
 func TestCancelScoring(t *testing.T) {
-	dir := testdata(t, "chest-ct/A0002-B40f")
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	for _, stage := range []string{protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var rec recorder
