@@ -116,7 +116,10 @@ func (t *levelsTask) validate(ctx context.Context, net *nn.Net) (float64, []floa
 			t.val = append(t.val, lc)
 		}
 	}
-	c := cascade.FromNets(net, nil, cascade.ModelInfo{})
+	// The network is validated (and its best checkpoint chosen) on its own
+	// reading, each level's heat map alone: the anatomical prior is a
+	// decoding added on top, not part of what is trained.
+	c := cascade.FromNets(net, nil, cascade.ModelInfo{}).WithLevelPrior(nil)
 	var sum [5]float64
 	var cnt [5]int
 	for _, lc := range t.val {
