@@ -118,11 +118,11 @@ func infoOf(s spec.Spec, sha string) NetInfo {
 
 // FromNets returns a cascade of networks held in memory (training and
 // evaluation). The networks must follow LevelsSpec and ScoresSpec's
-// input and output conventions.
-// The levels are read jointly under DefaultLevelPrior.
+// input and output conventions. The levels are read jointly under
+// DefaultLevelPrior.
 func FromNets(levels, scores *nn.Net, info ModelInfo) *Cascade {
-	info.LevelDecoding = DecodingPrior
-	return &Cascade{levels: levels, scores: scores, info: info, prior: &DefaultLevelPrior}
+	p := DefaultLevelPrior
+	return (&Cascade{levels: levels, scores: scores, info: info}).WithLevelPrior(&p)
 }
 
 // WithLevelPrior returns a cascade of the same networks that reads the
@@ -130,11 +130,23 @@ func FromNets(levels, scores *nn.Net, info ModelInfo) *Cascade {
 // evaluating the decoding). c is unchanged.
 func (c *Cascade) WithLevelPrior(prior *LevelPrior) *Cascade {
 	info := c.info
-	info.LevelDecoding = DecodingPrior
-	if prior == nil {
-		info.LevelDecoding = DecodingIndependent
+	info.LevelDecoding = DecodingIndependent
+	if prior != nil {
+		info.LevelDecoding = DecodingPrior
+		p := *prior
+		prior = &p
 	}
 	return &Cascade{levels: c.levels, scores: c.scores, info: info, prior: prior}
+}
+
+// LevelPrior returns the anatomical prior the levels are read under (nil:
+// each level on its own).
+func (c *Cascade) LevelPrior() *LevelPrior {
+	if c.prior == nil {
+		return nil
+	}
+	p := *c.prior
+	return &p
 }
 
 // Info returns the provenance of the cascade's networks.

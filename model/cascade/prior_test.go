@@ -173,3 +173,29 @@ func TestDefaultLevelPriorMatchesPhantoms(t *testing.T) {
 		}
 	}
 }
+
+// TestWithLevelPrior: the shipped cascade reads the levels under the
+// default prior and says so; WithLevelPrior gives a cascade of the same
+// networks with another reading and leaves the first unchanged.
+func TestWithLevelPrior(t *testing.T) {
+	c := defaultCascade(t)
+	if c.Info().LevelDecoding != DecodingPrior || c.LevelPrior() == nil || *c.LevelPrior() != DefaultLevelPrior {
+		t.Fatalf("default cascade: decoding %q, prior %v", c.Info().LevelDecoding, c.LevelPrior())
+	}
+	ind := c.WithLevelPrior(nil)
+	if ind.Info().LevelDecoding != DecodingIndependent || ind.LevelPrior() != nil {
+		t.Errorf("WithLevelPrior(nil): decoding %q, prior %v", ind.Info().LevelDecoding, ind.LevelPrior())
+	}
+	lv, sc := ind.Nets()
+	if l0, s0 := c.Nets(); lv != l0 || sc != s0 {
+		t.Error("WithLevelPrior changed the networks")
+	}
+	if c.Info().LevelDecoding != DecodingPrior {
+		t.Error("WithLevelPrior changed the original cascade")
+	}
+	wide := DefaultLevelPrior
+	wide.L2L3.SD *= 2
+	if got := c.WithLevelPrior(&wide).LevelPrior(); got == nil || *got != wide {
+		t.Errorf("WithLevelPrior(wide): prior %v", got)
+	}
+}

@@ -294,7 +294,7 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 		Fields: [][2]string{
 			{"Levels network", net(info.Levels, "for 96 slices of 4 mm")},
 			{"Score network", net(info.Scores, "per slice")},
-			{"Level reading", levelReading(info.LevelDecoding)},
+			{"Level reading", levelReading(c.LevelPrior())},
 			{"Weights (SHA-256)", "levels " + short(info.Levels.SHA256) + ", scores " + short(info.Scores.SHA256)},
 		},
 		Weights: "levels:" + info.Levels.SHA256 + " scores:" + info.Scores.SHA256,
@@ -314,12 +314,11 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 }
 
 // levelReading says in words how the levels are read from the levels
-// network's output.
-func levelReading(decoding string) string {
-	if decoding != cascade.DecodingPrior {
+// network's output under prior p (nil: each on its own).
+func levelReading(p *cascade.LevelPrior) string {
+	if p == nil {
 		return "each level on its own"
 	}
-	p := cascade.DefaultLevelPrior
 	return fmt.Sprintf("the five levels together, weighed against their usual distances (L1 to L2 about %.0f mm, L2 to L3 %.0f mm, L3 to L5 %.0f mm)",
 		p.L1L2.Mean, p.L2L3.Mean, p.L3L5.Mean)
 }
