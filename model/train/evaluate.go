@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -327,12 +328,12 @@ type RealScan struct {
 	Tolerance float64    `json:"tolerance_mm"`
 	// Z is the z of the slice chosen for each level (NaN if outside);
 	// Estimate the network's continuous estimate.
-	Z        [5]float64 `json:"z_mm"`
+	Z        MMs        `json:"z_mm"`
 	Estimate [5]float64 `json:"estimate_z_mm"`
 	// Independent is the network's estimate read without the anatomical
 	// prior (each level on its own), for comparison.
 	Independent [5]float64        `json:"independent_z_mm"`
-	Error       [5]float64        `json:"error_mm"` // Z - Reference
+	Error       MMs               `json:"error_mm"` // Z - Reference (NaN if outside)
 	Within      [5]bool           `json:"within_tolerance"`
 	Status      [5]string         `json:"status"`
 	Scores      [5][3]float64     `json:"scores"` // TOT, GG, RET
@@ -340,6 +341,44 @@ type RealScan struct {
 	Seconds     float64           `json:"seconds"`
 	Result      *cascade.Result   `json:"-"`
 	Metrics     eval.LevelMetrics `json:"metrics"`
+}
+
+// MMs are five lengths in mm, one per level, NaN where there is none (a
+// level outside the scan); JSON writes NaN as null.
+type MMs [5]float64
+
+// MarshalJSON writes the five values, null for NaN.
+func (m MMs) MarshalJSON() ([]byte, error) {
+	b := []byte{'['}
+	for i, v := range m {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			b = append(b, "null"...)
+			continue
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads five values, NaN for null.
+func (m *MMs) UnmarshalJSON(b []byte) error {
+	var vs []*float64
+	if err := json.Unmarshal(b, &vs); err != nil {
+		return err
+	}
+	if len(vs) != len(m) {
+		return fmt.Errorf("train: %d values, want %d", len(vs), len(m))
+	}
+	for i, v := range vs {
+		m[i] = math.NaN()
+		if v != nil {
+			m[i] = *v
+		}
+	}
+	return nil
 }
 
 // RealSliceResult is the score network's reading of one real slice.
@@ -356,7 +395,7 @@ type RealSliceResult struct {
 type RealReport struct {
 	Scans []RealScan `json:"scans"`
 	// KernelAgreement is |z(B40f) - z(B70f)| per level for A0002.
-	KernelAgreement *[5]float64       `json:"kernel_agreement_mm,omitempty"`
+	KernelAgreement *MMs              `json:"kernel_agreement_mm,omitempty"`
 	Slices          []RealSliceResult `json:"slices"`
 }
 
@@ -402,7 +441,7 @@ func EvalReal(ctx context.Context, c *cascade.Cascade, dir string) (*RealReport,
 		byName[r.Scans[i].Series] = &r.Scans[i]
 	}
 	if a, b := byName["A0002-B40f"], byName["A0002-B70f"]; a != nil && b != nil {
-		var k [5]float64
+		var k MMs
 		for i := range k {
 			k[i] = math.Abs(a.Z[i] - b.Z[i])
 		}
