@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sscscore/model/dcmwrite"
+	"sscscore/model/shareddata"
 )
 
 // FuzzReader feeds arbitrary bytes to the whole reader: content sniffing,
@@ -29,7 +30,7 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte("DICM"))
-	if td, ok := fuzzTestdata(); ok {
+	if td, err := shareddata.Find(); err == nil {
 		for _, dir := range []string{"robustness", "slices"} {
 			filepath.Walk(filepath.Join(td, dir), func(p string, info os.FileInfo, err error) error {
 				if err != nil || !info.Mode().IsRegular() || strings.HasSuffix(p, ".md") || strings.HasSuffix(p, ".txt") {
@@ -88,24 +89,4 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
-}
-
-// fuzzTestdata finds ../shared/testdata without skipping.
-func fuzzTestdata() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			td := filepath.Join(dir, "..", "shared", "testdata")
-			_, err := os.Stat(td)
-			return td, err == nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }

@@ -20,7 +20,7 @@ import (
 // folder's README.md must exist.
 func Root(tb testing.TB, need ...string) string {
 	tb.Helper()
-	root, err := find()
+	root, err := dir()
 	if err != nil {
 		missing(tb, err)
 	}
@@ -42,6 +42,20 @@ func Path(tb testing.TB, rel string) string {
 	return filepath.Join(Root(tb, rel), filepath.FromSlash(rel))
 }
 
+// Find returns the shared test data folder, or an error when it (its
+// README.md) is missing. Unlike Root it never skips or fails: for optional
+// uses such as fuzz seeds.
+func Find() (string, error) {
+	root, err := dir()
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(root, "README.md")); err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
 func missing(tb testing.TB, err error) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
@@ -50,21 +64,32 @@ func missing(tb testing.TB, err error) {
 	tb.Skipf("shared test data missing: %v", err)
 }
 
-// find returns ../shared/testdata relative to the repository root (the
-// first folder with a go.mod at or above the working directory).
-func find() (string, error) {
-	dir, err := os.Getwd()
+// dir returns ../shared/testdata relative to the repository root, present
+// or not.
+func dir() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(root), "shared", "testdata"), nil
+}
+
+// RepoRoot returns the repository root: the first folder with a go.mod at
+// or above the working directory (a test's working directory is its
+// package's folder).
+func RepoRoot() (string, error) {
+	d, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared", "testdata"), nil
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
+		parent := filepath.Dir(d)
+		if parent == d {
 			return "", errors.New("repository root (go.mod) not found above the working directory")
 		}
-		dir = parent
+		d = parent
 	}
 }

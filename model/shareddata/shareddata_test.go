@@ -60,7 +60,7 @@ func TestMissing(t *testing.T) {
 // TestPresent: an existing path is returned under the root, which is
 // ../shared/testdata beside the repository.
 func TestPresent(t *testing.T) {
-	root, err := find()
+	root, err := dir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +79,9 @@ func TestPresent(t *testing.T) {
 		}
 		if got := Root(tb); got != root {
 			t.Errorf("Root: %s, want %s", got, root)
+		}
+		if got, err := Find(); got != root || err != nil {
+			t.Errorf("Find: %s, %v, want %s", got, err, root)
 		}
 	})
 	if r.ended != "" {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"sscscore/model/shareddata"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoder: it must return an image
@@ -25,7 +27,7 @@ func FuzzDecode(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	if td := findTestdata(); td != "" {
+	if td, err := shareddata.Find(); err == nil {
 		for _, rel := range []string{
 			"robustness/pydicom-edge/emri_small_jpeg_2k_lossless_too_short.dcm",
 			"robustness/pydicom-edge/JPEG2000-embedded-sequence-delimiter.dcm",
@@ -56,26 +58,4 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode succeeded but DecodeConfig failed: %v", err)
 		}
 	})
-}
-
-// findTestdata returns the shared test data folder, or "" when absent.
-func findTestdata() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			td := filepath.Join(dir, "..", "shared", "testdata")
-			if _, err := os.Stat(td); err == nil {
-				return td
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }

@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"sscscore/model/codec"
 	"sscscore/model/codec/encap"
+	"sscscore/model/shareddata"
 )
 
 // File is what a test needs from a DICOM file.
@@ -32,39 +32,11 @@ type File struct {
 	ExtendedOffsets, ExtendedLengths []byte
 }
 
-// TestdataDir returns the shared test data directory (../shared/testdata from
-// the repository root). When it is missing the test is skipped, or fails when
-// the environment variable CI is "true".
-func TestdataDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err == nil {
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				td := filepath.Join(dir, "..", "shared", "testdata")
-				if st, err := os.Stat(td); err == nil && st.IsDir() {
-					return td
-				}
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("test data ../shared/testdata not found from %s", dir)
-	}
-	tb.Skip("test data ../shared/testdata not found")
-	return ""
-}
-
-// Path joins the test data directory with a relative path.
+// Path joins the shared test data directory with a relative path
+// (shareddata.Path: skipped when missing, failing with CI=true).
 func Path(tb testing.TB, rel string) string {
 	tb.Helper()
-	return filepath.Join(TestdataDir(tb), filepath.FromSlash(rel))
+	return shareddata.Path(tb, rel)
 }
 
 // Load reads a test data file (path relative to the test data directory),
