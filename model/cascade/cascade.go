@@ -288,9 +288,11 @@ func (c *Cascade) Levels(ctx context.Context, co *Coarse, g *volume.Geometry) ([
 	if len(logits) != NumLevels*d {
 		return out, fmt.Errorf("cascade: levels network gave %d values for %d slices", len(logits), d)
 	}
-	peaks := DecodeLevels(logits, d)
+	var peaks [NumLevels]LevelPeak
 	if c.prior != nil {
 		peaks = DecodeLevelsPrior(logits, d, *c.prior)
+	} else {
+		peaks = DecodeLevels(logits, d)
 	}
 	for i, p := range peaks {
 		out[i].Z = co.ZOf(p.Pos - LevelsPad)
