@@ -13,7 +13,6 @@ package encap
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 )
 
@@ -26,7 +25,7 @@ const (
 
 // ErrNoFragments is returned when the Pixel Data holds an offset table but
 // no fragment.
-var ErrNoFragments = errors.New("encap: no fragments in encapsulated pixel data")
+var ErrNoFragments error = FormatError("no fragments in encapsulated pixel data")
 
 // Parse reads the item sequence of encapsulated Pixel Data. data starts right
 // after the (7FE0,0010) element header (tag, VR, reserved bytes and the
@@ -45,7 +44,7 @@ func Parse(data []byte) (offsets []uint32, fragments [][]byte, err error) {
 			break // tolerate a missing sequence delimiter at EOF
 		}
 		if len(data)-pos < 8 {
-			return nil, nil, fmt.Errorf("encap: truncated item header at byte %d (%d bytes left)", pos, len(data)-pos)
+			return nil, nil, FormatError(fmt.Sprintf("truncated item header at byte %d (%d bytes left)", pos, len(data)-pos))
 		}
 		tag := uint32(binary.LittleEndian.Uint16(data[pos:]))<<16 | uint32(binary.LittleEndian.Uint16(data[pos+2:]))
 		length := binary.LittleEndian.Uint32(data[pos+4:])
@@ -53,21 +52,21 @@ func Parse(data []byte) (offsets []uint32, fragments [][]byte, err error) {
 			break
 		}
 		if tag != tagItem {
-			return nil, nil, fmt.Errorf("encap: expected item tag (FFFE,E000) at byte %d, found (%04X,%04X)", pos, tag>>16, tag&0xFFFF)
+			return nil, nil, FormatError(fmt.Sprintf("expected item tag (FFFE,E000) at byte %d, found (%04X,%04X)", pos, tag>>16, tag&0xFFFF))
 		}
 		if length == undefinedLength {
-			return nil, nil, fmt.Errorf("encap: item with undefined length at byte %d", pos)
+			return nil, nil, FormatError(fmt.Sprintf("item with undefined length at byte %d", pos))
 		}
 		start := pos + 8
 		if uint64(length) > uint64(len(data)-start) {
-			return nil, nil, fmt.Errorf("encap: item at byte %d has length %d but only %d bytes remain", pos, length, len(data)-start)
+			return nil, nil, FormatError(fmt.Sprintf("item at byte %d has length %d but only %d bytes remain", pos, length, len(data)-start))
 		}
 		value := data[start : start+int(length)]
 		pos = start + int(length)
 		if first {
 			first = false
 			if length%4 != 0 {
-				return nil, nil, fmt.Errorf("encap: basic offset table length %d is not a multiple of 4", length)
+				return nil, nil, FormatError(fmt.Sprintf("basic offset table length %d is not a multiple of 4", length))
 			}
 			if length > 0 {
 				offsets = make([]uint32, length/4)
@@ -80,7 +79,7 @@ func Parse(data []byte) (offsets []uint32, fragments [][]byte, err error) {
 		fragments = append(fragments, value)
 	}
 	if first {
-		return nil, nil, errors.New("encap: no basic offset table item")
+		return nil, nil, FormatError("no basic offset table item")
 	}
 	return offsets, fragments, nil
 }
@@ -113,7 +112,7 @@ type Range struct{ First, End int }
 // fragments from a file only when it is decoded).
 func FrameRanges(fragments [][]byte, offsets []uint32, numFrames int) ([]Range, error) {
 	if numFrames < 1 {
-		return nil, fmt.Errorf("encap: invalid number of frames %d", numFrames)
+		return nil, FormatError(fmt.Sprintf("invalid number of frames %d", numFrames))
 	}
 	if len(fragments) == 0 {
 		return nil, ErrNoFragments
@@ -125,7 +124,7 @@ func FrameRanges(fragments [][]byte, offsets []uint32, numFrames int) ([]Range, 
 		}
 		ranges, err := fromOffsets(fragments, off)
 		if err == nil && len(ranges) != numFrames {
-			err = fmt.Errorf("encap: basic offset table has %d entries for %d frames", len(off), numFrames)
+			err = FormatError(fmt.Sprintf("basic offset table has %d entries for %d frames", len(off), numFrames))
 		}
 		if err == nil {
 			return ranges, nil
@@ -150,7 +149,7 @@ func withoutTable(fragments [][]byte, numFrames int) ([]Range, error) {
 		}
 		return ranges, nil
 	case len(fragments) < numFrames:
-		return nil, fmt.Errorf("encap: %d fragments for %d frames", len(fragments), numFrames)
+		return nil, FormatError(fmt.Sprintf("%d fragments for %d frames", len(fragments), numFrames))
 	}
 	return byMarkers(fragments, numFrames)
 }
@@ -169,13 +168,13 @@ func gather(fragments [][]byte, ranges []Range) [][]byte {
 // first fragment's item header; a frame must start at a fragment start.
 func ExtendedFrames(fragments [][]byte, offsetTable, lengthTable []byte) ([][]byte, error) {
 	if len(offsetTable)%8 != 0 || len(lengthTable)%8 != 0 {
-		return nil, fmt.Errorf("encap: extended offset table sizes %d and %d are not multiples of 8", len(offsetTable), len(lengthTable))
+		return nil, FormatError(fmt.Sprintf("extended offset table sizes %d and %d are not multiples of 8", len(offsetTable), len(lengthTable)))
 	}
 	if len(offsetTable) != len(lengthTable) {
-		return nil, fmt.Errorf("encap: extended offset table has %d entries but lengths table %d", len(offsetTable)/8, len(lengthTable)/8)
+		return nil, FormatError(fmt.Sprintf("extended offset table has %d entries but lengths table %d", len(offsetTable)/8, len(lengthTable)/8))
 	}
 	if len(offsetTable) == 0 {
-		return nil, errors.New("encap: empty extended offset table")
+		return nil, FormatError("empty extended offset table")
 	}
 	if len(fragments) == 0 {
 		return nil, ErrNoFragments
@@ -193,7 +192,7 @@ func ExtendedFrames(fragments [][]byte, offsetTable, lengthTable []byte) ([][]by
 	for i := range frames {
 		l := binary.LittleEndian.Uint64(lengthTable[8*i:])
 		if l > uint64(len(frames[i])) {
-			return nil, fmt.Errorf("encap: frame %d length %d exceeds its %d fragment bytes", i, l, len(frames[i]))
+			return nil, FormatError(fmt.Sprintf("frame %d length %d exceeds its %d fragment bytes", i, l, len(frames[i])))
 		}
 		frames[i] = frames[i][:l]
 	}
@@ -226,14 +225,14 @@ func fromOffsets(fragments [][]byte, off []uint64) ([]Range, error) {
 	}
 	for i := 1; i < len(off); i++ {
 		if off[i] <= off[i-1] {
-			return nil, fmt.Errorf("encap: offset table entry %d (%d) does not increase", i, off[i])
+			return nil, FormatError(fmt.Sprintf("offset table entry %d (%d) does not increase", i, off[i]))
 		}
 	}
 	ranges := make([]Range, len(off))
 	for i, o := range off {
 		a := idx(o)
 		if a < 0 {
-			return nil, fmt.Errorf("encap: offset table entry %d (%d) does not point at a fragment", i, o)
+			return nil, FormatError(fmt.Sprintf("offset table entry %d (%d) does not point at a fragment", i, o))
 		}
 		ranges[i].First = a
 		if i > 0 {
@@ -269,7 +268,7 @@ func endsFrame(f []byte) bool {
 
 func byMarkers(fragments [][]byte, numFrames int) ([]Range, error) {
 	if !startsFrame(fragments[0]) {
-		return nil, fmt.Errorf("encap: %d fragments for %d frames, no offset table, and the first fragment starts with no known codestream marker", len(fragments), numFrames)
+		return nil, FormatError(fmt.Sprintf("%d fragments for %d frames, no offset table, and the first fragment starts with no known codestream marker", len(fragments), numFrames))
 	}
 	var ranges []Range
 	first := 0
@@ -281,7 +280,7 @@ func byMarkers(fragments [][]byte, numFrames int) ([]Range, error) {
 		first = i
 	}
 	if len(ranges) != numFrames {
-		return nil, fmt.Errorf("encap: found %d codestreams in %d fragments but the header says %d frames", len(ranges), len(fragments), numFrames)
+		return nil, FormatError(fmt.Sprintf("found %d codestreams in %d fragments but the header says %d frames", len(ranges), len(fragments), numFrames))
 	}
 	return ranges, nil
 }

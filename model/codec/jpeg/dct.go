@@ -1,7 +1,6 @@
 package jpeg
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -42,7 +41,7 @@ func (d *decoder) initDCT() error {
 	s := &dctState{hmax: 1, vmax: 1}
 	for _, c := range d.comps {
 		if c.h > 4 || c.v > 4 {
-			return errors.New("jpeg: sampling factor above 4")
+			return FormatError("sampling factor above 4")
 		}
 		s.hmax = max(s.hmax, c.h)
 		s.vmax = max(s.vmax, c.v)
@@ -71,7 +70,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 	for _, k := range idx {
 		c := d.comps[k]
 		if !d.dc[c.td].defined || !d.ac[c.ta].defined {
-			return errors.New("jpeg: scan uses an undefined Huffman table")
+			return FormatError("scan uses an undefined Huffman table")
 		}
 	}
 	// Blocks per MCU and MCU grid.
@@ -94,7 +93,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 			}
 		}
 		if len(mcuBlocks) > 10 {
-			return errors.New("jpeg: more than 10 blocks per MCU")
+			return FormatError("more than 10 blocks per MCU")
 		}
 	}
 	var pred [4]int32
@@ -106,7 +105,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 		for mx := 0; mx < nx; mx++ {
 			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
 				if !br.restart() {
-					return fmt.Errorf("jpeg: missing restart marker at byte %d", br.pos)
+					return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.pos))
 				}
 				pred = [4]int32{}
 			}
@@ -120,11 +119,11 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 				}
 				t, ok := d.dc[c.td].decode(br)
 				if !ok || t > 16 {
-					return fmt.Errorf("jpeg: invalid DC code in MCU %d", mcu-1)
+					return FormatError(fmt.Sprintf("invalid DC code in MCU %d", mcu-1))
 				}
 				if t > 0 {
 					if t == 16 {
-						return fmt.Errorf("jpeg: invalid DC category in MCU %d", mcu-1)
+						return FormatError(fmt.Sprintf("invalid DC category in MCU %d", mcu-1))
 					}
 					pred[b.k] += extend(br.bits(uint(t)), uint(t))
 				}
@@ -135,7 +134,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 					}
 					rs, ok := d.ac[c.ta].decode(br)
 					if !ok {
-						return fmt.Errorf("jpeg: invalid AC code in MCU %d", mcu-1)
+						return FormatError(fmt.Sprintf("invalid AC code in MCU %d", mcu-1))
 					}
 					r, sz := int(rs>>4), uint(rs&15)
 					if sz == 0 {
@@ -147,7 +146,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 					}
 					z += r
 					if z > 63 {
-						return fmt.Errorf("jpeg: AC coefficients overrun the block in MCU %d", mcu-1)
+						return FormatError(fmt.Sprintf("AC coefficients overrun the block in MCU %d", mcu-1))
 					}
 					coef[zigzag[z]] = extend(br.bits(sz), sz) * q[z]
 				}
@@ -161,7 +160,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 				idct(&coef, s.bufs[b.k][y0*s.stride[b.k]+x0:], s.stride[b.k], shift, maxv)
 			}
 			if br.overrun() {
-				return fmt.Errorf("jpeg: truncated scan at MCU %d of %d (byte %d)", mcu-1, nx*ny, br.pos)
+				return FormatError(fmt.Sprintf("truncated scan at MCU %d of %d (byte %d)", mcu-1, nx*ny, br.pos))
 			}
 		}
 	}

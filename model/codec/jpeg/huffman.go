@@ -22,7 +22,7 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 		total += c
 	}
 	if total == 0 || total > 256 || total != len(vals) {
-		return fmt.Errorf("invalid Huffman table with %d codes", total)
+		return FormatError(fmt.Sprintf("invalid Huffman table with %d codes", total))
 	}
 	*h = huffman{defined: true}
 	copy(h.vals[:], vals)
@@ -30,7 +30,7 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 	for l := 1; l <= 16; l++ {
 		c := int32(counts[l-1])
 		if code+c > 1<<l {
-			return fmt.Errorf("invalid Huffman table: too many codes of length %d", l)
+			return FormatError(fmt.Sprintf("invalid Huffman table: too many codes of length %d", l))
 		}
 		if c == 0 {
 			h.maxcode[l] = -1

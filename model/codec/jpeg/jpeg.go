@@ -111,7 +111,7 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 		return err
 	}
 	if len(frame) < 4 || frame[0] != 0xFF || frame[1] != mSOI {
-		return errors.New("jpeg: frame does not start with an SOI marker")
+		return FormatError("frame does not start with an SOI marker")
 	}
 	// Baseline 8-bit goes through image/jpeg; find the SOF first.
 	sof, seg, err := findSOF(frame)
@@ -122,7 +122,7 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 		// Check the size before image/jpeg allocates the image.
 		rows, cols := int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
 		if rows != f.Rows || cols != f.Columns {
-			return fmt.Errorf("jpeg: stream is %dx%d but the header says %dx%d", cols, rows, f.Columns, f.Rows)
+			return FormatError(fmt.Sprintf("stream is %dx%d but the header says %dx%d", cols, rows, f.Columns, f.Rows))
 		}
 		return decodeStd(frame, f, dst)
 	}
@@ -161,10 +161,10 @@ func (d *decoder) roughness() float64 {
 
 func checkInfo(f codec.FrameInfo, n int) error {
 	if f.Rows <= 0 || f.Columns <= 0 {
-		return fmt.Errorf("jpeg: invalid image size %dx%d", f.Columns, f.Rows)
+		return FormatError(fmt.Sprintf("invalid image size %dx%d", f.Columns, f.Rows))
 	}
 	if f.BitsStored < 1 || f.BitsStored > 32 {
-		return fmt.Errorf("jpeg: invalid bits stored %d", f.BitsStored)
+		return FormatError(fmt.Sprintf("invalid bits stored %d", f.BitsStored))
 	}
 	if n < f.Len() {
 		return fmt.Errorf("jpeg: destination holds %d samples, frame has %d", n, f.Len())
@@ -184,7 +184,7 @@ func findSOF(b []byte) (byte, []byte, error) {
 			return m, seg, nil
 		}
 		if m == mSOS || m == mEOI {
-			return 0, nil, errors.New("jpeg: no SOF marker before the scan")
+			return 0, nil, FormatError("no SOF marker before the scan")
 		}
 		pos = next
 	}
@@ -197,21 +197,21 @@ func nextSegment(b []byte, pos int) (marker byte, seg []byte, next int, err erro
 		pos++
 	}
 	if pos+2 > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpeg: truncated stream at byte %d (no EOI)", pos)
+		return 0, nil, 0, FormatError(fmt.Sprintf("truncated stream at byte %d (no EOI)", pos))
 	}
 	if b[pos] != 0xFF {
-		return 0, nil, 0, fmt.Errorf("jpeg: expected a marker at byte %d, found 0x%02X", pos, b[pos])
+		return 0, nil, 0, FormatError(fmt.Sprintf("expected a marker at byte %d, found 0x%02X", pos, b[pos]))
 	}
 	m := b[pos+1]
 	if m == mSOI || m == mEOI || (m >= 0xD0 && m <= 0xD7) || m == 0x01 {
 		return m, nil, pos + 2, nil
 	}
 	if pos+4 > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpeg: truncated marker segment 0x%02X at byte %d", m, pos)
+		return 0, nil, 0, FormatError(fmt.Sprintf("truncated marker segment 0x%02X at byte %d", m, pos))
 	}
 	l := int(binary.BigEndian.Uint16(b[pos+2:]))
 	if l < 2 || pos+2+l > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpeg: marker segment 0x%02X at byte %d has length %d beyond the %d-byte stream", m, pos, l, len(b))
+		return 0, nil, 0, FormatError(fmt.Sprintf("marker segment 0x%02X at byte %d has length %d beyond the %d-byte stream", m, pos, l, len(b)))
 	}
 	return m, b[pos+4 : pos+2+l], pos + 2 + l, nil
 }
@@ -232,18 +232,18 @@ func (d *decoder) run() error {
 		switch {
 		case m == mEOI:
 			if d.scans == 0 {
-				return errors.New("jpeg: no scan before EOI")
+				return FormatError("no scan before EOI")
 			}
 			return nil
 		case m == mSOF0 || m == mSOF1 || m == mSOF3:
 			if d.comps != nil {
-				return errors.New("jpeg: several SOF markers")
+				return FormatError("several SOF markers")
 			}
 			if err := d.parseSOF(m, seg); err != nil {
 				return err
 			}
 		case m >= 0xC0 && m <= 0xCF && m != mDHT && m != 0xC8 && m != 0xCC:
-			return fmt.Errorf("jpeg: unsupported coding process (SOF%d)", m-0xC0)
+			return UnsupportedError(fmt.Sprintf("unsupported coding process (SOF%d)", m-0xC0))
 		case m == mDHT:
 			if err := d.parseDHT(seg); err != nil {
 				return err
@@ -254,12 +254,12 @@ func (d *decoder) run() error {
 			}
 		case m == mDRI:
 			if len(seg) != 2 {
-				return errors.New("jpeg: invalid DRI segment")
+				return FormatError("invalid DRI segment")
 			}
 			d.restart = int(binary.BigEndian.Uint16(seg))
 		case m == mSOS:
 			if d.comps == nil {
-				return errors.New("jpeg: scan before SOF")
+				return FormatError("scan before SOF")
 			}
 			end, err := d.scan(seg, pos)
 			if err != nil {
@@ -277,7 +277,7 @@ func (d *decoder) run() error {
 
 func (d *decoder) parseSOF(m byte, seg []byte) error {
 	if len(seg) < 6 {
-		return errors.New("jpeg: short SOF segment")
+		return FormatError("short SOF segment")
 	}
 	d.process = m
 	d.precision = int(seg[0])
@@ -285,33 +285,33 @@ func (d *decoder) parseSOF(m byte, seg []byte) error {
 	d.cols = int(binary.BigEndian.Uint16(seg[3:]))
 	nc := int(seg[5])
 	if len(seg) < 6+3*nc || nc == 0 || nc > 4 {
-		return fmt.Errorf("jpeg: invalid SOF with %d components", nc)
+		return FormatError(fmt.Sprintf("invalid SOF with %d components", nc))
 	}
 	switch m {
 	case mSOF3:
 		if d.precision < 2 || d.precision > 16 {
-			return fmt.Errorf("jpeg: lossless precision %d not in 2..16", d.precision)
+			return FormatError(fmt.Sprintf("lossless precision %d not in 2..16", d.precision))
 		}
 	default:
 		if d.precision != 8 && d.precision != 12 {
-			return fmt.Errorf("jpeg: DCT precision %d not supported", d.precision)
+			return UnsupportedError(fmt.Sprintf("DCT precision %d not supported", d.precision))
 		}
 	}
 	if d.rows == 0 {
-		return errors.New("jpeg: SOF with zero lines (DNL) not supported")
+		return UnsupportedError("SOF with zero lines (DNL) not supported")
 	}
 	if d.rows != d.info.Rows || d.cols != d.info.Columns {
-		return fmt.Errorf("jpeg: stream is %dx%d but the header says %dx%d", d.cols, d.rows, d.info.Columns, d.info.Rows)
+		return FormatError(fmt.Sprintf("stream is %dx%d but the header says %dx%d", d.cols, d.rows, d.info.Columns, d.info.Rows))
 	}
 	if nc != max(d.info.SamplesPerPixel, 1) {
-		return fmt.Errorf("jpeg: stream has %d components but the header says %d samples per pixel", nc, d.info.SamplesPerPixel)
+		return FormatError(fmt.Sprintf("stream has %d components but the header says %d samples per pixel", nc, d.info.SamplesPerPixel))
 	}
 	d.comps = make([]component, nc)
 	for i := range d.comps {
 		c := seg[6+3*i:]
 		d.comps[i] = component{id: c[0], h: int(c[1] >> 4), v: int(c[1] & 15), tq: int(c[2] & 3)}
 		if d.comps[i].h == 0 || d.comps[i].v == 0 {
-			return errors.New("jpeg: component with zero sampling factor")
+			return FormatError("component with zero sampling factor")
 		}
 	}
 	d.planes = make([][]int32, nc)
@@ -330,11 +330,11 @@ func (d *decoder) parseSOF(m byte, seg []byte) error {
 func (d *decoder) parseDHT(seg []byte) error {
 	for len(seg) > 0 {
 		if len(seg) < 17 {
-			return errors.New("jpeg: short DHT segment")
+			return FormatError("short DHT segment")
 		}
 		class, id := seg[0]>>4, seg[0]&15
 		if class > 1 || id > 3 {
-			return fmt.Errorf("jpeg: invalid Huffman table class %d id %d", class, id)
+			return FormatError(fmt.Sprintf("invalid Huffman table class %d id %d", class, id))
 		}
 		var counts [16]int
 		total := 0
@@ -343,14 +343,14 @@ func (d *decoder) parseDHT(seg []byte) error {
 			total += counts[i]
 		}
 		if len(seg) < 17+total {
-			return errors.New("jpeg: short DHT segment")
+			return FormatError("short DHT segment")
 		}
 		h := &d.dc[id]
 		if class == 1 {
 			h = &d.ac[id]
 		}
 		if err := h.build(counts, seg[17:17+total]); err != nil {
-			return fmt.Errorf("jpeg: %w", err)
+			return err
 		}
 		seg = seg[17+total:]
 	}
@@ -361,11 +361,11 @@ func (d *decoder) parseDQT(seg []byte) error {
 	for len(seg) > 0 {
 		pq, tq := seg[0]>>4, seg[0]&15
 		if tq > 3 || pq > 1 {
-			return fmt.Errorf("jpeg: invalid quantisation table %d/%d", pq, tq)
+			return FormatError(fmt.Sprintf("invalid quantisation table %d/%d", pq, tq))
 		}
 		n := 1 + 64*(1+int(pq))
 		if len(seg) < n {
-			return errors.New("jpeg: short DQT segment")
+			return FormatError("short DQT segment")
 		}
 		for i := 0; i < 64; i++ {
 			if pq == 0 {
@@ -383,11 +383,11 @@ func (d *decoder) parseDQT(seg []byte) error {
 // at pos. It returns the position of the marker that ends the scan.
 func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	if len(seg) < 1 {
-		return 0, errors.New("jpeg: short SOS segment")
+		return 0, FormatError("short SOS segment")
 	}
 	ns := int(seg[0])
 	if ns < 1 || ns > len(d.comps) || len(seg) < 4+2*ns {
-		return 0, fmt.Errorf("jpeg: invalid scan with %d components", ns)
+		return 0, FormatError(fmt.Sprintf("invalid scan with %d components", ns))
 	}
 	idx := make([]int, ns)
 	for i := 0; i < ns; i++ {
@@ -399,11 +399,11 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 			}
 		}
 		if k < 0 {
-			return 0, fmt.Errorf("jpeg: scan names unknown component %d", id)
+			return 0, FormatError(fmt.Sprintf("scan names unknown component %d", id))
 		}
 		d.comps[k].td, d.comps[k].ta = int(t>>4), int(t&15)
 		if d.comps[k].td > 3 || d.comps[k].ta > 3 {
-			return 0, errors.New("jpeg: invalid Huffman table selector")
+			return 0, FormatError("invalid Huffman table selector")
 		}
 		idx[i] = k
 	}
@@ -437,7 +437,7 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 func (d *decoder) output(dst []int32) error {
 	for k, ok := range d.sawScan {
 		if !ok {
-			return fmt.Errorf("jpeg: component %d has no scan", k)
+			return FormatError(fmt.Sprintf("component %d has no scan", k))
 		}
 	}
 	f := d.info

@@ -1,7 +1,6 @@
 package jpeg
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -14,25 +13,25 @@ const pred6Overflow = 8
 // Samples are stored in the component planes shifted left by pt.
 func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
 	if psv < 1 || psv > 7 {
-		return fmt.Errorf("jpeg: invalid lossless predictor %d", psv)
+		return FormatError(fmt.Sprintf("invalid lossless predictor %d", psv))
 	}
 	if pt >= d.precision {
-		return fmt.Errorf("jpeg: point transform %d not below precision %d", pt, d.precision)
+		return FormatError(fmt.Sprintf("point transform %d not below precision %d", pt, d.precision))
 	}
 	for _, k := range idx {
 		c := d.comps[k]
 		if c.h != 1 || c.v != 1 {
-			return errors.New("jpeg: subsampled lossless components not supported")
+			return UnsupportedError("subsampled lossless components not supported")
 		}
 		if !d.dc[c.td].defined {
-			return fmt.Errorf("jpeg: scan uses undefined Huffman table %d", c.td)
+			return FormatError(fmt.Sprintf("scan uses undefined Huffman table %d", c.td))
 		}
 	}
 	rows, cols := d.rows, d.cols
 	rowsPerInterval := rows
 	if d.restart > 0 {
 		if d.restart%cols != 0 {
-			return fmt.Errorf("jpeg: restart interval %d is not a multiple of the %d samples of a line", d.restart, cols)
+			return FormatError(fmt.Sprintf("restart interval %d is not a multiple of the %d samples of a line", d.restart, cols))
 		}
 		rowsPerInterval = d.restart / cols
 	}
@@ -49,7 +48,7 @@ func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
 	for y0 := 0; y0 < rows; y0 += rowsPerInterval {
 		if y0 > 0 {
 			if !br.restart() {
-				return fmt.Errorf("jpeg: missing restart marker at byte %d", br.pos)
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.pos))
 			}
 		}
 		y1 := min(y0+rowsPerInterval, rows)
@@ -130,7 +129,7 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 			} else {
 				v, ok := h.slow(br)
 				if !ok {
-					return fmt.Errorf("jpeg: invalid Huffman code at line %d, byte %d", y, br.pos)
+					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.pos))
 				}
 				s = uint(v)
 			}
@@ -148,12 +147,12 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 			case s == 16:
 				diff = 32768
 			default:
-				return fmt.Errorf("jpeg: invalid difference category %d at line %d", s, y)
+				return FormatError(fmt.Sprintf("invalid difference category %d at line %d", s, y))
 			}
 			row[x] = (pred + diff) & 0xFFFF
 		}
 		if br.overrun() {
-			return fmt.Errorf("jpeg: truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos)
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos))
 		}
 	}
 	return nil
@@ -185,7 +184,7 @@ func (d *decoder) losslessN(br *bitReader, idx []int, psv int, initial int32, y0
 				}
 				s, ok := d.dc[d.comps[k].td].decode(br)
 				if !ok {
-					return fmt.Errorf("jpeg: invalid Huffman code at line %d, byte %d", y, br.pos)
+					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.pos))
 				}
 				var diff int32
 				switch {
@@ -195,13 +194,13 @@ func (d *decoder) losslessN(br *bitReader, idx []int, psv int, initial int32, y0
 				case s == 16:
 					diff = 32768
 				default:
-					return fmt.Errorf("jpeg: invalid difference category %d at line %d", s, y)
+					return FormatError(fmt.Sprintf("invalid difference category %d at line %d", s, y))
 				}
 				plane[i] = (pred + diff) & 0xFFFF
 			}
 		}
 		if br.overrun() {
-			return fmt.Errorf("jpeg: truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos)
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos))
 		}
 	}
 	return nil

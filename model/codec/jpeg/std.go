@@ -16,17 +16,21 @@ import (
 func decodeStd(frame []byte, f codec.FrameInfo, dst []int32) error {
 	img, err := stdjpeg.Decode(bytes.NewReader(frame))
 	if err != nil {
-		return fmt.Errorf("jpeg: %w", err)
+		// image/jpeg's errors, as this package's own types.
+		if u, ok := err.(stdjpeg.UnsupportedError); ok {
+			return UnsupportedError(u.Error())
+		}
+		return FormatError(err.Error())
 	}
 	b := img.Bounds()
 	if b.Dx() != f.Columns || b.Dy() != f.Rows {
-		return fmt.Errorf("jpeg: stream is %dx%d but the header says %dx%d", b.Dx(), b.Dy(), f.Columns, f.Rows)
+		return FormatError(fmt.Sprintf("stream is %dx%d but the header says %dx%d", b.Dx(), b.Dy(), f.Columns, f.Rows))
 	}
 	spp := max(f.SamplesPerPixel, 1)
 	switch m := img.(type) {
 	case *image.Gray:
 		if spp != 1 {
-			return fmt.Errorf("jpeg: stream has 1 component but the header says %d samples per pixel", spp)
+			return FormatError(fmt.Sprintf("stream has 1 component but the header says %d samples per pixel", spp))
 		}
 		for y := 0; y < f.Rows; y++ {
 			row := m.Pix[y*m.Stride : y*m.Stride+f.Columns]
@@ -37,7 +41,7 @@ func decodeStd(frame []byte, f codec.FrameInfo, dst []int32) error {
 		}
 	default:
 		if spp != 3 {
-			return fmt.Errorf("jpeg: stream has colour components but the header says %d samples per pixel", spp)
+			return FormatError(fmt.Sprintf("stream has colour components but the header says %d samples per pixel", spp))
 		}
 		i := 0
 		for y := b.Min.Y; y < b.Max.Y; y++ {

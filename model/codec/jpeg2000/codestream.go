@@ -2,7 +2,6 @@ package jpeg2000
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 )
 
@@ -65,12 +64,15 @@ const (
 	cbHT        = 0x40 // high-throughput block coder (Part 15)
 )
 
-// errFormat is wrapped by every error about a malformed or unsupported
-// codestream, so callers can tell bad data from other failures.
-var errFormat = errors.New("jpeg2000")
-
+// formatErr returns a FormatError, so callers can tell bad data from
+// other failures.
 func formatErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errFormat, fmt.Sprintf(format, args...))
+	return FormatError(fmt.Sprintf(format, args...))
+}
+
+// unsupportedErr returns an UnsupportedError.
+func unsupportedErr(format string, args ...any) error {
+	return UnsupportedError(fmt.Sprintf(format, args...))
 }
 
 // compInfo is one component of the SIZ marker.
@@ -251,7 +253,7 @@ func parseCodestream(data []byte, headerOnly bool) (*codestream, error) {
 				}
 				ppmParts = append(ppmParts, ppmPart{int(seg[0]), seg[1:]})
 			case mCAP, mCPF:
-				return nil, formatErr("JPEG 2000 Part 15 (HTJ2K) codestreams are not supported")
+				return nil, unsupportedErr("JPEG 2000 Part 15 (HTJ2K) codestreams are not supported")
 			default:
 				if err := cs.parseParam(&cs.main, m, seg); err != nil {
 					return nil, err
@@ -447,7 +449,7 @@ func (cs *codestream) parseSIZ(seg []byte) error {
 		dx, dy := r.u8(), r.u8()
 		p := ssiz&0x7F + 1
 		if p > maxPrecision {
-			return formatErr("SIZ: component %d has %d-bit samples (at most %d supported)", i, p, maxPrecision)
+			return unsupportedErr("SIZ: component %d has %d-bit samples (at most %d supported)", i, p, maxPrecision)
 		}
 		if dx == 0 || dy == 0 {
 			return formatErr("SIZ: component %d has zero sub-sampling", i)
@@ -499,7 +501,7 @@ func (cs *codestream) parseParam(h *header, m int, seg []byte) error {
 			return formatErr("COD: zero quality layers")
 		}
 		if d.mct > 1 {
-			return formatErr("COD: multiple component transform %d is not supported", d.mct)
+			return unsupportedErr("COD: multiple component transform %d is not supported", d.mct)
 		}
 		sp, err := parseSPcod(&r, scod&1 != 0)
 		if err != nil {
@@ -623,7 +625,7 @@ func parseSPcod(r *reader, precincts bool) (*codingStyle, error) {
 	}
 	cs.cbw, cs.cbh = xcb+2, ycb+2
 	if cs.cbStyle&cbHT != 0 {
-		return nil, formatErr("HTJ2K (Part 15) code-blocks are not supported")
+		return nil, unsupportedErr("HTJ2K (Part 15) code-blocks are not supported")
 	}
 	if cs.cbStyle&0x80 != 0 {
 		return nil, formatErr("unknown code-block style %#x", cs.cbStyle)
@@ -633,7 +635,7 @@ func parseSPcod(r *reader, precincts bool) (*codingStyle, error) {
 	case 1:
 		cs.reversible = true
 	default:
-		return nil, formatErr("unknown wavelet transform %d (Part 2 kernels are not supported)", tr)
+		return nil, unsupportedErr("unknown wavelet transform %d (Part 2 kernels are not supported)", tr)
 	}
 	n := cs.levels + 1
 	cs.ppx, cs.ppy = make([]int, n), make([]int, n)

@@ -109,7 +109,7 @@ func decode(data []byte, maxSamples int) (img *Image, err error) {
 	// (The fuzz test calls decodeUnguarded, so that such bugs show.)
 	defer func() {
 		if r := recover(); r != nil {
-			img, err = nil, fmt.Errorf("%w: internal error decoding codestream: %v", errFormat, r)
+			img, err = nil, formatErr("internal error decoding codestream: %v", r)
 		}
 	}()
 	return decodeUnguarded(data, maxSamples)
@@ -148,7 +148,7 @@ func (cs *codestream) outputSize() (w, h int, err error) {
 	s := &cs.siz
 	for i, c := range s.comps {
 		if c.dx != s.comps[0].dx || c.dy != s.comps[0].dy {
-			return 0, 0, formatErr("component %d is sub-sampled differently from component 0 (not supported)", i)
+			return 0, 0, unsupportedErr("component %d is sub-sampled differently from component 0 (not supported)", i)
 		}
 	}
 	x0, y0, x1, y1 := s.compRect(0)
@@ -386,7 +386,7 @@ func (d *decoder) decodeBlocks(td *tileDecoder, t1 *t1Decoder) error {
 				// A panic in a worker would escape Decode's recover.
 				if r := recover(); r != nil {
 					mu.Lock()
-					failure = fmt.Errorf("%w: internal error decoding a code-block: %v", errFormat, r)
+					failure = formatErr("internal error decoding a code-block: %v", r)
 					next = len(jobs)
 					mu.Unlock()
 				}

@@ -53,7 +53,7 @@ func (DICOMDecoder) Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	}
 	spp := max(f.SamplesPerPixel, 1)
 	if cfg.Width != f.Columns || cfg.Height != f.Rows || cfg.NumComponents != spp {
-		return fmt.Errorf("jpeg2000: codestream is %dx%d with %d component(s), header says %dx%d with %d",
+		return formatErr("codestream is %dx%d with %d component(s), header says %dx%d with %d",
 			cfg.Width, cfg.Height, cfg.NumComponents, f.Columns, f.Rows, spp)
 	}
 	ba := f.BitsAllocated
@@ -61,7 +61,7 @@ func (DICOMDecoder) Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 		ba = (cfg.Precision + 7) / 8 * 8
 	}
 	if cfg.Precision > ba {
-		return fmt.Errorf("jpeg2000: codestream has %d-bit samples but BitsAllocated is %d", cfg.Precision, ba)
+		return formatErr("codestream has %d-bit samples but BitsAllocated is %d", cfg.Precision, ba)
 	}
 	img, err := decode(frame, n)
 	if err != nil {

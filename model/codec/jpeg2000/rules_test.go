@@ -121,7 +121,7 @@ func TestTruncationAndCorruption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Decode(data); err == nil || !errors.Is(err, errFormat) || !strings.Contains(err.Error(), "ends before packet") {
+	if _, err := Decode(data); err == nil || !errors.As(err, new(FormatError)) || !strings.Contains(err.Error(), "ends before packet") {
 		t.Errorf("truncated POC stream: got %v", err)
 	}
 }

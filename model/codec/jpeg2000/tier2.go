@@ -400,7 +400,7 @@ func (td *tileDecoder) readPacket(l, r, c, p int) error {
 					}
 					cb.numbps = b.mb - int(zbp)
 					if cb.numbps+tc.roiShift > maxBitPlanes {
-						return formatErr("tile %d: code-block with %d bit-planes (at most %d supported)", td.idx, cb.numbps+tc.roiShift, maxBitPlanes)
+						return unsupportedErr("tile %d: code-block with %d bit-planes (at most %d supported)", td.idx, cb.numbps+tc.roiShift, maxBitPlanes)
 					}
 					cb.seen = true
 				}

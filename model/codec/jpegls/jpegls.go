@@ -20,7 +20,6 @@ package jpegls
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"sscscore/model/codec"
@@ -64,16 +63,16 @@ type decoder struct {
 // pixel-interleaved when there are several components).
 func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	if f.Rows <= 0 || f.Columns <= 0 {
-		return fmt.Errorf("jpegls: invalid image size %dx%d", f.Columns, f.Rows)
+		return FormatError(fmt.Sprintf("invalid image size %dx%d", f.Columns, f.Rows))
 	}
 	if f.BitsStored < 1 || f.BitsStored > 32 {
-		return fmt.Errorf("jpegls: invalid bits stored %d", f.BitsStored)
+		return FormatError(fmt.Sprintf("invalid bits stored %d", f.BitsStored))
 	}
 	if len(dst) < f.Len() {
 		return fmt.Errorf("jpegls: destination holds %d samples, frame has %d", len(dst), f.Len())
 	}
 	if len(frame) < 4 || frame[0] != 0xFF || frame[1] != mSOI {
-		return errors.New("jpegls: frame does not start with an SOI marker")
+		return FormatError("frame does not start with an SOI marker")
 	}
 	d := &decoder{data: frame, info: f, dst: dst}
 	if err := d.run(); err != nil {
@@ -88,21 +87,21 @@ func nextSegment(b []byte, pos int) (marker byte, seg []byte, next int, err erro
 		pos++
 	}
 	if pos+2 > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpegls: truncated stream at byte %d (no EOI)", pos)
+		return 0, nil, 0, FormatError(fmt.Sprintf("truncated stream at byte %d (no EOI)", pos))
 	}
 	if b[pos] != 0xFF {
-		return 0, nil, 0, fmt.Errorf("jpegls: expected a marker at byte %d, found 0x%02X", pos, b[pos])
+		return 0, nil, 0, FormatError(fmt.Sprintf("expected a marker at byte %d, found 0x%02X", pos, b[pos]))
 	}
 	m := b[pos+1]
 	if m == mSOI || m == mEOI || (m >= 0xD0 && m <= 0xD7) {
 		return m, nil, pos + 2, nil
 	}
 	if pos+4 > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpegls: truncated marker segment 0x%02X at byte %d", m, pos)
+		return 0, nil, 0, FormatError(fmt.Sprintf("truncated marker segment 0x%02X at byte %d", m, pos))
 	}
 	l := int(binary.BigEndian.Uint16(b[pos+2:]))
 	if l < 2 || pos+2+l > len(b) {
-		return 0, nil, 0, fmt.Errorf("jpegls: marker segment 0x%02X at byte %d has length %d beyond the %d-byte stream", m, pos, l, len(b))
+		return 0, nil, 0, FormatError(fmt.Sprintf("marker segment 0x%02X at byte %d has length %d beyond the %d-byte stream", m, pos, l, len(b)))
 	}
 	return m, b[pos+4 : pos+2+l], pos + 2 + l, nil
 }
@@ -121,18 +120,18 @@ func (d *decoder) run() error {
 		switch {
 		case m == mEOI:
 			if d.scans == 0 {
-				return errors.New("jpegls: no scan before EOI")
+				return FormatError("no scan before EOI")
 			}
 			return nil
 		case m == mSOF55:
 			if d.planes != nil {
-				return errors.New("jpegls: several SOF markers")
+				return FormatError("several SOF markers")
 			}
 			if err := d.parseSOF(seg); err != nil {
 				return err
 			}
 		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
-			return fmt.Errorf("jpegls: not a JPEG-LS stream (SOF%d marker)", m-0xC0)
+			return FormatError(fmt.Sprintf("not a JPEG-LS stream (SOF%d marker)", m-0xC0))
 		case m == mLSE:
 			if err := d.parseLSE(seg); err != nil {
 				return err
@@ -146,11 +145,11 @@ func (d *decoder) run() error {
 			case 4:
 				d.restart = int(binary.BigEndian.Uint32(seg))
 			default:
-				return errors.New("jpegls: invalid DRI segment")
+				return FormatError("invalid DRI segment")
 			}
 		case m == mSOS:
 			if d.planes == nil {
-				return errors.New("jpegls: scan before SOF")
+				return FormatError("scan before SOF")
 			}
 			end, err := d.scan(seg, pos)
 			if err != nil {
@@ -166,32 +165,32 @@ func (d *decoder) run() error {
 
 func (d *decoder) parseSOF(seg []byte) error {
 	if len(seg) < 6 {
-		return errors.New("jpegls: short SOF segment")
+		return FormatError("short SOF segment")
 	}
 	d.precision = int(seg[0])
 	d.rows = int(binary.BigEndian.Uint16(seg[1:]))
 	d.cols = int(binary.BigEndian.Uint16(seg[3:]))
 	nc := int(seg[5])
 	if d.precision < 2 || d.precision > 16 {
-		return fmt.Errorf("jpegls: precision %d not in 2..16", d.precision)
+		return FormatError(fmt.Sprintf("precision %d not in 2..16", d.precision))
 	}
 	if nc < 1 || nc > 4 || len(seg) < 6+3*nc {
-		return fmt.Errorf("jpegls: invalid SOF with %d components", nc)
+		return FormatError(fmt.Sprintf("invalid SOF with %d components", nc))
 	}
 	if d.rows == 0 {
-		return errors.New("jpegls: SOF with zero lines not supported")
+		return UnsupportedError("SOF with zero lines not supported")
 	}
 	if d.rows != d.info.Rows || d.cols != d.info.Columns {
-		return fmt.Errorf("jpegls: stream is %dx%d but the header says %dx%d", d.cols, d.rows, d.info.Columns, d.info.Rows)
+		return FormatError(fmt.Sprintf("stream is %dx%d but the header says %dx%d", d.cols, d.rows, d.info.Columns, d.info.Rows))
 	}
 	if nc != max(d.info.SamplesPerPixel, 1) {
-		return fmt.Errorf("jpegls: stream has %d components but the header says %d samples per pixel", nc, d.info.SamplesPerPixel)
+		return FormatError(fmt.Sprintf("stream has %d components but the header says %d samples per pixel", nc, d.info.SamplesPerPixel))
 	}
 	d.ids = make([]byte, nc)
 	for i := range d.ids {
 		d.ids[i] = seg[6+3*i]
 		if seg[7+3*i] != 0x11 {
-			return errors.New("jpegls: subsampled components not supported")
+			return UnsupportedError("subsampled components not supported")
 		}
 	}
 	n := d.rows * d.cols
@@ -209,28 +208,28 @@ func (d *decoder) parseSOF(seg []byte) error {
 
 func (d *decoder) parseLSE(seg []byte) error {
 	if len(seg) < 1 {
-		return errors.New("jpegls: empty LSE segment")
+		return FormatError("empty LSE segment")
 	}
 	switch seg[0] {
 	case 1:
 		if len(seg) < 11 {
-			return errors.New("jpegls: short LSE preset parameters segment")
+			return FormatError("short LSE preset parameters segment")
 		}
 		u := func(i int) int { return int(binary.BigEndian.Uint16(seg[1+2*i:])) }
 		d.preset = preset{maxval: u(0), t1: u(1), t2: u(2), t3: u(3), reset: u(4)}
 		return nil
 	case 2, 3:
-		return errors.New("jpegls: mapping tables (LSE 2/3) not supported")
+		return UnsupportedError("mapping tables (LSE 2/3) not supported")
 	case 4:
-		return errors.New("jpegls: oversize image dimension (LSE 4) not supported")
+		return UnsupportedError("oversize image dimension (LSE 4) not supported")
 	}
-	return fmt.Errorf("jpegls: unknown LSE segment type %d", seg[0])
+	return FormatError(fmt.Sprintf("unknown LSE segment type %d", seg[0]))
 }
 
 func (d *decoder) output() error {
 	for k, ok := range d.sawScan {
 		if !ok {
-			return fmt.Errorf("jpegls: component %d has no scan", k)
+			return FormatError(fmt.Sprintf("component %d has no scan", k))
 		}
 	}
 	n := d.rows * d.cols

@@ -1,7 +1,6 @@
 package jpegls
 
 import (
-	"errors"
 	"fmt"
 	"math/bits"
 	"sync"
@@ -32,11 +31,11 @@ type riContext struct{ a, n, nn int32 }
 // it returns the position of the marker that ends it.
 func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	if len(seg) < 1 {
-		return 0, errors.New("jpegls: short SOS segment")
+		return 0, FormatError("short SOS segment")
 	}
 	ns := int(seg[0])
 	if ns < 1 || ns > len(d.ids) || len(seg) < 4+2*ns {
-		return 0, fmt.Errorf("jpegls: invalid scan with %d components", ns)
+		return 0, FormatError(fmt.Sprintf("invalid scan with %d components", ns))
 	}
 	idx := make([]int, ns)
 	for i := range idx {
@@ -47,24 +46,24 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 			}
 		}
 		if idx[i] < 0 {
-			return 0, fmt.Errorf("jpegls: scan names unknown component %d", seg[1+2*i])
+			return 0, FormatError(fmt.Sprintf("scan names unknown component %d", seg[1+2*i]))
 		}
 		if seg[2+2*i] != 0 {
-			return 0, errors.New("jpegls: mapping tables not supported")
+			return 0, UnsupportedError("mapping tables not supported")
 		}
 	}
 	p := seg[1+2*ns:]
 	near, ilv, pt := int32(p[0]), p[1], p[2]&15
 	if pt != 0 {
-		return 0, fmt.Errorf("jpegls: point transform %d not supported", pt)
+		return 0, UnsupportedError(fmt.Sprintf("point transform %d not supported", pt))
 	}
 	switch {
 	case ilv == 0 && ns != 1:
-		return 0, errors.New("jpegls: non-interleaved scan with several components")
+		return 0, FormatError("non-interleaved scan with several components")
 	case ilv == 2 && ns > 4:
-		return 0, fmt.Errorf("jpegls: sample-interleaved scan with %d components not supported", ns)
+		return 0, UnsupportedError(fmt.Sprintf("sample-interleaved scan with %d components not supported", ns))
 	case ilv > 2:
-		return 0, fmt.Errorf("jpegls: invalid interleave mode %d", ilv)
+		return 0, FormatError(fmt.Sprintf("invalid interleave mode %d", ilv))
 	}
 	s, err := d.newScanState(near)
 	if err != nil {
@@ -90,16 +89,16 @@ func (d *decoder) newScanState(near int32) (*scanState, error) {
 	maxval := int32(1)<<uint(d.precision) - 1
 	if d.preset.maxval != 0 {
 		if d.preset.maxval > int(maxval) {
-			return nil, fmt.Errorf("jpegls: MAXVAL %d exceeds precision %d", d.preset.maxval, d.precision)
+			return nil, FormatError(fmt.Sprintf("MAXVAL %d exceeds precision %d", d.preset.maxval, d.precision))
 		}
 		maxval = int32(d.preset.maxval)
 	}
 	if maxval < 1 {
-		return nil, errors.New("jpegls: invalid MAXVAL")
+		return nil, FormatError("invalid MAXVAL")
 	}
 	s.maxval = maxval
 	if near < 0 || near > min(255, maxval/2) {
-		return nil, fmt.Errorf("jpegls: NEAR %d out of range for MAXVAL %d", near, maxval)
+		return nil, FormatError(fmt.Sprintf("NEAR %d out of range for MAXVAL %d", near, maxval))
 	}
 	s.rng = (maxval+2*near)/(2*near+1) + 1
 	s.qbpp = int32(bits.Len32(uint32(s.rng - 1)))
@@ -138,10 +137,10 @@ func (d *decoder) newScanState(near int32) (*scanState, error) {
 		s.reset = int32(pr.reset)
 	}
 	if !(near+1 <= s.t1 && s.t1 <= s.t2 && s.t2 <= s.t3 && s.t3 <= max(maxval, near+1)) {
-		return nil, fmt.Errorf("jpegls: invalid thresholds T1=%d T2=%d T3=%d for MAXVAL %d, NEAR %d", s.t1, s.t2, s.t3, maxval, near)
+		return nil, FormatError(fmt.Sprintf("invalid thresholds T1=%d T2=%d T3=%d for MAXVAL %d, NEAR %d", s.t1, s.t2, s.t3, maxval, near))
 	}
 	if s.reset < 3 || s.reset > max(255, maxval) {
-		return nil, fmt.Errorf("jpegls: invalid RESET %d", s.reset)
+		return nil, FormatError(fmt.Sprintf("invalid RESET %d", s.reset))
 	}
 	s.qlut = s.quantTable()
 	s.resetContexts()
@@ -232,7 +231,7 @@ func (d *decoder) decodeScan(s *scanState, idx []int) error {
 	for y := 0; y < d.rows; y++ {
 		if y > 0 && y%interval == 0 {
 			if !s.br.restart() {
-				return fmt.Errorf("jpegls: missing restart marker at byte %d", s.br.pos)
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.pos))
 			}
 			s.resetContexts()
 			for i := range lines {
@@ -253,7 +252,7 @@ func (d *decoder) decodeScan(s *scanState, idx []int) error {
 			l.prev, l.cur = l.cur, l.prev
 		}
 		if s.br.overrun() {
-			return fmt.Errorf("jpegls: truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos)
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos))
 		}
 	}
 	return nil
@@ -271,7 +270,7 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 	for y := 0; y < d.rows; y++ {
 		if y > 0 && y%interval == 0 {
 			if !s.br.restart() {
-				return fmt.Errorf("jpegls: missing restart marker at byte %d", s.br.pos)
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.pos))
 			}
 			s.resetContexts()
 			clear(prev)
@@ -292,15 +291,15 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 		}
 		prev, cur = cur, prev
 		if s.br.overrun() {
-			return fmt.Errorf("jpegls: truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos)
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos))
 		}
 	}
 	return nil
 }
 
 var (
-	errCode = errors.New("jpegls: invalid Golomb code")
-	errRun  = errors.New("jpegls: run longer than the line")
+	errCode = FormatError("invalid Golomb code")
+	errRun  = FormatError("run longer than the line")
 )
 
 // decodeLine decodes the samples cur[1..cols] given the previous line prev

@@ -26,17 +26,17 @@ func init() {
 // pydicom and GDCM do); one that decodes to fewer is an error.
 func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	if f.Rows <= 0 || f.Columns <= 0 {
-		return fmt.Errorf("rle: invalid image size %dx%d", f.Columns, f.Rows)
+		return FormatError(fmt.Sprintf("invalid image size %dx%d", f.Columns, f.Rows))
 	}
 	spp := max(f.SamplesPerPixel, 1)
 	if spp != 1 && spp != 3 {
-		return fmt.Errorf("rle: %d samples per pixel not supported", spp)
+		return UnsupportedError(fmt.Sprintf("%d samples per pixel not supported", spp))
 	}
 	if f.BitsAllocated != 8 && f.BitsAllocated != 16 && f.BitsAllocated != 32 {
-		return fmt.Errorf("rle: %d bits allocated not supported", f.BitsAllocated)
+		return UnsupportedError(fmt.Sprintf("%d bits allocated not supported", f.BitsAllocated))
 	}
 	if f.BitsStored < 1 || f.BitsStored > f.BitsAllocated {
-		return fmt.Errorf("rle: invalid bits stored %d for %d bits allocated", f.BitsStored, f.BitsAllocated)
+		return FormatError(fmt.Sprintf("invalid bits stored %d for %d bits allocated", f.BitsStored, f.BitsAllocated))
 	}
 	n := f.Rows * f.Columns
 	if len(dst) < n*spp {
@@ -44,19 +44,19 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 	}
 	dst = dst[:n*spp]
 	if len(frame) < 64 {
-		return fmt.Errorf("rle: frame of %d bytes is shorter than the 64-byte header", len(frame))
+		return FormatError(fmt.Sprintf("frame of %d bytes is shorter than the 64-byte header", len(frame)))
 	}
 	bytesPerSample := f.BitsAllocated / 8
 	want := bytesPerSample * spp
 	nseg := int(binary.LittleEndian.Uint32(frame))
 	if nseg != want {
-		return fmt.Errorf("rle: header has %d segments, expected %d for %d samples of %d bits", nseg, want, spp, f.BitsAllocated)
+		return FormatError(fmt.Sprintf("header has %d segments, expected %d for %d samples of %d bits", nseg, want, spp, f.BitsAllocated))
 	}
 	var offsets [16]int
 	for i := 0; i < nseg; i++ {
 		o := binary.LittleEndian.Uint32(frame[4+4*i:])
 		if o < 64 || uint64(o) > uint64(len(frame)) || (i > 0 && int(o) < offsets[i-1]) {
-			return fmt.Errorf("rle: segment %d offset %d is outside the %d-byte frame or out of order", i+1, o, len(frame))
+			return FormatError(fmt.Sprintf("segment %d offset %d is outside the %d-byte frame or out of order", i+1, o, len(frame)))
 		}
 		offsets[i] = int(o)
 	}
@@ -73,7 +73,7 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 			err = unpackN(seg, dst[sample:], n, spp, shift)
 		}
 		if err != nil {
-			return fmt.Errorf("rle: segment %d: %w", s+1, err)
+			return FormatError(fmt.Sprintf("segment %d: %s", s+1, string(err.(FormatError))))
 		}
 	}
 	normalize(dst, f)
@@ -86,14 +86,14 @@ func unpack1(seg []byte, out []int32, shift uint) error {
 	pos, o := 0, 0
 	for o < len(out) {
 		if pos >= len(seg) {
-			return fmt.Errorf("decodes to %d bytes, want %d", o, len(out))
+			return FormatError(fmt.Sprintf("decodes to %d bytes, want %d", o, len(out)))
 		}
 		h := int(int8(seg[pos]))
 		pos++
 		switch {
 		case h >= 0: // literal run of h+1 bytes
 			if pos+h+1 > len(seg) {
-				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1)
+				return FormatError(fmt.Sprintf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1))
 			}
 			k := min(h+1, len(out)-o)
 			run := out[o : o+k]
@@ -104,7 +104,7 @@ func unpack1(seg []byte, out []int32, shift uint) error {
 			o += k
 		case h != -128: // replicate the next byte 1-h times
 			if pos >= len(seg) {
-				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
+				return FormatError(fmt.Sprintf("replicate run at byte %d overruns the segment", pos-1))
 			}
 			v := int32(uint32(seg[pos]) << shift)
 			pos++
@@ -126,14 +126,14 @@ func unpackN(seg []byte, out []int32, n, stride int, shift uint) error {
 	pos, o := 0, 0
 	for o < n {
 		if pos >= len(seg) {
-			return fmt.Errorf("decodes to %d bytes, want %d", o, n)
+			return FormatError(fmt.Sprintf("decodes to %d bytes, want %d", o, n))
 		}
 		h := int(int8(seg[pos]))
 		pos++
 		switch {
 		case h >= 0:
 			if pos+h+1 > len(seg) {
-				return fmt.Errorf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1)
+				return FormatError(fmt.Sprintf("literal run of %d bytes at byte %d overruns the segment", h+1, pos-1))
 			}
 			k := min(h+1, n-o)
 			for i, b := range seg[pos : pos+k] {
@@ -143,7 +143,7 @@ func unpackN(seg []byte, out []int32, n, stride int, shift uint) error {
 			o += k
 		case h != -128:
 			if pos >= len(seg) {
-				return fmt.Errorf("replicate run at byte %d overruns the segment", pos-1)
+				return FormatError(fmt.Sprintf("replicate run at byte %d overruns the segment", pos-1))
 			}
 			v := int32(uint32(seg[pos]) << shift)
 			pos++

@@ -1,0 +1,14 @@
+package jpeg2000
+
+// A FormatError reports that the input is not a valid JPEG 2000 codestream.
+type FormatError string
+
+// Error implements error.
+func (e FormatError) Error() string { return "jpeg2000: " + string(e) }
+
+// An UnsupportedError reports that the input uses a valid but unimplemented
+// feature (the string says which, and that it is not supported).
+type UnsupportedError string
+
+// Error implements error.
+func (e UnsupportedError) Error() string { return "jpeg2000: " + string(e) }
