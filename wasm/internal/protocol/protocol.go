@@ -28,6 +28,20 @@
 //	move    {job, level, slice}   move level (1-5) of the current result to slice and rescore it
 //	export  {job, format, patient}  make an export ("csv" or "json") of the current result
 //	heatmap {job, level, method}  compute a slow heat map (e.g. occlusion) of one level slice
+//	pacs-search {job, pacs, query}  search a PACS for studies (DICOMweb QIDO-RS); a task
+//	pacs-series {job, pacs, study}  list a study's series (QIDO-RS); a task
+//	pacs-open {job, pacs, study, series, total}  retrieve a series (WADO-RS) and read it
+//	                              as open reads files: the same events, after download progress
+//	store   {job, pacs, pdf}      store the current result in the PACS as a DICOM SR
+//	                              (and, with pdf, the printable report) with STOW-RS; a task
+//
+// export also makes "sr": the DICOM SR of the current result (a .dcm file in
+// the exported event's buf). The PACS requests carry the PACS's DICOMweb
+// base URL and credentials ([PACS]) every time: the worker keeps neither.
+// A task (pacs-search, pacs-series, store) runs beside the scan jobs and is
+// answered by exactly one event naming it in task: found or stored, or
+// error{job, task, error}; its job number is the page's count of such
+// requests, not a scan job.
 //
 // Events (worker to page):
 //
@@ -37,7 +51,10 @@
 //	image     {job, image}, buf     a coronal reformat or an axial slice, int16 HU
 //	result    {job, result}         levels and scores (only from a real, trained cascade)
 //	heatmap   {job, heatmap}, buf   a heat map of one level slice, float32 values
-//	exported  {job, export}         an export's file name, type and content
+//	exported  {job, export}, buf?   an export's file name, type and content (binary
+//	                                exports such as "sr" in buf)
+//	found     {job, task, found}    the studies or series a PACS search found
+//	stored    {job, task, stored}   what a store request sent to the PACS
 //	error     {job, error}          the job failed; error says why in plain words
 //	done      {job, task, cancelled, timings, memory}  the job (or, with task set, a
 //	                                heat map request) ended, after its last event
@@ -53,6 +70,11 @@ const (
 	Export = "export"
 	// Heatmap is both a request (compute a slow map) and an event (a map).
 	Heatmap = "heatmap"
+	// PACS requests (see the package doc).
+	PACSSearch = "pacs-search"
+	PACSSeries = "pacs-series"
+	PACSOpen   = "pacs-open"
+	Store      = "store"
 
 	Ready     = "ready"
 	Progress  = "progress"
@@ -60,6 +82,8 @@ const (
 	Image     = "image"
 	Result    = "result"
 	Exported  = "exported"
+	Found     = "found"
+	Stored    = "stored"
 	Error     = "error"
 	Done      = "done"
 )
@@ -84,6 +108,15 @@ type Msg struct {
 	// Heatmap request: the method of the map to compute (one of
 	// ReadyInfo.HeatmapMethods with Slow set) for Level.
 	Method string `json:"method,omitempty"`
+	// PACS requests: the server and credentials; pacs-search: the query;
+	// pacs-series and pacs-open: the study; pacs-open: the series (in
+	// Series) and its number of instances from the series search (0 when
+	// not known); store: whether to send the printable report too.
+	PACS  *PACS       `json:"pacs,omitempty"`
+	Query *StudyQuery `json:"query,omitempty"`
+	Study string      `json:"study,omitempty"`
+	Total int         `json:"total,omitempty"`
+	PDF   bool        `json:"pdf,omitempty"`
 
 	Ready     *ReadyInfo     `json:"ready,omitempty"`
 	Progress  *ProgressInfo  `json:"progress,omitempty"`
@@ -92,10 +125,13 @@ type Msg struct {
 	Result    *ResultInfo    `json:"result,omitempty"`
 	Heatmap   *HeatmapInfo   `json:"heatmap,omitempty"`
 	Export    *ExportInfo    `json:"export,omitempty"`
+	Found     *FoundInfo     `json:"found,omitempty"`
+	Stored    *StoredInfo    `json:"stored,omitempty"`
 	Error     string         `json:"error,omitempty"`
 	Cancelled bool           `json:"cancelled,omitempty"`
 	// Task is set on the done event of a request that is not a scan (a
-	// heat map request): "heatmap".
+	// heat map request): "heatmap"; and on the answer (found, stored or
+	// error) of a PACS task: its request kind.
 	Task string `json:"task,omitempty"`
 	// Done: how long each stage took (ms, by stage name, plus "total"),
 	// and the worker's WebAssembly memory (bytes; it only grows, so this
@@ -155,6 +191,9 @@ const (
 	StageLevels = "levels" // finding the five levels
 	StageScore  = "score"  // scoring the level slices
 	StageMaps   = "maps"   // the level slices' images and fast heat maps
+	// StageDownload is the retrieval of a series from a PACS (pacs-open):
+	// parts received of the series' instances, with Bytes.
+	StageDownload = "download"
 	// StageHeatmap is the progress of a slow heat map request.
 	StageHeatmap = "heatmap"
 )
@@ -169,6 +208,8 @@ type ProgressInfo struct {
 	// ElapsedMS is the time spent in the stage so far, for the page's
 	// estimate of the time remaining.
 	ElapsedMS float64 `json:"elapsedMs"`
+	// Bytes received so far (StageDownload).
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // InventoryInfo is what the header pass found.
@@ -366,4 +407,90 @@ type ExportInfo struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // MIME type
 	Text string `json:"text"`
+	// Binary exports (such as "sr") come in the message's buf instead of
+	// Text.
+	Binary bool `json:"binary,omitempty"`
+}
+
+// Export formats.
+const (
+	FormatCSV  = "csv"
+	FormatJSON = "json"
+	// FormatSR is the DICOM Structured Report of the result (binary).
+	FormatSR = "sr"
+)
+
+// PACS says which DICOMweb server to talk to, and how to log in. The page
+// holds the credentials in memory only and sends them with each request.
+type PACS struct {
+	// URL is the DICOMweb base URL (absolute), e.g.
+	// http://pacs:8042/dicom-web.
+	URL string `json:"url"`
+	// User and Password: HTTP basic authentication when User is set;
+	// Token: "Authorization: Bearer" when set.
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
+	Token    string `json:"token,omitempty"`
+}
+
+// StudyQuery is a study search (QIDO-RS); empty fields match anything.
+type StudyQuery struct {
+	PatientID   string `json:"patientId,omitempty"`
+	PatientName string `json:"patientName,omitempty"`
+	Accession   string `json:"accession,omitempty"`
+	// DateFrom and DateTo bound the study date, YYYYMMDD.
+	DateFrom string `json:"dateFrom,omitempty"`
+	DateTo   string `json:"dateTo,omitempty"`
+	// Modality is "CT" unless set.
+	Modality string `json:"modality,omitempty"`
+}
+
+// FoundInfo answers pacs-search (Studies) or pacs-series (Series).
+type FoundInfo struct {
+	Studies []StudyInfo      `json:"studies,omitempty"`
+	Series  []PACSSeriesInfo `json:"series,omitempty"`
+	// Limit is set when the PACS may hold more matches than were listed.
+	Limit int `json:"limit,omitempty"`
+	// Chosen is the series to open by default ("" when none can be
+	// scored) and Why says why in a sentence (pacs-series).
+	Chosen string `json:"chosen,omitempty"`
+	Why    string `json:"why,omitempty"`
+}
+
+// StudyInfo is one study found.
+type StudyInfo struct {
+	UID         string   `json:"uid"`
+	PatientID   string   `json:"patientId,omitempty"`
+	PatientName string   `json:"patientName,omitempty"`
+	BirthDate   string   `json:"birthDate,omitempty"`
+	Date        string   `json:"date,omitempty"`
+	Accession   string   `json:"accession,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Modalities  []string `json:"modalities,omitempty"`
+	Series      int      `json:"series,omitempty"`
+	Instances   int      `json:"instances,omitempty"`
+}
+
+// PACSSeriesInfo is one series of a study on the PACS.
+type PACSSeriesInfo struct {
+	UID         string `json:"uid"`
+	Number      int    `json:"number,omitempty"`
+	Modality    string `json:"modality,omitempty"`
+	Description string `json:"description,omitempty"`
+	Instances   int    `json:"instances"`
+	// Usable series can be opened for scoring; otherwise Reason says why
+	// not.
+	Usable bool   `json:"usable"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// StoredInfo says what a store request sent.
+type StoredInfo struct {
+	// Files names what was sent ("DICOM SR", "PDF report"), Bytes their
+	// size, SOPInstanceUIDs the new instances' UIDs.
+	Files           []string `json:"files"`
+	Bytes           int      `json:"bytes"`
+	SOPInstanceUIDs []string `json:"sopInstanceUids,omitempty"`
+	// URL is the DICOMweb base URL stored to.
+	URL string `json:"url"`
 }

@@ -35,6 +35,21 @@ func TestRoundTrip(t *testing.T) {
 		{Kind: Result, Job: 4, Result: &ResultInfo{Levels: []LevelResult{{Level: 1, Status: StatusOutside, Outside: "above", EstimatePos: -1.5}},
 			Mean: MeanScores{Levels: 0}, Warnings: []string{"L1 not scored"}}},
 		{Kind: Error, Job: 5, Error: "no usable series"},
+		{Kind: PACSSearch, Job: 1, PACS: &PACS{URL: "http://pacs/dicom-web", User: "u", Password: "p"},
+			Query: &StudyQuery{PatientID: "A0002", DateFrom: "20100101", DateTo: "20201231", Modality: "CT"}},
+		{Kind: PACSSeries, Job: 2, PACS: &PACS{URL: "/dicomweb", Token: "t"}, Study: "1.2"},
+		{Kind: PACSOpen, Job: 6, PACS: &PACS{URL: "http://pacs/dicom-web"}, Study: "1.2", Series: "1.2.3", Total: 30},
+		{Kind: Store, Job: 3, PACS: &PACS{URL: "http://pacs/dicom-web"}, PDF: true},
+		{Kind: Export, Job: 6, Format: FormatSR},
+		{Kind: Progress, Job: 6, Progress: &ProgressInfo{Stage: StageDownload, Done: 3, Total: 30, Unit: "images", Bytes: 1 << 20}},
+		{Kind: Found, Job: 1, Task: PACSSearch, Found: &FoundInfo{Limit: 100, Studies: []StudyInfo{{UID: "1.2", PatientID: "A0002",
+			PatientName: "Doe^J", Date: "20100101", Modalities: []string{"CT"}, Series: 2, Instances: 60}}}},
+		{Kind: Found, Job: 2, Task: PACSSeries, Found: &FoundInfo{Chosen: "1.2.3", Why: "the only CT series", Series: []PACSSeriesInfo{
+			{UID: "1.2.3", Number: 2, Modality: "CT", Description: "B40f", Instances: 30, Usable: true},
+			{UID: "1.2.4", Modality: "SR", Instances: 1, Reason: "not CT"}}}},
+		{Kind: Stored, Job: 3, Task: Store, Stored: &StoredInfo{Files: []string{"DICOM SR"}, Bytes: 4000, SOPInstanceUIDs: []string{"2.25.1"}, URL: "http://pacs/dicom-web"}},
+		{Kind: Error, Job: 3, Task: Store, Error: "the PACS refused the credentials"},
+		{Kind: Exported, Job: 6, Export: &ExportInfo{Name: "r.dcm", Type: "application/dicom", Binary: true}},
 	}
 	for _, m := range msgs {
 		var got *Msg
@@ -44,6 +59,30 @@ func TestRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, m) {
 			t.Errorf("%s: round trip gave %+v, want %+v", m.Kind, got, m)
 		}
+	}
+}
+
+// TestKindsDistinct checks that no two message kinds share a name: the
+// page and the worker dispatch on them.
+func TestKindsDistinct(t *testing.T) {
+	kinds := []string{Open, Demo, Choose, Cancel, Move, Export, Heatmap, PACSSearch, PACSSeries, PACSOpen, Store,
+		Ready, Progress, Inventory, Image, Result, Exported, Found, Stored, Error, Done}
+	seen := map[string]bool{}
+	for _, k := range kinds {
+		if seen[k] {
+			t.Errorf("kind %q used twice", k)
+		}
+		seen[k] = true
+	}
+}
+
+// TestCredentialsOmitted checks that a PACS without credentials sends no
+// credential fields at all.
+func TestCredentialsOmitted(t *testing.T) {
+	got := encode(t, &Msg{Kind: PACSSeries, Job: 1, PACS: &PACS{URL: "http://pacs/dicom-web"}, Study: "1.2"})
+	want := `{"kind":"pacs-series","job":1,"pacs":{"url":"http://pacs/dicom-web"},"study":"1.2"}`
+	if got != want {
+		t.Errorf("encoded %s, want %s", got, want)
 	}
 }
 
