@@ -68,12 +68,12 @@ type patient struct {
 }
 
 type fileJSON struct {
-	Path     string   `json:"path"`
-	Status   string   `json:"status"`
-	Code     string   `json:"code,omitempty"`
-	Reason   string   `json:"reason"`
-	Series   string   `json:"series,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Path     string        `json:"path"`
+	Status   ingest.Status `json:"status"`
+	Code     ingest.Code   `json:"code,omitempty"`
+	Reason   string        `json:"reason"`
+	Series   string        `json:"series,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 }
 
 type loadJSON struct {
@@ -148,7 +148,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		r := lv.Report()
 		load = &loadJSON{PaddingVoxels: r.PaddingVoxels, BelowAirVoxels: r.BelowAirVoxels, ClippedVoxels: r.ClippedVoxels}
 		for _, e := range r.Errors {
-			load.Errors = append(load.Errors, e.String())
+			load.Errors = append(load.Errors, e.Error())
 		}
 	}
 	out := inspectJSON{Chosen: chosen, ChosenWhy: why, Warnings: inv.Warnings, HUStats: stats, Load: load}
@@ -167,7 +167,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		out.Series = append(out.Series, sj)
 	}
 	for _, f := range inv.Files {
-		out.Files = append(out.Files, fileJSON{Path: f.Path, Status: string(f.Status), Code: f.Code, Reason: f.Reason, Series: f.Series, Warnings: f.Warnings})
+		out.Files = append(out.Files, fileJSON{Path: f.Path, Status: f.Status, Code: f.Code, Reason: f.Reason, Series: f.Series, Warnings: f.Warnings})
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -179,13 +179,13 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 }
 
 func printInspect(w io.Writer, out inspectJSON, nInputs int, took time.Duration, showPatient bool) {
-	counts := map[string]int{}
+	counts := map[ingest.Status]int{}
 	for _, f := range out.Files {
 		counts[f.Status]++
 	}
-	fmt.Fprintf(w, "%d files in %.2fs: %d decoded, %d skipped, %d rejected", len(out.Files), took.Seconds(), counts["decoded"], counts["skipped"], counts["rejected"])
-	if counts["accepted"] > 0 {
-		fmt.Fprintf(w, ", %d accepted (headers only)", counts["accepted"])
+	fmt.Fprintf(w, "%d files in %.2fs: %d decoded, %d skipped, %d rejected", len(out.Files), took.Seconds(), counts[ingest.Decoded], counts[ingest.Skipped], counts[ingest.Rejected])
+	if counts[ingest.Accepted] > 0 {
+		fmt.Fprintf(w, ", %d accepted (headers only)", counts[ingest.Accepted])
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\n%d series:\n", len(out.Series))
@@ -232,7 +232,7 @@ func printInspect(w io.Writer, out inspectJSON, nInputs int, took time.Duration,
 	}
 	var other []fileJSON
 	for _, f := range out.Files {
-		if f.Status == "skipped" || f.Status == "rejected" {
+		if f.Status == ingest.Skipped || f.Status == ingest.Rejected {
 			other = append(other, f)
 		}
 	}

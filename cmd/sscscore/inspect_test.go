@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"sscscore/model/ingest"
 	"sscscore/model/shareddata"
 )
 
@@ -40,9 +41,9 @@ func TestInspectJSON(t *testing.T) {
 		t.Errorf("%d files, want 61", len(got.Files))
 	}
 	for _, f := range got.Files {
-		want := "decoded"
+		want := ingest.Decoded
 		if strings.HasSuffix(f.Path, "levels.csv") {
-			want = "skipped"
+			want = ingest.Skipped
 		}
 		if f.Status != want {
 			t.Errorf("%s: %s (%s), want %s", f.Path, f.Status, f.Reason, want)

@@ -28,26 +28,30 @@ const (
 	Rejected Status = "rejected"
 )
 
+// Code classifies why a file was skipped or rejected (FileReport.Code). Its
+// values are short stable words that may be shown or sent as they are.
+type Code string
+
 // Reason codes of skipped and rejected files (FileReport.Code).
 const (
-	CodeNotDICOM          = "not-dicom"          // skipped: content is not DICOM
-	CodeArchive           = "archive"            // skipped: a zip archive, expanded into its entries
-	CodeDICOMDIR          = "dicomdir"           // skipped: DICOMDIR media directory
-	CodeNoPixels          = "no-pixels"          // skipped: no Pixel Data (reports, plans, dose screens)
-	CodeNotCT             = "not-ct"             // skipped: another modality
-	CodeLocalizer         = "localizer"          // skipped: localizer / scout
-	CodeScreenSave        = "screen-save"        // skipped: screen save / secondary capture of a display
-	CodeNotAxial          = "not-axial"          // skipped: coronal, sagittal or oblique image
-	CodeNoGeometry        = "no-geometry"        // skipped: no position, orientation or pixel spacing
-	CodeNotHU             = "not-hu"             // skipped: pixels cannot be Hounsfield units
-	CodeColor             = "color"              // skipped: colour image
-	CodeMalformed         = "malformed"          // rejected: the file structure is broken
-	CodeTruncated         = "truncated"          // rejected: the file ends too early
-	CodeUnsupportedSyntax = "unsupported-syntax" // rejected: no decoder for the transfer syntax
-	CodeUnsupportedPixels = "unsupported-pixels" // rejected: pixel format not supported
-	CodeDecodeError       = "decode-error"       // rejected: the pixel data failed to decode
-	CodeReadError         = "read-error"         // rejected: the file could not be read
-	CodeDuplicate         = "duplicate"          // skipped by Load: another file holds this slice position
+	CodeNotDICOM          Code = "not-dicom"          // skipped: content is not DICOM
+	CodeArchive           Code = "archive"            // skipped: a zip archive, expanded into its entries
+	CodeDICOMDIR          Code = "dicomdir"           // skipped: DICOMDIR media directory
+	CodeNoPixels          Code = "no-pixels"          // skipped: no Pixel Data (reports, plans, dose screens)
+	CodeNotCT             Code = "not-ct"             // skipped: another modality
+	CodeLocalizer         Code = "localizer"          // skipped: localizer / scout
+	CodeScreenSave        Code = "screen-save"        // skipped: screen save / secondary capture of a display
+	CodeNotAxial          Code = "not-axial"          // skipped: coronal, sagittal or oblique image
+	CodeNoGeometry        Code = "no-geometry"        // skipped: no position, orientation or pixel spacing
+	CodeNotHU             Code = "not-hu"             // skipped: pixels cannot be Hounsfield units
+	CodeColor             Code = "color"              // skipped: colour image
+	CodeMalformed         Code = "malformed"          // rejected: the file structure is broken
+	CodeTruncated         Code = "truncated"          // rejected: the file ends too early
+	CodeUnsupportedSyntax Code = "unsupported-syntax" // rejected: no decoder for the transfer syntax
+	CodeUnsupportedPixels Code = "unsupported-pixels" // rejected: pixel format not supported
+	CodeDecodeError       Code = "decode-error"       // rejected: the pixel data failed to decode
+	CodeReadError         Code = "read-error"         // rejected: the file could not be read
+	CodeDuplicate         Code = "duplicate"          // skipped by Load: another file holds this slice position
 )
 
 // Well-known SOP classes.
@@ -124,11 +128,11 @@ type fileResult struct {
 	bytes    int64       // bytes read
 }
 
-func skipped(code, reason string) FileReport {
+func skipped(code Code, reason string) FileReport {
 	return FileReport{Status: Skipped, Code: code, Reason: reason}
 }
 
-func rejected(code, reason string) FileReport {
+func rejected(code Code, reason string) FileReport {
 	return FileReport{Status: Rejected, Code: code, Reason: reason}
 }
 
@@ -136,6 +140,12 @@ func rejected(code, reason string) FileReport {
 // bytes), decides whether the file is usable and extracts its frames.
 func classify(f File) (res fileResult) {
 	defer func() {
+// rejectedErr is a rejection for err, its reason the error's text after
+// prefix.
+func rejectedErr(code Code, prefix string, err error) FileReport {
+	return FileReport{Status: Rejected, Code: code, Reason: prefix + err.Error(), Err: err}
+}
+
 		if r := recover(); r != nil {
 			res = fileResult{report: rejected(CodeMalformed, fmt.Sprintf("internal error while reading the header: %v", r))}
 		}
@@ -147,17 +157,17 @@ func classify(f File) (res fileResult) {
 		case errors.Is(err, errZip):
 			kids, zerr := zipEntries(f)
 			if zerr != nil {
-				return fileResult{report: rejected(CodeMalformed, "zip archive: "+zerr.Error())}
+				return fileResult{report: rejectedErr(CodeMalformed, "zip archive: ", zerr)}
 			}
 			return fileResult{report: skipped(CodeArchive, fmt.Sprintf("zip archive with %d entries (read as files)", len(kids))), children: kids}
 		case errors.Is(err, errNotDICOM):
 			return fileResult{report: skipped(CodeNotDICOM, "not a DICOM file")}
 		case errors.Is(err, errTruncated):
-			return fileResult{report: rejected(CodeTruncated, "truncated DICOM header: "+err.Error())}
+			return fileResult{report: rejectedErr(CodeTruncated, "truncated DICOM header: ", err)}
 		case errors.Is(err, errRead):
-			return fileResult{report: rejected(CodeReadError, err.Error())}
+			return fileResult{report: rejectedErr(CodeReadError, "", err)}
 		}
-		return fileResult{report: rejected(CodeMalformed, "malformed DICOM: "+err.Error())}
+		return fileResult{report: rejectedErr(CodeMalformed, "malformed DICOM: ", err)}
 	}
 	res.bytes = fl.bytesRead
 	src, warn := parseHeader(fl)
@@ -315,7 +325,7 @@ func classify(f File) (res fileResult) {
 // readFrames reads the per-frame geometry and rescale of an image, from the
 // functional groups of enhanced multi-frame objects or the classic
 // attributes, and the file-wide padding and Modality LUT.
-func readFrames(src attrSource, img *imageFile) ([]*frameHeader, string, string) {
+func readFrames(src attrSource, img *imageFile) ([]*frameHeader, Code, string) {
 	signed := img.pixRep == 1
 	// Padding (PS3.3 C.7.5.1.1.2): compared with stored values.
 	if p, ok := intAttr(src, tag.PixelPaddingValue); ok {

@@ -19,7 +19,7 @@ import (
 // syntax so the expectation becomes exact either way.
 type expect struct {
 	status Status
-	code   string
+	code   Code
 	ts     string // for decoded files in a compressed syntax
 }
 

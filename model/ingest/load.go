@@ -29,19 +29,25 @@ type LoadReport struct {
 	Errors []FileError
 }
 
-// FileError is a decoding failure of one frame of one file.
+// FileError is a decoding failure of one frame of one file. It wraps the
+// decoder's error: errors.As finds a codec's typed error (such as
+// jpegls.FormatError) through it.
 type FileError struct {
 	Path  string
 	Frame int // 0-based frame within the file
-	Err   string
+	Err   error
 }
 
-func (e FileError) String() string {
+// Error names the file (and the frame of a multi-frame file) and the reason.
+func (e FileError) Error() string {
 	if e.Frame > 0 {
-		return fmt.Sprintf("%s (frame %d): %s", e.Path, e.Frame+1, e.Err)
+		return fmt.Sprintf("%s (frame %d): %v", e.Path, e.Frame+1, e.Err)
 	}
-	return e.Path + ": " + e.Err
+	return e.Path + ": " + e.Err.Error()
 }
+
+// Unwrap returns the decoder's error.
+func (e FileError) Unwrap() error { return e.Err }
 
 func newReport(s *Series) *LoadReport {
 	return &LoadReport{
@@ -103,9 +109,9 @@ func (lv *LazyVolume) Slice(ctx context.Context, k int, dst []int16) error {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
 	if err != nil {
-		fe := FileError{Path: f.img.file.Path, Frame: f.frame, Err: err.Error()}
+		fe := FileError{Path: f.img.file.Path, Frame: f.frame, Err: err}
 		lv.errs[k] = fe
-		return fmt.Errorf("ingest: %s", fe)
+		return fmt.Errorf("ingest: %w", fe)
 	}
 	delete(lv.errs, k)
 	lv.counts[k], lv.done[k] = c, true
@@ -135,7 +141,7 @@ func (lv *LazyVolume) Report() *LoadReport {
 // volume, holding no other copy of the voxels. Slices that fail to decode
 // are removed (the report names them and the gap they leave); Load fails
 // only when no slice decodes or ctx is cancelled. progress, if not nil,
-// receives serialized updates (Phase "load", one file per slice).
+// receives serialized updates (PhaseLoad, one file per slice).
 func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progress)) (*volume.Volume, *LoadReport, error) {
 	s, err := inv.Lookup(uid)
 	if err != nil {
@@ -152,7 +158,7 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 	var (
 		mu     sync.Mutex
 		failed = map[int]FileError{}
-		prog   = Progress{Phase: "load", FilesTotal: g.Nz, BytesTotal: int64(len(vox)) * 2}
+		prog   = Progress{Phase: PhaseLoad, FilesTotal: g.Nz, BytesTotal: int64(len(vox)) * 2}
 	)
 	err = parallel(ctx, g.Nz, inv.workers, func(k int) {
 		f := s.slices[k]
@@ -162,7 +168,7 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
-			failed[k] = FileError{Path: f.img.file.Path, Frame: f.frame, Err: err.Error()}
+			failed[k] = FileError{Path: f.img.file.Path, Frame: f.frame, Err: err}
 		} else {
 			rep.addCounts(c)
 		}
@@ -178,9 +184,9 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 	// Record file outcomes: a file is rejected if any of its frames failed.
 	for k, f := range s.slices {
 		if fe, bad := failed[k]; bad {
-			inv.setStatus(f.img.file.Path, Rejected, CodeDecodeError, fe.Err)
+			inv.setStatus(f.img.file.Path, Rejected, CodeDecodeError, fe.Err.Error(), fe)
 		} else {
-			inv.setStatus(f.img.file.Path, Decoded, "", "")
+			inv.setStatus(f.img.file.Path, Decoded, "", "", nil)
 		}
 	}
 	for _, f := range s.dups {
@@ -203,7 +209,7 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 				break
 			}
 		}
-		return nil, rep, fmt.Errorf("ingest: no slice of series %s could be decoded; first error: %s", s.UID, first)
+		return nil, rep, fmt.Errorf("ingest: no slice of series %s could be decoded; first error: %w", s.UID, first)
 	}
 	// Remove failed slices, keeping the survivors in order.
 	kept := 0
@@ -268,9 +274,10 @@ func (inv *Inventory) Verify(ctx context.Context, progress func(Progress)) error
 	}
 	var (
 		mu   sync.Mutex
-		bad  = map[string]string{}
+		bad  = map[string]FileError{} // the first failure of each file
+		why  = map[string]string{}    // and its reason in words
 		seen = map[string]bool{}
-		prog = Progress{Phase: "verify", FilesTotal: len(frames)}
+		prog = Progress{Phase: PhaseVerify, FilesTotal: len(frames)}
 	)
 	err := parallel(ctx, len(frames), inv.workers, func(i int) {
 		f := frames[i]
@@ -289,7 +296,7 @@ func (inv *Inventory) Verify(ctx context.Context, progress func(Progress)) error
 				if f.img.frames > 1 {
 					msg = fmt.Sprintf("frame %d: %s", f.frame+1, msg)
 				}
-				bad[p] = msg
+				bad[p], why[p] = FileError{Path: p, Frame: f.frame, Err: err}, msg
 			}
 		}
 		prog.FilesDone++
@@ -301,10 +308,10 @@ func (inv *Inventory) Verify(ctx context.Context, progress func(Progress)) error
 		return err
 	}
 	for p := range seen {
-		if msg, isBad := bad[p]; isBad {
-			inv.setStatus(p, Rejected, CodeDecodeError, msg)
+		if fe, isBad := bad[p]; isBad {
+			inv.setStatus(p, Rejected, CodeDecodeError, why[p], fe)
 		} else {
-			inv.setStatus(p, Decoded, "", "")
+			inv.setStatus(p, Decoded, "", "", nil)
 		}
 	}
 	return nil

@@ -186,10 +186,13 @@ type flakyFile struct {
 
 func (f flakyFile) ReadAt(p []byte, off int64) (int, error) {
 	if off+int64(len(p)) > f.limit && off > 0 {
-		return 0, errors.New("device not ready")
+		return 0, errNotReady
 	}
 	return f.r.ReadAt(p, off)
 }
+
+// errNotReady is flakyFile's read error.
+var errNotReady = errors.New("device not ready")
 
 // TestBrokenFilesInFolder: a folder loads what it can. A truncated file is
 // rejected by the scan, one that fails to read in pass 2 by Load; both leave
@@ -218,19 +221,19 @@ func TestBrokenFilesInFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Geom.Nz != 6 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Err, "device not ready") ||
+	if v.Geom.Nz != 6 || len(rep.Errors) != 1 || !errors.Is(rep.Errors[0], errNotReady) ||
 		!strings.HasSuffix(rep.Errors[0].Path, "CT00006.dcm") {
 		t.Errorf("%d slices, errors %v", v.Geom.Nz, rep.Errors)
 	}
 	want := map[string][2]string{
-		"CT00003.dcm": {string(Rejected), CodeTruncated},
-		"CT00006.dcm": {string(Rejected), CodeDecodeError},
-		"notes.txt":   {string(Skipped), CodeNotDICOM},
+		"CT00003.dcm": {string(Rejected), string(CodeTruncated)},
+		"CT00006.dcm": {string(Rejected), string(CodeDecodeError)},
+		"notes.txt":   {string(Skipped), string(CodeNotDICOM)},
 		"CT00001.dcm": {string(Decoded), ""},
 	}
 	for name, w := range want {
 		r, ok := inv.Report(filepath.Join(dir, name))
-		if !ok || string(r.Status) != w[0] || r.Code != w[1] {
+		if !ok || string(r.Status) != w[0] || string(r.Code) != w[1] {
 			t.Errorf("%s: %+v, want %v", name, r, w)
 		}
 		if r.Status == Rejected && r.Reason == "" {
@@ -339,7 +342,7 @@ func TestProgressAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls != 12 || last.FilesDone != 12 || last.FilesTotal != 12 || last.BytesDone != last.BytesTotal || last.Phase != "scan" {
+	if calls != 12 || last.FilesDone != 12 || last.FilesTotal != 12 || last.BytesDone != last.BytesTotal || last.Phase != PhaseScan {
 		t.Errorf("%d calls, last %+v", calls, last)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,14 +21,25 @@ type Options struct {
 
 // Progress reports how far a scan, load or verification has come.
 type Progress struct {
-	// Phase is "scan" (headers), "load" (pixel decoding) or "verify".
-	Phase string
+	// Phase is PhaseScan (headers), PhaseLoad (pixel decoding) or
+	// PhaseVerify.
+	Phase Phase
 	// FilesDone of FilesTotal files (slices when loading); the total grows
 	// when zip archives are opened.
 	FilesDone, FilesTotal int
 	// BytesDone of BytesTotal bytes, counting the size of each file done.
 	BytesDone, BytesTotal int64
 }
+
+// Phase names the work a Progress reports on.
+type Phase string
+
+// Phases of Progress.
+const (
+	PhaseScan   Phase = "scan"   // reading the headers (Scan)
+	PhaseLoad   Phase = "load"   // decoding the pixels (Inventory.Load)
+	PhaseVerify Phase = "verify" // decoding every frame (Inventory.Verify)
+)
 
 // FileReport is the outcome for one input file.
 type FileReport struct {
@@ -39,8 +50,13 @@ type FileReport struct {
 	Status Status
 	// Code classifies the reason of a skipped or rejected file (Code*
 	// constants); Reason says it in plain words.
-	Code   string
+	Code   Code
 	Reason string
+	// Err is the error behind Reason when the file was rejected for a
+	// failure to read or decode it (nil otherwise): a FileError when its
+	// pixels failed to decode, so that errors.As finds the codec's typed
+	// error (such as jpegls.FormatError) through it.
+	Err error `json:"-"`
 	// Series is the UID of the series the file's frames belong to.
 	Series string
 	// Frames is the number of image frames in the file.
@@ -100,7 +116,7 @@ func (inv *Inventory) Report(path string) (FileReport, bool) {
 }
 
 // setStatus records the decoding outcome of a file.
-func (inv *Inventory) setStatus(path string, st Status, code, reason string) {
+func (inv *Inventory) setStatus(path string, st Status, code Code, reason string, err error) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	i, ok := inv.byPath[path]
@@ -111,7 +127,7 @@ func (inv *Inventory) setStatus(path string, st Status, code, reason string) {
 	if r.Status == Rejected && st == Decoded {
 		return // one bad frame rejects the file
 	}
-	r.Status, r.Code, r.Reason = st, code, reason
+	r.Status, r.Code, r.Reason, r.Err = st, code, reason, err
 }
 
 // Scan runs the header pass over files: it reads each file's header (never
@@ -127,7 +143,7 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 	inv := &Inventory{byPath: map[string]int{}, byUID: map[string]*Series{}, workers: workers}
 	var (
 		pmu  sync.Mutex
-		prog = Progress{Phase: "scan", FilesTotal: len(files)}
+		prog = Progress{Phase: PhaseScan, FilesTotal: len(files)}
 	)
 	for _, f := range files {
 		prog.BytesTotal += f.Size

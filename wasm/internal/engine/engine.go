@@ -316,7 +316,7 @@ func (e *Engine) use(ctx context.Context, job int, uid string, manual bool, send
 		send(&protocol.Msg{Kind: protocol.Image, Job: job, Image: &img.info}, Int16Bytes(img.pixels))
 		if rep := lv.Report(); len(rep.Errors) > 0 {
 			info.Warnings = append(info.Warnings, fmt.Sprintf("%s could not be decoded and show as air in the reformat: %s",
-				plural(len(rep.Errors), "slice", "slices"), rep.Errors[0].String()))
+				plural(len(rep.Errors), "slice", "slices"), rep.Errors[0].Error()))
 			send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
 		}
 		return nil

@@ -10,7 +10,7 @@ import (
 )
 
 // codeOther marks files of usable series other than the one in use.
-const codeOther = "other-series"
+const codeOther ingest.Code = "other-series"
 
 // summarize turns an inventory into what the page shows: the series table,
 // the choice and why, and the files not used grouped by reason in plain
@@ -58,12 +58,12 @@ func summarize(inv *ingest.Inventory, uid string, manual bool) *protocol.Invento
 		}
 		status, code, reason := string(f.Status), f.Code, f.Reason
 		if f.Status == ingest.Accepted || f.Status == ingest.Decoded {
-			status, code, reason = "skipped", codeOther, "belongs to another series"
+			status, code, reason = string(ingest.Skipped), codeOther, "belongs to another series"
 		}
 		key := groupKey(code, reason)
 		g := groups[key]
 		if g == nil {
-			g = &protocol.FileGroup{Status: status, Code: code}
+			g = &protocol.FileGroup{Status: status, Code: string(code)}
 			groups[key] = g
 			order = append(order, key)
 		}
@@ -74,8 +74,8 @@ func summarize(inv *ingest.Inventory, uid string, manual bool) *protocol.Invento
 	// Rejected (unreadable) before skipped (unwanted), larger groups first.
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := groups[order[i]], groups[order[j]]
-		if (a.Status == "rejected") != (b.Status == "rejected") {
-			return a.Status == "rejected"
+		if rejA, rejB := a.Status == string(ingest.Rejected), b.Status == string(ingest.Rejected); rejA != rejB {
+			return rejA
 		}
 		return a.Count > b.Count
 	})
@@ -100,11 +100,11 @@ func pronoun(n int) string {
 
 // groupKey separates unsupported compressions by syntax; other reasons
 // group by code alone.
-func groupKey(code, reason string) string {
+func groupKey(code ingest.Code, reason string) string {
 	if code == ingest.CodeUnsupportedSyntax {
-		return code + "|" + syntaxOf(reason)
+		return string(code) + "|" + syntaxOf(reason)
 	}
-	return code
+	return string(code)
 }
 
 // syntaxOf extracts the syntax name from a reason such as "JPEG 2000
@@ -129,7 +129,7 @@ func groupText(g *protocol.FileGroup) string {
 		}
 		return fmt.Sprintf("%d files %s", n, many)
 	}
-	switch g.Code {
+	switch ingest.Code(g.Code) {
 	case ingest.CodeUnsupportedSyntax:
 		return are("is ", "are ") + syntaxOf(g.Reasons[0]) + " compressed, which this version cannot read"
 	case ingest.CodeNotDICOM:
