@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 
+	"sscscore/model/buildinfo"
 	"sscscore/model/eval"
 	"sscscore/model/nn"
 	"sscscore/model/nn/spec"
@@ -36,6 +37,10 @@ type ModelInfo struct {
 	// LevelDecoding says how the levels were read from the levels
 	// network's heat maps: DecodingPrior or DecodingIndependent.
 	LevelDecoding string `json:"level_decoding"`
+	// Build names the build of sscscore that ran the networks (its
+	// version and commit, model/buildinfo); with the weights' SHA-256
+	// above it says exactly what made a result.
+	Build buildinfo.Info `json:"build"`
 }
 
 // Level decodings (ModelInfo.LevelDecoding).
@@ -119,8 +124,9 @@ func infoOf(s spec.Spec, sha string) NetInfo {
 // FromNets returns a cascade of networks held in memory (training and
 // evaluation). The networks must follow LevelsSpec and ScoresSpec's
 // input and output conventions. The levels are read jointly under
-// DefaultLevelPrior.
+// DefaultLevelPrior. info.Build is set to the running build.
 func FromNets(levels, scores *nn.Net, info ModelInfo) *Cascade {
+	info.Build = buildinfo.Get()
 	p := DefaultLevelPrior
 	return (&Cascade{levels: levels, scores: scores, info: info}).WithLevelPrior(&p)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"sscscore/model/buildinfo"
 	"sscscore/model/phantom"
 	"sscscore/model/volume"
 )
@@ -211,6 +212,25 @@ func TestScoreSmall(t *testing.T) {
 	}
 	if len(res.Levels) != NumLevels || res.SeriesUID != "1.2.3" || res.Note != SyntheticNote {
 		t.Fatalf("result %+v", res)
+	}
+	// The result names the build that made it, in its JSON too.
+	if got, want := res.Model.Build, buildinfo.Get(); got != want || got.Version == "" || got.Commit == "" {
+		t.Errorf("result's build = %+v, want %+v", got, want)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js struct {
+		Model struct {
+			Build map[string]string `json:"build"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal(b, &js); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := js.Model.Build["version"]+" "+js.Model.Build["commit"], buildinfo.Version()+" "+buildinfo.Commit(); got != want {
+		t.Errorf("JSON model.build = %q, want %q", got, want)
 	}
 }
 
