@@ -72,11 +72,11 @@ func (i Info) String() string {
 	if i.Commit == "" || i.Commit == UnknownCommit {
 		return i.Version
 	}
-	return i.Version + " (" + Short(i.Commit) + ")"
+	return i.Version + " (" + short(i.Commit) + ")"
 }
 
-// Short abbreviates a commit hash to its first 12 characters.
-func Short(commit string) string {
+// short abbreviates a commit hash to its first 12 characters.
+func short(commit string) string {
 	const n = 12
 	if len(commit) > n {
 		return commit[:n]
@@ -113,7 +113,7 @@ func resolve(version, commit string, bi *debug.BuildInfo) Info {
 		if v := bi.Main.Version; v != "" && v != "(devel)" {
 			info.Version = v
 		} else if revision != "" {
-			info.Version = Short(revision)
+			info.Version = short(revision)
 			if modified {
 				info.Version += "-dirty"
 			}
