@@ -302,7 +302,7 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 		} else {
 			xs = src[n*sl.sample():]
 		}
-		p := &gemm.Problem[T]{A: w, N: ncols, Threads: th,
+		p := &gemm.Problem[T]{A: w, N: ncols, Threads: th, FixedOrder: true,
 			Store: func(cb []T, ldc, j0, nc int) {
 				storeBlock(cb, ldc, j0, nc, ps, y, yl, n, g.cout, ep)
 			}}

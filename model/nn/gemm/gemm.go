@@ -134,6 +134,13 @@ type Problem[T Float] struct {
 
 	// Threads bounds the goroutines used; 0 means Threads().
 	Threads int
+
+	// FixedOrder keeps every element's sum in the same order whatever the thread count: a
+	// narrow product is split by columns (at least one NR tile per goroutine), never by k
+	// (a single tile runs on one goroutine). Forward convolutions set it, so that inference
+	// gives the same bits on any number of cores (batch scoring runs one thread per scan, a
+	// single scan all cores).
+	FixedOrder bool
 }
 
 // blocking returns the k-block, n-block and m-block sizes for a product.
@@ -161,7 +168,7 @@ func blocking[T Float](m, n, k, mr, nr, rep int) (kc, nc, mc int) {
 // Run computes the product described by p. Natively it splits the columns (or, for narrow
 // products, the k range) across goroutines; under js/wasm it runs on the calling goroutine.
 // The split never changes how an element is summed, except in the k-split mode, so results
-// are identical for any thread count when N ≥ 8·NR·threads.
+// are identical for any thread count when N ≥ 8·NR·threads or p.FixedOrder is set.
 func Run[T Float](p *Problem[T]) {
 	mr, nr, rep, kern := kernelFor[T]()
 	a := p.A
@@ -201,7 +208,7 @@ func Run[T Float](p *Problem[T]) {
 	r := &runner[T]{p: p, kern: kern, mr: mr, nr: nr, m: m, mp: mp, k: k, kc: kc, mc: mc, implicit: implicit, as: k * mr * rep}
 
 	switch {
-	case threads > 1 && n >= 8*nr*threads:
+	case threads > 1 && (n >= 8*nr*threads || p.FixedOrder && n > nr):
 		// Column split: each worker owns a contiguous, NR-aligned column range.
 		cols := roundUp(ceilDiv(n, threads), nr)
 		workers := ceilDiv(n, cols)
@@ -209,7 +216,7 @@ func Run[T Float](p *Problem[T]) {
 			j0, j1 := w*cols, min(n, (w+1)*cols)
 			r.columns(j0, j1, nc, 0, k, true, nil)
 		})
-	case threads > 1 && k >= 2*kc*threads && mp*roundUp(n, nr) <= 1<<20:
+	case threads > 1 && !p.FixedOrder && k >= 2*kc*threads && mp*roundUp(n, nr) <= 1<<20:
 		// k split for narrow products (weight gradients): private partial sums, added in
 		// worker order.
 		ncAll := roundUp(n, nr)
