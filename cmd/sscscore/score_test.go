@@ -111,6 +111,7 @@ func TestScoreDemo(t *testing.T) {
 	if scored != 5 || r.Mean.TOT == nil || *r.Mean.TOT <= 0 {
 		t.Errorf("demo: %d levels scored, mean %v\n%s", scored, r.Mean.TOT, out)
 	}
+	checkSameBuild(t, r.Model)
 }
 
 func TestScoreErrors(t *testing.T) {
