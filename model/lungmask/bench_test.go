@@ -13,7 +13,7 @@ func BenchmarkSlice512(b *testing.B) {
 	g := p.SliceGrid()
 	hu := make([]int16, g.Nx*g.Ny)
 	if err := p.RenderSlice(p.Levels()[phantom.L3], g, hu, nil); err != nil {
-		b.Fatal(err)
+		b.Fatalf("p.RenderSlice: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

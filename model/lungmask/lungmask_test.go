@@ -17,11 +17,11 @@ func load(t testing.TB, paths ...string) *volume.Volume {
 	t.Helper()
 	files, err := ingest.DiskFiles(paths...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	v, _, _, err := ingest.LoadFiles(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.LoadFiles: got error %v, want nil", err)
 	}
 	return v
 }
@@ -64,7 +64,7 @@ func TestA0002(t *testing.T) {
 	sp := [2]float64{g.Spacing[0], g.Spacing[1]}
 	masks, err := lungmask.Volume(context.Background(), v, lungmask.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("lungmask.Volume: got error %v, want nil", err)
 	}
 	n := g.Nx * g.Ny
 	peak := 0.0
@@ -79,14 +79,14 @@ func TestA0002(t *testing.T) {
 		switch {
 		case z <= 268 && z >= 168:
 			if r < 1500 || l < 1500 {
-				t.Errorf("z=%.0f: a lung is missing (right %.0f, left %.0f mm²)", z, r, l)
+				t.Errorf("z=%.0f: got right %.0f, left %.0f mm² of lung, want >= 1500 each", z, r, l)
 			}
 		case z <= 96:
 			if r+l > 0.15*peak {
-				t.Errorf("z=%.0f: %.0f mm² of lung below the domes (peak %.0f)", z, r+l, peak)
+				t.Errorf("z=%.0f: %.0f mm² of lung below the domes (peak %.0f), want <= %v", z, r+l, peak, 0.15*peak)
 			}
 			if r+l > 0 && front < 0.95 {
-				t.Errorf("z=%.0f: lung found outside the posterior recesses", z)
+				t.Errorf("z=%.0f: got %.0f%% of the lung in the back half, want >= 95%% (the posterior recesses)", z, 100*front)
 			}
 		}
 	}
@@ -137,10 +137,10 @@ func TestSlices(t *testing.T) {
 		r, l := sides(m, hu, g.Nx, g.Ny, sp)
 		t.Logf("%s: right %.0f mm², left %.0f mm²", c.file, r, l)
 		if c.lung && (r < 3000 || l < 3000) {
-			t.Errorf("%s: expected two lungs, got right %.0f left %.0f mm²", c.file, r, l)
+			t.Errorf("%s: got right %.0f, left %.0f mm² of lung, want >= 3000 each", c.file, r, l)
 		}
 		if !c.lung && r+l > 0 {
-			t.Errorf("%s: expected no lung, got %.0f mm²", c.file, r+l)
+			t.Errorf("%s: got %.0f mm² of lung, want 0", c.file, r+l)
 		}
 		// GE padding written as -3024 HU must not change anything.
 		pad := append([]int16(nil), hu...)
@@ -159,7 +159,7 @@ func TestSlices(t *testing.T) {
 			}
 		}
 		if diff > len(m)/1000 {
-			t.Errorf("%s: padding changed %d pixels of the mask", c.file, diff)
+			t.Errorf("%s: padding changed %d pixels of the mask, want <= %v", c.file, diff, len(m)/1000)
 		}
 	}
 }
@@ -175,7 +175,7 @@ func TestPhantom(t *testing.T) {
 		lv := p.Levels()
 		for _, z := range []float64{lv[phantom.L1], lv[phantom.L3], lv[phantom.L5]} {
 			if err := p.RenderSlice(z, g, hu, fl); err != nil {
-				t.Fatal(err)
+				t.Fatalf("p.RenderSlice: got error %v, want nil", err)
 			}
 			m := lungmask.Slice(hu, g.Nx, g.Ny, [2]float64{g.DX, g.DY}, lungmask.Options{})
 			var inter, a, b int
@@ -194,7 +194,7 @@ func TestPhantom(t *testing.T) {
 			dice := 2 * float64(inter) / float64(a+b)
 			t.Logf("seed %d z=%.0f: dice %.3f (%d true, %d found)", seed, z, dice, a, b)
 			if dice < 0.9 {
-				t.Errorf("seed %d z=%.0f: dice %.3f < 0.9", seed, z, dice)
+				t.Errorf("seed %d z=%.0f: dice %.3f < 0.9, want >= 0.9", seed, z, dice)
 			}
 		}
 	}
@@ -207,21 +207,25 @@ func TestEmpty(t *testing.T) {
 		hu[i] = int16(rand.IntN(100)) - 1024
 	}
 	if m := lungmask.Slice(hu, 64, 64, [2]float64{1, 1}, lungmask.Options{}); any(m) {
-		t.Error("lung found in air")
+		t.Errorf("Slice(air): got %d lung pixels, want 0", count(m))
 	}
 	for i := range hu {
 		hu[i] = 40
 	}
 	if m := lungmask.Slice(hu, 64, 64, [2]float64{1, 1}, lungmask.Options{}); any(m) {
-		t.Error("lung found in soft tissue")
+		t.Errorf("Slice(soft tissue): got %d lung pixels, want 0", count(m))
 	}
 }
 
-func any(m []bool) bool {
+func any(m []bool) bool { return count(m) > 0 }
+
+// count returns the number of pixels set in m.
+func count(m []bool) int {
+	n := 0
 	for _, v := range m {
 		if v {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
