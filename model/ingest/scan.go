@@ -140,7 +140,6 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	inv := &Inventory{byPath: map[string]int{}, byUID: map[string]*Series{}, workers: workers}
 	var (
 		pmu  sync.Mutex
 		prog = Progress{Phase: PhaseScan, FilesTotal: len(files)}
@@ -184,6 +183,13 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 		results = append(results, res...)
 	}
 
+	return inventory(results, workers), nil
+}
+
+// inventory groups the frames of the files read into series and chooses
+// one.
+func inventory(results []fileResult, workers int) *Inventory {
+	inv := &Inventory{byPath: map[string]int{}, byUID: map[string]*Series{}, workers: workers}
 	var refs []frameRef
 	for _, r := range results {
 		inv.BytesRead += r.bytes
@@ -236,7 +242,7 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 	if len(inv.Series) == 0 {
 		inv.Warnings = append(inv.Warnings, "no image series found")
 	}
-	return inv, nil
+	return inv
 }
 
 // parallel calls fn(i) for i in [0, n) on up to workers goroutines and
@@ -282,3 +288,44 @@ loop:
 
 // nameOfSyntax names a transfer syntax UID.
 func nameOfSyntax(uid string) string { return codec.SyntaxName(uid) }
+
+// Scanner runs the header pass over files handed to it one at a time as
+// they become available, such as the parts of a series arriving from a
+// PACS: Add reads and classifies a file at once (zip archives included),
+// so that the headers are read while the rest still arrives, and
+// Inventory then groups the frames into series and chooses one exactly as
+// Scan does for the same files. A Scanner is safe for concurrent use.
+type Scanner struct {
+	mu      sync.Mutex
+	results []fileResult
+	workers int
+}
+
+// NewScanner returns an empty Scanner; opt.Workers is used by the
+// Inventory's loading, as Scan's (opt.Progress is not used).
+func NewScanner(opt Options) *Scanner {
+	w := opt.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return &Scanner{workers: w}
+}
+
+// Add reads the header of f (and of the entries of a zip archive).
+func (s *Scanner) Add(f File) {
+	queue := []File{f}
+	for len(queue) > 0 {
+		r := classify(queue[0])
+		queue = append(queue[1:], r.children...)
+		s.mu.Lock()
+		s.results = append(s.results, r)
+		s.mu.Unlock()
+	}
+}
+
+// Inventory returns the inventory of the files added so far.
+func (s *Scanner) Inventory() *Inventory {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return inventory(append([]fileResult(nil), s.results...), s.workers)
+}
