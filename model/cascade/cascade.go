@@ -338,11 +338,11 @@ func (c *Cascade) forward(net *nn.Net, x []float32, shape nn.Shape) (out []float
 	defer c.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("network %s on input %v: %v", net.Name, shape, r)
+			err = fmt.Errorf("network %s on input %v: %w", net.Name, shape, nn.PanicError(r))
 		}
 	}()
 	if len(x) != shape.Size() {
-		return nil, fmt.Errorf("network %s: %d values for input %v", net.Name, len(x), shape)
+		return nil, fmt.Errorf("network %s: %w", net.Name, nn.ShapeError(fmt.Sprintf("%d values for input %v", len(x), shape)))
 	}
 	key := planKey{net, shape.String()}
 	p := c.plans[key]

@@ -260,7 +260,7 @@ func (g *gradNet) integrated(a, b []float32, steps int) ([NumScores][]float64, c
 func runPlan(p *nn.Plan, x []float32) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("heatmap: network: %v", r)
+			err = fmt.Errorf("heatmap: network: %w", nn.PanicError(r))
 		}
 	}()
 	y, err := p.Run(x)

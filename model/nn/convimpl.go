@@ -36,7 +36,7 @@ func (g convGeom) out(d, h, w int) (od, oh, ow int, err error) {
 	for i := range 3 {
 		span := in[i] + g.p[i][0] + g.p[i][1] - g.k[i]
 		if span < 0 || g.s[i] < 1 {
-			return 0, 0, 0, fmt.Errorf("nn: kernel %v stride %v pad %v does not fit input %v", g.k, g.s, g.p, in)
+			return 0, 0, 0, ShapeError(fmt.Sprintf("nn: kernel %v stride %v pad %v does not fit input %v", g.k, g.s, g.p, in))
 		}
 		o[i] = span/g.s[i] + 1
 	}
@@ -250,7 +250,7 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 		panic(err)
 	}
 	if yl.D != od || yl.H != oh || yl.W != ow || yl.C != g.cout || xl.C != g.cin || yl.N != xl.N {
-		panic(fmt.Sprintf("nn: conv output layout %v does not match input %v and geometry %+v", yl, xl, g))
+		panic(ShapeError(fmt.Sprintf("nn: conv output layout %v does not match input %v and geometry %+v", yl, xl, g)))
 	}
 	nr := gemm.NR[T]()
 	// cols returns the GEMM column space over a sample of layout l and its column count.

@@ -82,7 +82,7 @@ func spatialDims(in Shape) (int, error) {
 	case 5:
 		return 3, nil
 	}
-	return 0, fmt.Errorf("nn: spatial layer on a %v tensor", in)
+	return 0, ShapeError(fmt.Sprintf("nn: spatial layer on a %v tensor", in))
 }
 
 // newParam returns a trainable parameter of the given matrix shape filled by init.
@@ -137,11 +137,11 @@ func (c *Conv) geom() convGeom {
 func (c *Conv) OutShape(in Shape) (Shape, error) {
 	d, err := spatialDims(in)
 	if err != nil || d != c.Dims {
-		return nil, fmt.Errorf("nn: %d-D convolution on input %v", c.Dims, in)
+		return nil, ShapeError(fmt.Sprintf("nn: %d-D convolution on input %v", c.Dims, in))
 	}
 	l := in.layout()
 	if l.C != c.In {
-		return nil, fmt.Errorf("nn: convolution expects %d channels, input %v", c.In, in)
+		return nil, ShapeError(fmt.Sprintf("nn: convolution expects %d channels, input %v", c.In, in))
 	}
 	od, oh, ow, err := c.geom().out(l.D, l.H, l.W)
 	if err != nil {
@@ -212,7 +212,7 @@ func (b *BatchNorm) Forward(ctx *Ctx, x Tensor) Tensor {
 // OutShape implements Layer.
 func (b *BatchNorm) OutShape(in Shape) (Shape, error) {
 	if d, err := spatialDims(in); err != nil || d != b.Dims || in[1] != b.C {
-		return nil, fmt.Errorf("nn: %d-D batch norm of %d channels on input %v", b.Dims, b.C, in)
+		return nil, ShapeError(fmt.Sprintf("nn: %d-D batch norm of %d channels on input %v", b.Dims, b.C, in))
 	}
 	return slices.Clone(in), nil
 }
@@ -318,7 +318,7 @@ func (p *AdaptivePool) OutShape(in Shape) (Shape, error) {
 	}
 	l := in.layout()
 	if (d == 2 && p.Out[0] != 1) || p.Out[0] < 1 || p.Out[1] < 1 || p.Out[2] < 1 {
-		return nil, fmt.Errorf("nn: adaptive pooling to %v of input %v", p.Out, in)
+		return nil, ShapeError(fmt.Sprintf("nn: adaptive pooling to %v of input %v", p.Out, in))
 	}
 	return volumeShape(in, l.C, p.Out[0], p.Out[1], p.Out[2]), nil
 }
@@ -359,7 +359,7 @@ func (l *Linear) Forward(_ *Ctx, x Tensor) Tensor {
 // OutShape implements Layer.
 func (l *Linear) OutShape(in Shape) (Shape, error) {
 	if len(in) != 2 || in[1] != l.In {
-		return nil, fmt.Errorf("nn: linear layer of %d inputs on %v (flatten first)", l.In, in)
+		return nil, ShapeError(fmt.Sprintf("nn: linear layer of %d inputs on %v (flatten first)", l.In, in))
 	}
 	return Shape{in[0], l.Out}, nil
 }
@@ -415,7 +415,7 @@ func (r *Reshape) OutShape(in Shape) (Shape, error) {
 	}
 	s := append(Shape{in[0]}, r.To...)
 	if s.Size() != in.Size() {
-		return nil, fmt.Errorf("nn: cannot reshape %v to per-sample %v", in, r.To)
+		return nil, ShapeError(fmt.Sprintf("nn: cannot reshape %v to per-sample %v", in, r.To))
 	}
 	return s, nil
 }
@@ -432,7 +432,7 @@ func (s *SoftArgmaxLayer) Forward(_ *Ctx, x Tensor) Tensor { return SoftArgmax(x
 // OutShape implements Layer.
 func (s *SoftArgmaxLayer) OutShape(in Shape) (Shape, error) {
 	if len(in) < 3 || Shape(in[3:]).Size() != 1 || in[2] < 2 {
-		return nil, fmt.Errorf("nn: soft-argmax needs (N, C, L≥2) heat maps, got %v", in)
+		return nil, ShapeError(fmt.Sprintf("nn: soft-argmax needs (N, C, L≥2) heat maps, got %v", in))
 	}
 	return Shape{in[0], in[1]}, nil
 }
@@ -491,7 +491,7 @@ func (r *Residual) OutShape(in Shape) (Shape, error) {
 		return nil, err
 	}
 	if !slices.Equal(y, s) {
-		return nil, fmt.Errorf("nn: residual body gives %v, shortcut %v", y, s)
+		return nil, ShapeError(fmt.Sprintf("nn: residual body gives %v, shortcut %v", y, s))
 	}
 	return y, nil
 }

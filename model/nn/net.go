@@ -102,7 +102,7 @@ func (n *Net) ZeroGrad() {
 func NewNetInput[T Float](n *Net, data []T, requiresGrad bool) (Tensor, error) {
 	per := n.Input.Size()
 	if per == 0 || len(data)%per != 0 || len(data) == 0 {
-		return Tensor{}, fmt.Errorf("nn: %d values are not a batch of %v inputs", len(data), n.Input)
+		return Tensor{}, ShapeError(fmt.Sprintf("nn: %d values are not a batch of %v inputs", len(data), n.Input))
 	}
 	return NewInput(data, append(Shape{len(data) / per}, n.Input...), requiresGrad)
 }

@@ -60,10 +60,10 @@ func convOp[T Float](x Tensor, w, b mat.Tensor, cout int, kernel, stride [3]int,
 		panic(err)
 	}
 	if len(x.Shape) == 4 && (kernel[0] != 1 || stride[0] != 1 || pad[0] != [2]int{}) {
-		panic(fmt.Sprintf("nn: 2-D convolution with a depth kernel %v", kernel))
+		panic(ShapeError(fmt.Sprintf("nn: 2-D convolution with a depth kernel %v", kernel)))
 	}
 	if ws := w.Value().Shape(); ws[0]*ws[1] != cout*g.kdim() {
-		panic(fmt.Sprintf("nn: conv weight %v does not match %d×%d", ws, cout, g.kdim()))
+		panic(ShapeError(fmt.Sprintf("nn: conv weight %v does not match %d×%d", ws, cout, g.kdim())))
 	}
 	ys := volumeShape(x.Shape, cout, od, oh, ow)
 	f := &ConvFn[T]{X: x.Node, W: w, B: b, g: g, xl: xl, yl: ys.layout(), yshape: ys}
@@ -123,11 +123,11 @@ type LinearFn[T Float] struct {
 // bias b to x (N, in).
 func FullyConnected(x Tensor, w, b mat.Tensor) Tensor {
 	if len(x.Shape) != 2 {
-		panic(fmt.Sprintf("nn: linear layer on a %v tensor (flatten it first)", x.Shape))
+		panic(ShapeError(fmt.Sprintf("nn: linear layer on a %v tensor (flatten it first)", x.Shape)))
 	}
 	ws := w.Value().Shape()
 	if ws[1] != x.Shape[1] {
-		panic(fmt.Sprintf("nn: linear weight %v does not match input %v", ws, x.Shape))
+		panic(ShapeError(fmt.Sprintf("nn: linear weight %v does not match input %v", ws, x.Shape)))
 	}
 	if isF64(x.Node) {
 		return run(&LinearFn[float64]{X: x.Node, W: w, B: b, n: x.Shape[0], in: ws[1], outF: ws[0]}, Shape{x.Shape[0], ws[0]})

@@ -144,7 +144,7 @@ type AddFn[T Float] struct{ A, B mat.Tensor }
 // Add returns a + b (same shape), the residual connection.
 func Add(a, b Tensor) Tensor {
 	if a.Shape.String() != b.Shape.String() {
-		panic(fmt.Sprintf("nn: adding %v and %v", a.Shape, b.Shape))
+		panic(ShapeError(fmt.Sprintf("nn: adding %v and %v", a.Shape, b.Shape)))
 	}
 	if isF64(a.Node) {
 		return run(&AddFn[float64]{A: a.Node, B: b.Node}, a.Shape)
@@ -243,7 +243,7 @@ type SoftArgmaxFn[T Float] struct {
 func SoftArgmax(x Tensor) Tensor {
 	s := x.Shape
 	if len(s) < 3 || Shape(s[3:]).Size() != 1 {
-		panic(fmt.Sprintf("nn: soft-argmax needs (N, C, L) heat maps, got %v", s))
+		panic(ShapeError(fmt.Sprintf("nn: soft-argmax needs (N, C, L) heat maps, got %v", s)))
 	}
 	if isF64(x.Node) {
 		return run(&SoftArgmaxFn[float64]{X: x.Node, n: s[0], c: s[1], l: s[2]}, Shape{s[0], s[1]})

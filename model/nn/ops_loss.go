@@ -35,7 +35,7 @@ type LossFn[T Float] struct {
 func Loss[T Float](kind LossKind, y Tensor, target, weight []T, beta float64) (Tensor, error) {
 	n := y.Shape.Size()
 	if len(target) != n || (weight != nil && len(weight) != n) {
-		return Tensor{}, fmt.Errorf("nn: loss on %v with %d targets and %d weights", y.Shape, len(target), len(weight))
+		return Tensor{}, ShapeError(fmt.Sprintf("nn: loss on %v with %d targets and %d weights", y.Shape, len(target), len(weight)))
 	}
 	if kind == SmoothL1 && beta <= 0 {
 		return Tensor{}, fmt.Errorf("nn: smooth L1 needs beta > 0, got %v", beta)

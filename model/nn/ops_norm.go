@@ -29,7 +29,7 @@ type BatchNormFn[T Float] struct {
 func BatchNormalize(x Tensor, gamma, beta mat.Tensor, train bool, eps float64, mean, variance []float64) Tensor {
 	l := x.Shape.layout()
 	if len(mean) != l.C || len(variance) != l.C {
-		panic(fmt.Sprintf("nn: batch norm statistics of %d/%d channels for input %v", len(mean), len(variance), x.Shape))
+		panic(ShapeError(fmt.Sprintf("nn: batch norm statistics of %d/%d channels for input %v", len(mean), len(variance), x.Shape)))
 	}
 	if isF64(x.Node) {
 		return run(&BatchNormFn[float64]{X: x.Node, Gamma: gamma, Beta: beta, Train: train, Eps: eps, Mean: mean, Var: variance, l: l}, x.Shape)

@@ -18,7 +18,7 @@ type PoolFn[T Float] struct {
 func poolShape(x Tensor, g poolGeom) Shape {
 	l := x.Shape.layout()
 	if len(x.Shape) == 4 && (g.k[0] != 1 || g.s[0] != 1 || g.p[0] != [2]int{}) {
-		panic(fmt.Sprintf("nn: 2-D pooling with a depth window %v", g.k))
+		panic(ShapeError(fmt.Sprintf("nn: 2-D pooling with a depth window %v", g.k)))
 	}
 	od, oh, ow, err := g.out(l.D, l.H, l.W)
 	if err != nil {
@@ -90,11 +90,11 @@ type AdaptiveAvgPoolFn[T Float] struct {
 // inputs use d = 1). Global average pooling is out = (1, 1, 1).
 func AdaptiveAvgPool(x Tensor, out [3]int) Tensor {
 	if len(x.Shape) == 4 && out[0] != 1 {
-		panic("nn: 2-D adaptive pooling with a depth size")
+		panic(ShapeError("nn: 2-D adaptive pooling with a depth size"))
 	}
 	xl := x.Shape.layout()
 	if out[0] < 1 || out[1] < 1 || out[2] < 1 {
-		panic(fmt.Sprintf("nn: adaptive pooling %v of input %v", out, x.Shape))
+		panic(ShapeError(fmt.Sprintf("nn: adaptive pooling %v of input %v", out, x.Shape)))
 	}
 	ys := volumeShape(x.Shape, xl.C, out[0], out[1], out[2])
 	if isF64(x.Node) {

@@ -372,7 +372,7 @@ func (p *Plan) RunProfiled(input []float32) ([]float32, []time.Duration, error) 
 
 func (p *Plan) run(input []float32, times []time.Duration) ([]float32, error) {
 	if len(input) != p.in.Size() {
-		return nil, fmt.Errorf("nn: %s: input has %d values, plan expects %v", p.net.Name, len(input), p.in)
+		return nil, ShapeError(fmt.Sprintf("nn: %s: input has %d values, plan expects %v", p.net.Name, len(input), p.in))
 	}
 	v0 := p.root(0)
 	buf := p.bufs[v0.buf]

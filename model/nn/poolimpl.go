@@ -51,7 +51,7 @@ func forEachSampleChannel(n, c, work int, f func(n, c int)) {
 // element (dense order), the position in x of the maximum (for the backward pass).
 func maxPoolForward[T Float](g poolGeom, x []T, xl layout, y []T, yl layout, idx []int32) {
 	if idx != nil && len(x) > math.MaxInt32 {
-		panic(fmt.Sprintf("nn: max pooling input of %d elements is too large", len(x)))
+		panic(ShapeError(fmt.Sprintf("nn: max pooling input of %d elements is too large", len(x))))
 	}
 	fast2 := g.k == [3]int{1, 2, 2} && g.s == [3]int{1, 2, 2} && g.p == [3][2]int{} && idx == nil
 	// Non-overlapping windows of width 2 (for example 2×2×2): the maximum over the kd·kh

@@ -45,7 +45,7 @@ func (s Shape) layout() layout {
 	case 2:
 		return denseLayout(s[0], s[1], 1, 1, 1)
 	}
-	panic(fmt.Sprintf("nn: shape %v has no volume layout", s))
+	panic(ShapeError(fmt.Sprintf("nn: shape %v has no volume layout", s)))
 }
 
 // Tensor is an activation in spago's autograd graph: Node is a spago node (a *mat.Dense[T],
@@ -91,7 +91,7 @@ func (t Tensor) Values() []float32 {
 // gradient flows through unchanged); Flatten is Reshape to (N, features).
 func (t Tensor) Reshape(shape Shape) Tensor {
 	if shape.Size() != t.Shape.Size() || shape[0] != t.Shape[0] {
-		panic(fmt.Sprintf("nn: cannot reshape %v to %v", t.Shape, shape))
+		panic(ShapeError(fmt.Sprintf("nn: cannot reshape %v to %v", t.Shape, shape)))
 	}
 	return Tensor{Node: t.Node, Shape: slices.Clone(shape)}
 }

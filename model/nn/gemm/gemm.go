@@ -173,7 +173,7 @@ func Run[T Float](p *Problem[T]) {
 	mr, nr, rep, kern := kernelFor[T]()
 	a := p.A
 	if a.mr != mr || a.rep != rep {
-		panic(fmt.Sprintf("gemm: PackedA packed for MR=%d, kernel has MR=%d", a.mr, mr))
+		panic(ShapeError(fmt.Sprintf("gemm: PackedA packed for MR=%d, kernel has MR=%d", a.mr, mr)))
 	}
 	m, n, k := a.M, p.N, a.K
 	if m == 0 || n == 0 {
@@ -184,7 +184,7 @@ func Run[T Float](p *Problem[T]) {
 	implicit := p.PackB == nil
 	if implicit {
 		if len(p.BOff) < k {
-			panic(fmt.Sprintf("gemm: BOff has %d offsets, need %d", len(p.BOff), k))
+			panic(ShapeError(fmt.Sprintf("gemm: BOff has %d offsets, need %d", len(p.BOff), k)))
 		}
 		lo, hi := int32(math.MaxInt32), int32(math.MinInt32)
 		for _, o := range p.BOff[:k] {
@@ -193,12 +193,12 @@ func Run[T Float](p *Problem[T]) {
 		last := roundUp(n, nr) - nr // first column of the last tile
 		if p.SegLen > 0 {
 			if p.SegLen%nr != 0 {
-				panic(fmt.Sprintf("gemm: segment length %d is not a multiple of NR=%d", p.SegLen, nr))
+				panic(ShapeError(fmt.Sprintf("gemm: segment length %d is not a multiple of NR=%d", p.SegLen, nr)))
 			}
 			last = last/p.SegLen*p.SegStride + last%p.SegLen
 		}
 		if k > 0 && (lo < 0 || int(hi)+last+nr > len(p.B)) {
-			panic(fmt.Sprintf("gemm: implicit B needs offsets in [0, %d], have [%d, %d]", len(p.B)-last-nr, lo, hi))
+			panic(ShapeError(fmt.Sprintf("gemm: implicit B needs offsets in [0, %d], have [%d, %d]", len(p.B)-last-nr, lo, hi)))
 		}
 	}
 	threads := p.Threads
@@ -405,7 +405,7 @@ func PackB[T Float](dst []T, transB bool, b []T, ldb, nr, k0, kc, j0, nc int) {
 
 func checkLen(what string, have, need int) {
 	if have < need {
-		panic(fmt.Sprintf("gemm: %s has %d elements, needs %d", what, have, need))
+		panic(ShapeError(fmt.Sprintf("gemm: %s has %d elements, needs %d", what, have, need)))
 	}
 }
 

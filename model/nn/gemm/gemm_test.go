@@ -165,8 +165,9 @@ func TestImplicit(t *testing.T) {
 
 func TestImplicitBoundsChecked(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Fatal("out-of-range offsets were not rejected")
+		r := recover()
+		if _, ok := r.(ShapeError); !ok {
+			t.Fatalf("got panic %v (%T), want a ShapeError for out-of-range offsets", r, r)
 		}
 	}()
 	Run(&Problem[float32]{A: NewPackedA[float32](4, 2), N: 8, B: make([]float32, 10), BOff: []int32{0, 5},
