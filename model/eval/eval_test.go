@@ -24,14 +24,14 @@ func TestWeightedKappa(t *testing.T) {
 	for _, tc := range tests {
 		got, err := WeightedKappa(tc.a, tc.b, tc.k)
 		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
+			t.Fatalf("%s: got error %v, want nil", tc.name, err)
 		}
 		if !near(got, tc.want, 1e-12) {
 			t.Errorf("%s: kappa = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	if _, err := WeightedKappa([]int{0}, []int{5}, 3); err == nil {
-		t.Error("class out of range accepted")
+		t.Errorf("WeightedKappa(class 5 of 3): got nil error, want an error")
 	}
 }
 
@@ -42,7 +42,7 @@ func TestKappa5Rounds(t *testing.T) {
 		t.Fatalf("Kappa5 = %v, %v; want 1", got, err)
 	}
 	if RoundTo5(13) != 15 || RoundTo5(-3) != 0 || RoundTo5(104) != 100 || Class5(100) != 20 {
-		t.Error("RoundTo5/Class5 wrong")
+		t.Errorf("RoundTo5(13, -3, 104), Class5(100): got %v, %v, %v, %v; want 15, 0, 100, 20", RoundTo5(13), RoundTo5(-3), RoundTo5(104), Class5(100))
 	}
 }
 
@@ -54,7 +54,7 @@ func TestICCShroutFleiss(t *testing.T) {
 	}
 	got, err := ICC(rows)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ICC: got error %v, want nil", err)
 	}
 	if !near(got, 0.29, 0.005) {
 		t.Errorf("ICC(2,1) = %.4f, want 0.29", got)
@@ -63,7 +63,7 @@ func TestICCShroutFleiss(t *testing.T) {
 	a := []float64{1, 2, 3, 4, 5}
 	b := []float64{1, 2, 3, 4, 5}
 	if v, _ := ICC21(a, b); !near(v, 1, 1e-12) {
-		t.Errorf("identical raters: ICC = %v", v)
+		t.Errorf("identical raters: ICC = %v, want 1", v)
 	}
 	c := []float64{3, 4, 5, 6, 7}
 	if v, _ := ICC21(a, c); v >= 0.9 {
@@ -74,30 +74,30 @@ func TestICCShroutFleiss(t *testing.T) {
 func TestBlandAltmanAndLevels(t *testing.T) {
 	ba, err := NewBlandAltman([]float64{2, 4, 6}, []float64{1, 2, 3})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("NewBlandAltman: got error %v, want nil", err)
 	}
 	// differences 1, 2, 3: mean 2, sd 1.
 	if !near(ba.Bias, 2, 1e-12) || !near(ba.SD, 1, 1e-12) || !near(ba.Upper, 3.96, 1e-12) || !near(ba.Lower, 0.04, 1e-12) {
-		t.Errorf("Bland-Altman = %+v", ba)
+		t.Errorf("Bland-Altman: got %+v, want bias 2, SD 1, limits 0.04..3.96", ba)
 	}
 	lm, err := Levels([]float64{100, 110, 90}, []float64{102, 100, 90}, []float64{2.5, 5, 1})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Levels: got error %v, want nil", err)
 	}
 	if !near(lm.MAEmm, 4, 1e-12) || !near(lm.WithinSlice, 2.0/3, 1e-12) {
-		t.Errorf("levels = %+v", lm)
+		t.Errorf("Levels: got %+v, want MAEmm 4, WithinSlice 2/3", lm)
 	}
 	if _, err := MAE(nil, nil); err == nil {
-		t.Error("empty input accepted")
+		t.Errorf("MAE(nil, nil): got nil error, want an error")
 	}
 }
 
 func TestScores(t *testing.T) {
 	m, err := Scores([]float64{0, 10, 20, 31}, []float64{0, 10, 20, 30})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scores: got error %v, want nil", err)
 	}
 	if !near(m.MAE, 0.25, 1e-12) || m.Kappa != 1 || m.ICC < 0.99 || m.N != 4 {
-		t.Errorf("scores = %+v", m)
+		t.Errorf("Scores: got %+v, want MAE 0.25, Kappa 1, ICC >= 0.99, N 4", m)
 	}
 }

@@ -25,7 +25,7 @@ func BenchmarkSlice512(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := p.RenderSlice(z, g, hu, fl); err != nil {
-			b.Fatal(err)
+			b.Fatalf("p.RenderSlice: got error %v, want nil", err)
 		}
 	}
 }
@@ -40,7 +40,7 @@ func BenchmarkCoarseVolume(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := p.Render(context.Background(), g); err != nil {
-			b.Fatal(err)
+			b.Fatalf("p.Render: got error %v, want nil", err)
 		}
 	}
 }
@@ -52,7 +52,7 @@ func BenchmarkCoarseNew(b *testing.B) {
 		p := New(int64(i+1), Options{})
 		g := Resample(p.Geometry(), 96, 96, 128)
 		if _, _, err := p.Render(context.Background(), g); err != nil {
-			b.Fatal(err)
+			b.Fatalf("p.Render: got error %v, want nil", err)
 		}
 	}
 }
@@ -65,7 +65,7 @@ func BenchmarkFullVolume(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := p.Render(context.Background(), g); err != nil {
-			b.Fatal(err)
+			b.Fatalf("p.Render: got error %v, want nil", err)
 		}
 	}
 	b.ReportMetric(float64(g.Nz), "slices")
@@ -76,7 +76,7 @@ func BenchmarkDemoFiles(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		files, err := DemoFiles(context.Background(), nil)
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("DemoFiles: got error %v, want nil", err)
 		}
 		var size int
 		for _, f := range files {

@@ -32,11 +32,11 @@ func TestLevelsAnatomy(t *testing.T) {
 		lv := p.Levels()
 		for i := 1; i < 5; i++ {
 			if !(lv[i] < lv[i-1]) {
-				t.Fatalf("seed %d: levels not ordered head to feet: %v", seed, lv)
+				t.Fatalf("seed %d: got levels %v, want them ordered head to feet (z decreasing)", seed, lv)
 			}
 		}
 		if math.Abs(lv[L4]-(lv[L3]+lv[L5])/2) > 1e-9 {
-			t.Errorf("seed %d: L4 is not halfway L3-L5", seed)
+			t.Errorf("seed %d: got L4 at %v, want %v ± 1e-9 (halfway L3-L5)", seed, lv[L4], (lv[L3]+lv[L5])/2)
 		}
 		for _, c := range []struct {
 			name string
@@ -50,28 +50,28 @@ func TestLevelsAnatomy(t *testing.T) {
 		} {
 			*c.acc = append(*c.acc, c.d)
 			if c.d < c.r.Min || c.d > c.r.Max {
-				t.Errorf("seed %d: %s = %.1f mm outside the anatomical range %v", seed, c.name, c.d, c.r)
+				t.Errorf("seed %d: %s: got %.1f mm, want within the anatomical range %v", seed, c.name, c.d, c.r)
 			}
 		}
 		an := p.model()
 		// The carina is where the airway splits: one lumen just above L2,
 		// two just below.
 		if c := an.airwayComponents(lv[L2] + 1); c != 1 {
-			t.Errorf("seed %d: %d airway lumens 1 mm above the carina", seed, c)
+			t.Errorf("seed %d: %d airway lumens 1 mm above the carina, want 1", seed, c)
 		}
 		if c := an.airwayComponents(lv[L2] - 1); c != 2 {
-			t.Errorf("seed %d: %d airway lumens 1 mm below the carina", seed, c)
+			t.Errorf("seed %d: %d airway lumens 1 mm below the carina, want 2", seed, c)
 		}
 		// Every level inside both lungs and inside the scan.
 		g := p.Geometry()
 		lo, hi := g.ZRange()
 		for i, z := range lv {
 			if z < lo || z > hi {
-				t.Errorf("seed %d: L%d z=%.1f outside the scan [%.1f, %.1f]", seed, i+1, z, lo, hi)
+				t.Errorf("seed %d: L%d: got z=%.1f, want inside the scan [%.1f, %.1f]", seed, i+1, z, lo, hi)
 			}
 			r, l := an.lungAreas(z, 4)
 			if r < 2000 || l < 2000 {
-				t.Errorf("seed %d: L%d: lung areas right %.0f left %.0f mm²", seed, i+1, r, l)
+				t.Errorf("seed %d: L%d: got lung areas right %.0f, left %.0f mm², want >= 2000 each", seed, i+1, r, l)
 			}
 		}
 	}
@@ -121,7 +121,7 @@ func TestTissueStatistics(t *testing.T) {
 		var soft []float64
 		for _, z := range p.Levels() {
 			if err := p.RenderSlice(z, g, hu, fl); err != nil {
-				t.Fatal(err)
+				t.Fatalf("p.RenderSlice: got error %v, want nil", err)
 			}
 			mus, cav := an.muscleSect(z), an.cavSect(z)
 			for k := 0; k < n; k++ {
@@ -144,13 +144,13 @@ func TestTissueStatistics(t *testing.T) {
 		lung, bone, med := lungSum/lungN, boneSum/boneN, soft[len(soft)/2]
 		t.Logf("seed %d: lung %.0f HU, chest-wall muscle median %.0f HU, bone %.0f HU", seed, lung, med, bone)
 		if lung < -900 || lung > -800 {
-			t.Errorf("seed %d: mean lung %.0f HU outside -900..-800", seed, lung)
+			t.Errorf("seed %d: got mean lung %.0f HU, want -900..-800", seed, lung)
 		}
 		if med < 20 || med > 60 {
-			t.Errorf("seed %d: soft tissue %.0f HU outside 20..60", seed, med)
+			t.Errorf("seed %d: got soft tissue %.0f HU, want 20..60", seed, med)
 		}
 		if bone < 300 {
-			t.Errorf("seed %d: mean bone %.0f HU < 300", seed, bone)
+			t.Errorf("seed %d: got mean bone %.0f HU, want >= 300", seed, bone)
 		}
 	}
 }
@@ -163,16 +163,16 @@ func TestDeterministic(t *testing.T) {
 		g := p.SliceGrid()
 		hu := make([]int16, g.Nx*g.Ny)
 		if err := p.RenderSlice(p.Levels()[L3], g, hu, nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.RenderSlice: got error %v, want nil", err)
 		}
 		return hu
 	}
 	a, b, c := render(7), render(7), render(8)
 	if !equal16(a, b) {
-		t.Error("same seed, different pixels")
+		t.Error("render(7) twice: got different pixels, want the same")
 	}
 	if equal16(a, c) {
-		t.Error("different seeds, same pixels")
+		t.Error("render(7), render(8): got the same pixels, want different ones")
 	}
 	// A renderer reused for other slices gives the same pixels again.
 	p := New(7, small())
@@ -181,11 +181,11 @@ func TestDeterministic(t *testing.T) {
 	x := make([]int16, g.Nx*g.Ny)
 	for _, z := range []float64{lv[L3], lv[L1], lv[L5] - 30, lv[L5] - 60, lv[L5] - 90, lv[L3]} {
 		if err := p.RenderSlice(z, g, x, nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.RenderSlice: got error %v, want nil", err)
 		}
 	}
 	if !equal16(a, x) {
-		t.Error("a reused renderer gives different pixels")
+		t.Error("reused renderer: got different pixels, want those of a fresh one")
 	}
 }
 
@@ -214,13 +214,13 @@ func TestCoarseMatchesFull(t *testing.T) {
 	full.SliceZ = full.SliceZ[k0 : k0+24]
 	vf, _, err := p.Render(context.Background(), full)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.Render: got error %v, want nil", err)
 	}
 	const f = 4 // 4x4x4 blocks
 	coarse := Resample(full, full.Nx/f, full.Ny/f, full.Nz/f)
 	vc, _, err := p.Render(context.Background(), coarse)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.Render: got error %v, want nil", err)
 	}
 	down := downsample(vf, f)
 	var sum, sumAbs float64
@@ -236,7 +236,7 @@ func TestCoarseMatchesFull(t *testing.T) {
 	mean, mae := sum/float64(body), sumAbs/float64(body)
 	t.Logf("coarse vs averaged full: bias %.1f HU, MAE %.1f HU over %d voxels", mean, mae, body)
 	if math.Abs(mean) > 15 || mae > 60 {
-		t.Errorf("coarse rendering differs from the averaged full one: bias %.1f, MAE %.1f HU", mean, mae)
+		t.Errorf("coarse vs averaged full rendering: got bias %.1f, MAE %.1f HU; want |bias| <= 15, MAE <= 60", mean, mae)
 	}
 }
 
@@ -267,7 +267,7 @@ func TestDiseaseLabels(t *testing.T) {
 		p := New(seed, Options{Matrix: 256, SliceSpacing: Range{2, 2}, Disease: true, Severity: 0.6})
 		lab, zs, err := p.LevelLabels(context.Background(), p.Geometry())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.LevelLabels: got error %v, want nil", err)
 		}
 		for i, l := range lab {
 			t.Logf("seed %d L%d z=%.1f: TOT %.1f GG %.1f RET %.1f", seed, i+1, zs[i], l.TOT, l.GG, l.RET)
@@ -280,16 +280,16 @@ func TestDiseaseLabels(t *testing.T) {
 		hu := make([]int16, g.Nx*g.Ny)
 		fl := make([]uint8, g.Nx*g.Ny)
 		if err := p.RenderSlice(zs[L5], g, hu, fl); err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.RenderSlice: got error %v, want nil", err)
 		}
 		for _, f := range fl {
 			if f&(MaskGG|MaskRET) != 0 && f&MaskLung == 0 {
-				t.Fatalf("seed %d: disease outside the lung", seed)
+				t.Fatalf("seed %d: got disease flags %#x outside the lung, want none", seed, f)
 			}
 		}
 	}
 	if base <= top {
-		t.Errorf("no basal predominance: TOT at L1 %.1f, at L5 %.1f (sum of 3)", top, base)
+		t.Errorf("basal predominance: got TOT at L5 %.1f, want > TOT at L1 %.1f (sums of 3)", base, top)
 	}
 }
 
@@ -297,11 +297,11 @@ func checkLabels(t *testing.T, l synth.Labels) {
 	t.Helper()
 	for _, v := range []float64{l.TOT, l.GG, l.RET} {
 		if v < 0 || v > 100 || math.IsNaN(v) {
-			t.Errorf("label %v out of range", l)
+			t.Errorf("labels %+v: got %v, want 0..100", l, v)
 		}
 	}
 	if l.TOT < math.Max(l.GG, l.RET)-1e-9 || l.TOT > l.GG+l.RET+1e-9 {
-		t.Errorf("labels %+v: TOT not between max(GG,RET) and GG+RET", l)
+		t.Errorf("labels %+v: got TOT %v, want between max(GG,RET) and GG+RET", l, l.TOT)
 	}
 }
 
@@ -314,15 +314,15 @@ func TestDICOMDeterministic(t *testing.T) {
 	meta := p.SeriesMeta("T9")
 	a, err := encodeSeries(context.Background(), p.Source(g), meta, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("encodeSeries: got error %v, want nil", err)
 	}
 	b, err := encodeSeries(context.Background(), New(9, Options{Matrix: 64, SliceSpacing: Range{8, 8}}).Source(g), meta, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("encodeSeries: got error %v, want nil", err)
 	}
 	for i := range a {
 		if !bytes.Equal(a[i].Data, b[i].Data) || a[i].Name != b[i].Name {
-			t.Fatalf("file %d differs between runs", i)
+			t.Fatalf("file %d: got %s and %s differing between runs, want the same bytes", i, a[i].Name, b[i].Name)
 		}
 	}
 }
@@ -333,14 +333,14 @@ func TestResample(t *testing.T) {
 	g := p.Geometry()
 	c := Resample(g, 96, 96, 128)
 	if err := c.Validate(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.Validate: got error %v, want nil", err)
 	}
 	lo, hi := g.ZRange()
 	clo, chi := c.ZRange()
 	if math.Abs((hi+g.Spacing[2]/2)-(chi+c.Spacing[2]/2)) > 1e-6 || math.Abs((lo-g.Spacing[2]/2)-(clo-c.Spacing[2]/2)) > 1e-6 {
-		t.Errorf("z extent [%v %v] vs [%v %v]", lo, hi, clo, chi)
+		t.Errorf("z extent: got [%v %v], want that of [%v %v] (centres; edges equal)", clo, chi, lo, hi)
 	}
 	if math.Abs(float64(g.Nx)*g.Spacing[0]-float64(c.Nx)*c.Spacing[0]) > 1e-6 {
-		t.Error("x extent differs")
+		t.Errorf("x extent: got %v mm, want %v", float64(c.Nx)*c.Spacing[0], float64(g.Nx)*g.Spacing[0])
 	}
 }

@@ -62,20 +62,20 @@ func TestMissing(t *testing.T) {
 func TestPresent(t *testing.T) {
 	root, err := dir()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("dir: got error %v, want nil", err)
 	}
 	if filepath.Base(root) != "testdata" || filepath.Base(filepath.Dir(root)) != "shared" {
-		t.Errorf("root %s", root)
+		t.Errorf("dir(): got %s, want a folder .../shared/testdata", root)
 	}
 	if _, err := os.Stat(filepath.Join(root, "README.md")); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
+			t.Fatalf("shared test data: got %v, want a README.md (CI=true)", err)
 		}
 		t.Skip(err)
 	}
 	r := run(t, func(tb testing.TB) {
 		if p := Path(tb, "chest-ct/levels.csv"); p != filepath.Join(root, "chest-ct", "levels.csv") {
-			t.Errorf("Path: %s", p)
+			t.Errorf("Path: got %s, want %s", p, filepath.Join(root, "chest-ct", "levels.csv"))
 		}
 		if got := Root(tb); got != root {
 			t.Errorf("Root: %s, want %s", got, root)
@@ -85,6 +85,6 @@ func TestPresent(t *testing.T) {
 		}
 	})
 	if r.ended != "" {
-		t.Errorf("ended %q: %s", r.ended, r.msg)
+		t.Errorf("ended %q (%s), want it to run to the end", r.ended, r.msg)
 	}
 }

@@ -16,7 +16,7 @@ func BenchmarkPaste512(b *testing.B) {
 	hu := make([]int16, n)
 	fl := make([]uint8, n)
 	if err := p.RenderSlice(p.Levels()[phantom.L4], g, hu, fl); err != nil {
-		b.Fatal(err)
+		b.Fatalf("p.RenderSlice: got error %v, want nil", err)
 	}
 	lung := make([]bool, n)
 	for i, f := range fl {

@@ -69,7 +69,7 @@ func TestLabelsExact(t *testing.T) {
 				g := m.GG != nil && m.GG[k]
 				r := m.RET != nil && m.RET[k]
 				if (g || r) && !lung[k] {
-					t.Fatalf("mode %d: disease outside the lung", mode)
+					t.Fatalf("mode %d: pixel %d: got disease (GG %v, RET %v) outside the lung, want none", mode, k, g, r)
 				}
 				if g {
 					gg++
@@ -83,23 +83,23 @@ func TestLabelsExact(t *testing.T) {
 			}
 			want := synth.Labels{TOT: 100 * float64(tot) / nl, GG: 100 * float64(gg) / nl, RET: 100 * float64(ret) / nl}
 			if lab != want {
-				t.Fatalf("mode %d: labels %+v, mask areas %+v", mode, lab, want)
+				t.Fatalf("mode %d: got labels %+v, want the mask areas %+v", mode, lab, want)
 			}
 			if lab.TOT < math.Max(lab.GG, lab.RET) || lab.TOT > lab.GG+lab.RET+1e-9 {
-				t.Fatalf("mode %d: %+v violates max(GG,RET) <= TOT <= GG+RET", mode, lab)
+				t.Fatalf("mode %d: got %+v, want max(GG,RET) <= TOT <= GG+RET", mode, lab)
 			}
 			switch mode {
 			case synth.ModeNone:
 				if lab.TOT != 0 {
-					t.Fatalf("ModeNone pasted %+v", lab)
+					t.Fatalf("ModeNone: got %+v, want TOT 0", lab)
 				}
 			case synth.ModeGG:
 				if lab.RET != 0 || lab.GG == 0 {
-					t.Fatalf("ModeGG gave %+v", lab)
+					t.Fatalf("ModeGG: got %+v, want GG > 0 and RET 0", lab)
 				}
 			case synth.ModeRET:
 				if lab.GG != 0 || lab.RET == 0 {
-					t.Fatalf("ModeRET gave %+v", lab)
+					t.Fatalf("ModeRET: got %+v, want RET > 0 and GG 0", lab)
 				}
 			}
 		}
@@ -124,7 +124,7 @@ func TestHistogram(t *testing.T) {
 		t.Logf("%s: %v", name, hist[j])
 		for b := 0; b < 8; b++ {
 			if hist[j][b] == 0 {
-				t.Errorf("%s: no draw in %d-%d %%", name, 10*b, 10*b+10)
+				t.Errorf("%s: no draw in %d-%d %%, got %v, want != 0", name, 10*b, 10*b+10, hist[j][b])
 			}
 		}
 	}
@@ -144,10 +144,10 @@ func TestGroundGlassLook(t *testing.T) {
 		for k := range hu {
 			o, v := float64(orig[k]), float64(hu[k])
 			if o >= -80 && v != o {
-				t.Fatalf("soft-tissue pixel changed: %v -> %v", o, v)
+				t.Fatalf("soft-tissue pixel %d: got %v, want %v (unchanged)", k, v, o)
 			}
 			if v > o && v > -80 {
-				t.Fatalf("ground glass denser than soft tissue: %v -> %v", o, v)
+				t.Fatalf("pixel %d: got %v HU from %v, want ground glass at most -80 HU (softer than soft tissue)", k, v, o)
 			}
 			if m.GG[k] && o < -750 {
 				incSum += v - o
@@ -178,7 +178,7 @@ func TestReticulationLook(t *testing.T) {
 		before, after := stdIn(orig, aer), stdIn(hu, aer)
 		t.Logf("RET region std on aerated lung %.0f -> %.0f HU", before, after)
 		if after < before*1.3 {
-			t.Errorf("reticulation did not add texture: std %.0f -> %.0f", before, after)
+			t.Errorf("reticulation did not add texture: std %.0f -> %.0f, want >= %v", before, after, before*1.3)
 		}
 	}
 }
@@ -203,22 +203,22 @@ func TestRealSlice(t *testing.T) {
 	td := shareddata.Root(t)
 	files, err := ingest.DiskFiles(filepath.Join(td, "slices", "A048383_axial_19010410-30.dcm"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	v, _, _, err := ingest.LoadFiles(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.LoadFiles: got error %v, want nil", err)
 	}
 	g := v.Geometry()
 	hu := append([]int16(nil), v.SliceView(0)...)
 	lung := lungmask.Slice(hu, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]}, lungmask.Options{})
 	if count(lung) < 10000 {
-		t.Fatalf("lung mask has %d pixels", count(lung))
+		t.Fatalf("lung mask has %d pixels, want >= 10000", count(lung))
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
 	lab, m := synth.Paste(hu, g.Nx, g.Ny, lung, rng, synth.Options{Mode: synth.ModeBoth, Extent: 0.5, PixelSpacing: g.Spacing[0]})
 	t.Logf("A048383: %+v", lab)
 	if lab != synth.Measure(lung, m.GG, m.RET) || lab.TOT < 20 || lab.TOT > 80 {
-		t.Errorf("labels %+v", lab)
+		t.Errorf("Paste: got labels %+v, want Measure's %+v with TOT in [20, 80]", lab, synth.Measure(lung, m.GG, m.RET))
 	}
 }

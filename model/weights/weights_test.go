@@ -24,11 +24,11 @@ func TestSums(t *testing.T) {
 	}
 	for _, m := range []weights.Model{weights.Levels(), weights.Scores()} {
 		if got, want := m.SHA256, sums[m.Name+".safetensors"]; got != want {
-			t.Errorf("%s.safetensors: sha256 %s, SHA256SUMS says %s", m.Name, got, want)
+			t.Errorf("%s.safetensors: got sha256 %s, want %s (SHA256SUMS)", m.Name, got, want)
 		}
 		s := sha256.Sum256(m.Spec)
 		if got, want := hex.EncodeToString(s[:]), sums[m.Name+".json"]; got != want {
-			t.Errorf("%s.json: sha256 %s, SHA256SUMS says %s", m.Name, got, want)
+			t.Errorf("%s.json: got sha256 %s, want %s (SHA256SUMS)", m.Name, got, want)
 		}
 	}
 }
@@ -39,19 +39,19 @@ func TestLoad(t *testing.T) {
 	for _, m := range []weights.Model{weights.Levels(), weights.Scores()} {
 		s, err := spec.Parse(m.Spec)
 		if err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
+			t.Fatalf("%s: got error %v, want nil", m.Name, err)
 		}
 		net, err := spec.Build(s, spec.Options{})
 		if err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
+			t.Fatalf("%s: got error %v, want nil", m.Name, err)
 		}
 		if err := net.LoadSafetensors(m.Weights); err != nil {
-			t.Fatalf("%s: %v", m.Name, err)
+			t.Fatalf("%s: got error %v, want nil", m.Name, err)
 		}
 		total += len(m.Weights)
 	}
 	// Shipped weights are small (float16-stored): at most 2 MB together.
 	if total > 2<<20 {
-		t.Errorf("weights take %d bytes", total)
+		t.Errorf("weights take %d bytes, want <= %v", total, 2<<20)
 	}
 }
