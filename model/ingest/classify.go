@@ -67,14 +67,17 @@ const (
 // kept instead of the parsed data set so that a lazy volume of thousands of
 // slices costs little.
 type imageFile struct {
-	file     File
-	ts       string
-	enc      encoding
-	deflated bool
-	encaps   bool
-	dsStart  int64 // file offset of the data set (compressed, when deflated)
-	pixelOff int64 // offset of the Pixel Data value (in the inflated data set when deflated)
-	pixelLen int64 // -1 when undefined (encapsulated)
+	file File
+	// sopInstance is the file's SOPInstanceUID (and sopClass its
+	// SOPClassUID): what a report of the images refers to.
+	sopClass, sopInstance string
+	ts                    string
+	enc                   encoding
+	deflated              bool
+	encaps                bool
+	dsStart               int64 // file offset of the data set (compressed, when deflated)
+	pixelOff              int64 // offset of the Pixel Data value (in the inflated data set when deflated)
+	pixelLen              int64 // -1 when undefined (encapsulated)
 
 	rows, cols, bitsAlloc, bitsStored, pixRep, frames int
 
@@ -111,12 +114,13 @@ type frameHeader struct {
 // fileHeader holds the attributes of an image file used for grouping,
 // choosing and showing series.
 type fileHeader struct {
-	sopClass, modality, seriesUID, studyUID, frameUID  string
-	description, kernel, manufacturer, model, bodyPart string
-	patientName, patientID, patientBirth, studyDate    string
-	studyDescription, imageType, seriesNumber          string
-	rows, cols                                         int
-	frames                                             []*frameHeader
+	sopClass, modality, seriesUID, studyUID, frameUID   string
+	description, kernel, manufacturer, model, bodyPart  string
+	patientName, patientID, patientBirth, studyDate     string
+	studyDescription, imageType, seriesNumber           string
+	patientSex, studyTime, studyID, accession, referrer string
+	rows, cols                                          int
+	frames                                              []*frameHeader
 }
 
 // fileResult is the outcome of pass 1 for one file.
@@ -136,16 +140,16 @@ func rejected(code Code, reason string) FileReport {
 	return FileReport{Status: Rejected, Code: code, Reason: reason}
 }
 
-// classify runs pass 1 on one file: it reads the header (never the pixel
-// bytes), decides whether the file is usable and extracts its frames.
-func classify(f File) (res fileResult) {
-	defer func() {
 // rejectedErr is a rejection for err, its reason the error's text after
 // prefix.
 func rejectedErr(code Code, prefix string, err error) FileReport {
 	return FileReport{Status: Rejected, Code: code, Reason: prefix + err.Error(), Err: err}
 }
 
+// classify runs pass 1 on one file: it reads the header (never the pixel
+// bytes), decides whether the file is usable and extracts its frames.
+func classify(f File) (res fileResult) {
+	defer func() {
 		if r := recover(); r != nil {
 			res = fileResult{report: rejected(CodeMalformed, fmt.Sprintf("internal error while reading the header: %v", r))}
 		}
@@ -220,7 +224,8 @@ func rejectedErr(code Code, prefix string, err error) FileReport {
 		return rep(skipped(CodeColor, fmt.Sprintf("colour image (%s, %d samples per pixel)", photo, spp)))
 	}
 
-	img := &imageFile{file: f, ts: fl.ts, enc: fl.enc, deflated: fl.deflated, dsStart: fl.dsStart}
+	img := &imageFile{file: f, ts: fl.ts, enc: fl.enc, deflated: fl.deflated, dsStart: fl.dsStart,
+		sopClass: sop, sopInstance: str(src, tag.SOPInstanceUID)}
 	img.rows, _ = intAttr(src, tag.Rows)
 	img.cols, _ = intAttr(src, tag.Columns)
 	if img.rows <= 0 || img.cols <= 0 {
@@ -256,6 +261,8 @@ func rejectedErr(code Code, prefix string, err error) FileReport {
 		patientID: str(src, tag.PatientID), patientBirth: str(src, tag.PatientBirthDate),
 		studyDate: str(src, tag.StudyDate), studyDescription: str(src, tag.StudyDescription),
 		imageType: imageType, seriesNumber: str(src, tag.SeriesNumber),
+		patientSex: str(src, tag.PatientSex), studyTime: str(src, tag.StudyTime), studyID: str(src, tag.StudyID),
+		accession: str(src, tag.AccessionNumber), referrer: str(src, tag.ReferringPhysicianName),
 		rows: img.rows, cols: img.cols,
 	}
 	frames, code, reason := readFrames(src, img)

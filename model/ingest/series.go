@@ -29,8 +29,11 @@ type Series struct {
 	Description, Kernel, Modality, Manufacturer, Model, BodyPart string
 	SeriesNumber                                                 string
 	// Patient and study, shown only on request.
-	PatientName, PatientID, PatientBirthDate string
-	StudyUID, StudyDate, StudyDescription    string
+	PatientName, PatientID, PatientBirthDate, PatientSex string
+	StudyUID, StudyDate, StudyDescription                string
+	// StudyTime, StudyID, AccessionNumber and ReferringPhysician complete
+	// the study's identity (for a report filed beside the images).
+	StudyTime, StudyID, AccessionNumber, ReferringPhysician string
 	// TransferSyntax names how the pixel data is encoded.
 	TransferSyntax string
 
@@ -158,6 +161,8 @@ func newSeries(uid string, missing bool, refs []frameRef) *Series {
 		Manufacturer: h.manufacturer, Model: h.model, BodyPart: h.bodyPart, SeriesNumber: h.seriesNumber,
 		PatientName: h.patientName, PatientID: h.patientID, PatientBirthDate: h.patientBirth,
 		StudyUID: h.studyUID, StudyDate: h.studyDate, StudyDescription: h.studyDescription,
+		PatientSex: h.patientSex, StudyTime: h.studyTime, StudyID: h.studyID,
+		AccessionNumber: h.accession, ReferringPhysician: h.referrer,
 		Rows: h.rows, Columns: h.cols,
 	}
 	var usable []*frameHeader
@@ -379,6 +384,28 @@ func median(v []float64) float64 {
 
 // Extent returns the craniocaudal length covered by the slices (mm).
 func (s *Series) Extent() float64 { return s.ZMax - s.ZMin }
+
+// Instance identifies one slice of a series as a DICOM instance.
+type Instance struct {
+	SOPClassUID, SOPInstanceUID string
+	// Frame is the 1-based frame number within a multi-frame image, 0 for
+	// a single-frame image.
+	Frame int
+}
+
+// SliceInstance returns the DICOM instance of slice k of the volume (0 =
+// most cranial); ok is false when k is out of range.
+func (s *Series) SliceInstance(k int) (inst Instance, ok bool) {
+	if k < 0 || k >= len(s.slices) {
+		return Instance{}, false
+	}
+	f := s.slices[k]
+	inst = Instance{SOPClassUID: f.img.sopClass, SOPInstanceUID: f.img.sopInstance}
+	if f.img.frames > 1 {
+		inst.Frame = f.frame + 1
+	}
+	return inst, true
+}
 
 // Geometry returns the geometry the series' volume will have (slice 0 the
 // most cranial). The caller must not modify it.
