@@ -25,11 +25,33 @@ type FrameInfo struct {
 // Len returns the number of samples in one frame.
 func (f FrameInfo) Len() int { return f.Rows * f.Columns * max(f.SamplesPerPixel, 1) }
 
+// Interpret turns raw decoded samples (the bit patterns the encoder was
+// given) into the stored values the header says they are, in place:
+// sign-extended from BitsStored when PixelRepresentation is 1, masked to
+// BitsStored otherwise. A BitsStored outside 1..31 leaves them as they are.
+// This is the one place of the rule every Decoder follows.
+func (f FrameInfo) Interpret(dst []int32) {
+	bits := f.BitsStored
+	if bits <= 0 || bits >= 32 {
+		return
+	}
+	if f.PixelRepresentation == 1 {
+		s := uint(32 - bits)
+		for i, v := range dst {
+			dst[i] = v << s >> s
+		}
+		return
+	}
+	m := int32(1)<<uint(bits) - 1
+	for i := range dst {
+		dst[i] &= m
+	}
+}
+
 // A Decoder decodes one encapsulated frame (the concatenated fragments of
 // that frame, without item headers) into dst, which holds f.Len() samples
 // (pixel-interleaved when SamplesPerPixel > 1). Samples are the stored pixel
-// values interpreted as the header says: sign-extended from BitsStored when
-// PixelRepresentation is 1, masked to BitsStored otherwise. Where the
+// values interpreted as the header says (FrameInfo.Interpret). Where the
 // compressed stream and the header disagree (sign, precision) a decoder
 // follows the rules pydicom and GDCM apply and says so in its documentation.
 type Decoder interface {

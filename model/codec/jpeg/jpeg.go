@@ -454,25 +454,6 @@ func (d *decoder) output(dst []int32) error {
 			}
 		}
 	}
-	normalize(dst[:n*nc], f)
+	f.Interpret(dst[:n*nc])
 	return nil
-}
-
-// normalize interprets decoded values as the header says.
-func normalize(dst []int32, f codec.FrameInfo) {
-	bits := f.BitsStored
-	if bits >= 32 {
-		return
-	}
-	if f.PixelRepresentation == 1 {
-		s := uint(32 - bits)
-		for i, v := range dst {
-			dst[i] = v << s >> s
-		}
-		return
-	}
-	m := int32(1)<<uint(bits) - 1
-	for i := range dst {
-		dst[i] &= m
-	}
 }

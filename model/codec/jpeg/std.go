@@ -52,6 +52,6 @@ func decodeStd(frame []byte, f codec.FrameInfo, dst []int32) error {
 			}
 		}
 	}
-	normalize(dst[:f.Len()], f)
+	f.Interpret(dst[:f.Len()])
 	return nil
 }

@@ -242,21 +242,6 @@ func (d *decoder) output() error {
 			}
 		}
 	}
-	f := d.info
-	bits := f.BitsStored
-	if bits >= 32 {
-		return nil
-	}
-	if f.PixelRepresentation == 1 {
-		s := uint(32 - bits)
-		for i, v := range dst {
-			dst[i] = v << s >> s
-		}
-		return nil
-	}
-	m := int32(1)<<uint(bits) - 1
-	for i := range dst {
-		dst[i] &= m
-	}
+	d.info.Interpret(dst)
 	return nil
 }

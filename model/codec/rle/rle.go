@@ -76,7 +76,7 @@ func Decode(frame []byte, f codec.FrameInfo, dst []int32) error {
 			return FormatError(fmt.Sprintf("segment %d: %s", s+1, string(err.(FormatError))))
 		}
 	}
-	normalize(dst, f)
+	f.Interpret(dst)
 	return nil
 }
 
@@ -155,23 +155,4 @@ func unpackN(seg []byte, out []int32, n, stride int, shift uint) error {
 		}
 	}
 	return nil
-}
-
-// normalize interprets the assembled raw values as the header says.
-func normalize(dst []int32, f codec.FrameInfo) {
-	bits := f.BitsStored
-	if bits >= 32 {
-		return
-	}
-	if f.PixelRepresentation == 1 {
-		s := uint(32 - bits)
-		for i, v := range dst {
-			dst[i] = v << s >> s
-		}
-		return
-	}
-	m := int32(1)<<uint(bits) - 1
-	for i := range dst {
-		dst[i] &= m
-	}
 }

@@ -255,9 +255,8 @@ func (f *File) Frames() ([][]byte, error) {
 }
 
 // NativeFrames returns the samples of native (uncompressed, little endian)
-// pixel data, one slice per frame, interpreted as codec.Decoder documents:
-// sign-extended from BitsStored when PixelRepresentation is 1, masked to
-// BitsStored otherwise.
+// pixel data, one slice per frame, interpreted as codec.Decoder documents
+// (codec.FrameInfo.Interpret).
 func (f *File) NativeFrames() ([][]int32, error) {
 	if f.Encapsulated {
 		return nil, errors.New("encaptest: pixel data is encapsulated")
@@ -284,22 +283,11 @@ func (f *File) NativeFrames() ([][]int32, error) {
 			case 4:
 				v = binary.LittleEndian.Uint32(f.PixelData[base+4*i:])
 			}
-			fr[i] = Normalize(v, f.Info)
+			fr[i] = int32(v)
 		}
+		f.Info.Interpret(fr)
 		out[k] = fr
 	}
 	return out, nil
 }
 
-// Normalize interprets a raw stored value as the header says.
-func Normalize(v uint32, info codec.FrameInfo) int32 {
-	bits := info.BitsStored
-	if bits <= 0 || bits >= 32 {
-		return int32(v)
-	}
-	if info.PixelRepresentation == 1 {
-		s := 32 - bits
-		return int32(v<<s) >> s
-	}
-	return int32(v & (1<<bits - 1))
-}
