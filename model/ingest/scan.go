@@ -86,6 +86,7 @@ type Inventory struct {
 	byPath  map[string]int
 	byUID   map[string]*Series
 	workers int
+	inputs  map[string]File // the files Scan read (zip entries included), by path
 }
 
 // Lookup returns the series with the given UID, or the chosen series when
@@ -113,6 +114,14 @@ func (inv *Inventory) Report(path string) (FileReport, bool) {
 		return FileReport{}, false
 	}
 	return inv.Files[i], true
+}
+
+// Input returns the file Scan read at path (a disk file or a zip entry), so
+// that a subset of the files, such as one study's, can be scanned again on
+// its own. It reports false for a path Scan did not read.
+func (inv *Inventory) Input(path string) (File, bool) {
+	f, ok := inv.inputs[path]
+	return f, ok
 }
 
 // setStatus records the decoding outcome of a file.
@@ -157,8 +166,12 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 	}
 
 	var results []fileResult
+	inputs := make(map[string]File, len(files))
 	queue := files
 	for len(queue) > 0 {
+		for _, f := range queue {
+			inputs[f.Path] = f
+		}
 		res := make([]fileResult, len(queue))
 		err := parallel(ctx, len(queue), workers, func(i int) {
 			res[i] = classify(queue[i])
@@ -183,7 +196,9 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 		results = append(results, res...)
 	}
 
-	return inventory(results, workers), nil
+	inv := inventory(results, workers)
+	inv.inputs = inputs
+	return inv, nil
 }
 
 // inventory groups the frames of the files read into series and chooses
