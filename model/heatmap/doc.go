@@ -46,7 +46,10 @@
 // Gradient and Dense return in a fraction of a second; Occlusion takes
 // Options.Progress (called on the calling goroutine after every batch,
 // where the worker can yield) and stops when its context is cancelled.
-// Maps.RGBA gives a canvas-ready overlay (transparent outside the lung),
-// Scale its colours and legend; the CLI's PNGs (Overlay, WritePNG) use the
-// same scale. Results are deterministic.
+// The worker sends each map to the page as a coarse grid (a box average of
+// Maps.Values); the page, which does not link this package, draws it over
+// the slice inside the lung with view.PaintHeat (wasm/internal/view), on the
+// colour scale that Scale defines here (view's test keeps the two equal).
+// The CLI's PNGs (Overlay, WritePNG) use Scale itself. Results are
+// deterministic.
 package heatmap

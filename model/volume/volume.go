@@ -7,10 +7,41 @@
 // field is -1024.
 //
 // Two kinds of volume exist: [Volume], which holds every voxel in memory in a
-// gorgonia.org/tensor Dense of int16, and any other [Source], such as the lazy
-// series reader of the ingestion package, which decodes a slice only when it
-// is asked for. Code that needs only some slices (the scoring cascade needs a
-// downsampled volume and about fifteen full-resolution slices) takes a Source.
+// plain []int16, and any other [Source], such as the lazy series reader of
+// the ingestion package, which decodes a slice only when it is asked for.
+// Code that needs only some slices (the scoring cascade needs a downsampled
+// volume and about fifteen full-resolution slices) takes a Source.
+//
+// # Why a plain slice, not a tensor
+//
+// The voxels are a []int16 with one method set on every platform, and
+// gorgonia.org/tensor stays at the edge: a native tool that wants tensor
+// algebra wraps [Volume.Voxels] without copying
+// (tensor.New(tensor.WithShape(Nz, Ny, Nx), tensor.WithBacking(v.Voxels()))),
+// as this package's benchmarks do. The tensor does not carry the work
+// itself, for three measured reasons:
+//
+//   - The work is done slice by slice as slices are decoded, on a Source
+//     that is usually lazy (the levels grid, the coronal reformat and the
+//     HU statistics each read a slice, reduce it and drop it), so there is
+//     rarely a whole volume for a tensor to view.
+//   - Where there is, the tensor is slower: an int16 Dense reduces in
+//     int16 (one 512² slice overflows it), so HU statistics first widen the
+//     voxels into a float64 Dense. The per-slice mean HU of a 30 x 512²
+//     volume takes 6.5 ms with a loop and 78 ms through tensor.Dense (12
+//     times as long, and 63 MB allocated); a sagittal reformat (a strided
+//     view, materialised) 0.13 ms and 0.23 ms (2 to 5 times as long on a
+//     busy machine). BenchmarkSliceMeans and BenchmarkSagittal, `go test
+//     -run '^$' -bench . ./model/volume/`, 2-core AMD EPYC; their test
+//     checks that both ways give the same numbers. The levels grid's box
+//     average has no tensor operation at all.
+//   - Linking gorgonia.org/tensor into the browser's worker (the volume
+//     type of the start of this project, measured with the worker built by
+//     ./build.sh wasm) takes worker.wasm from 15.2 to 35.3 MB raw and from
+//     3.23 to 5.21 MB brotli: the page's download would go from 3.9 MB to
+//     5.9 MB, over the 5 MB allowed. So the browser build cannot use it,
+//     and a native-only tensor behind a js/wasm stand-in gave one type two
+//     method sets; now both platforms build the same Volume.
 package volume
 
 import (
@@ -152,10 +183,8 @@ type Source interface {
 // Volume is a CT volume held in memory.
 type Volume struct {
 	Geom Geometry
-	// HU holds the voxels, int16, shape (Nz, Ny, Nx). In native builds it is
-	// a gorgonia.org/tensor Dense; in js/wasm builds it is a minimal int16
-	// array with the same Shape and Data methods (see dense_js.go).
-	HU *Dense
+	// vox holds the voxels in z, y, x order, len Nz*Ny*Nx.
+	vox []int16
 }
 
 // New returns a volume of the given geometry whose voxels are all air.
@@ -178,11 +207,11 @@ func FromVoxels(g Geometry, vox []int16) (*Volume, error) {
 	if len(vox) != g.Nz*g.Ny*g.Nx {
 		return nil, fmt.Errorf("volume: %d voxels for %dx%dx%d", len(vox), g.Nz, g.Ny, g.Nx)
 	}
-	return &Volume{Geom: g, HU: newDense(vox, g.Nz, g.Ny, g.Nx)}, nil
+	return &Volume{Geom: g, vox: vox}, nil
 }
 
 // Voxels returns the backing slice of the volume (z, y, x order).
-func (v *Volume) Voxels() []int16 { return v.HU.Data().([]int16) }
+func (v *Volume) Voxels() []int16 { return v.vox }
 
 // SliceView returns slice k of the volume without copying it.
 func (v *Volume) SliceView(k int) []int16 {
