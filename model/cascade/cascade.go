@@ -239,6 +239,45 @@ type Result struct {
 	Model     ModelInfo     `json:"model"`
 	Warnings  []string      `json:"warnings"`
 	Note      string        `json:"note"`
+	// Source places the scored images in their study (from the DICOM
+	// headers, which the cascade never sees: the caller fills it); nil
+	// when unknown. A DICOM Structured Report of the result refers to it.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source identifies the scored series' study and the DICOM instances of
+// the level slices.
+type Source struct {
+	StudyUID           string `json:"study_uid"`
+	StudyID            string `json:"study_id,omitempty"`
+	StudyDate          string `json:"study_date,omitempty"` // YYYYMMDD
+	StudyTime          string `json:"study_time,omitempty"` // HHMMSS.FFFFFF
+	AccessionNumber    string `json:"accession_number,omitempty"`
+	ReferringPhysician string `json:"referring_physician,omitempty"`
+	// Patient is the patient's identity, present only when the user asked
+	// for it.
+	Patient *Patient `json:"patient,omitempty"`
+	// Levels holds the instance of each level's slice, in the order of
+	// Result.Levels (Slice nil for a level outside the scan).
+	Levels []SourceImage `json:"levels"`
+}
+
+// Patient is the identity of the scanned patient (DICOM Patient module).
+type Patient struct {
+	Name      string `json:"name"`
+	ID        string `json:"id"`
+	BirthDate string `json:"birth_date,omitempty"` // YYYYMMDD
+	Sex       string `json:"sex,omitempty"`        // M, F or O
+}
+
+// SourceImage is the DICOM instance of one level's slice.
+type SourceImage struct {
+	Name           string `json:"name"`
+	Slice          *int   `json:"slice"`
+	SOPClassUID    string `json:"sop_class_uid,omitempty"`
+	SOPInstanceUID string `json:"sop_instance_uid,omitempty"`
+	// Frame is the 1-based frame of a multi-frame image, 0 otherwise.
+	Frame int `json:"frame,omitempty"`
 }
 
 func fptr(v float64) *float64 { return &v }

@@ -1,4 +1,6 @@
-// Package dcmwrite writes CT volumes as DICOM CT Image Storage series.
+// Package dcmwrite writes DICOM files: CT volumes as CT Image Storage
+// series, and any other data set (WriteDataset: the structured report and
+// the encapsulated PDF of a result).
 //
 // It is built on github.com/suyashkumar/dicom's writer and produces one
 // single-frame file per slice (SOP class 1.2.840.10008.5.1.4.1.1.2), in
@@ -10,6 +12,9 @@
 // UIDs are deterministic: they are derived from a seed string under the 2.25
 // root (a UUID-derived decimal), so writing the same volume with the same
 // metadata twice gives byte-identical files.
+//
+// WriteDataset writes a data set given as attributes (Attr; sequences as
+// lists of Item), each level sorted by tag, with its file meta information.
 package dcmwrite
 
 import (
@@ -283,10 +288,7 @@ func sliceDataset(g *volume.Geometry, k int, r resolved, pix []byte) (dicom.Data
 		pixRep = 1
 	}
 	imageType := []string{"ORIGINAL", "PRIMARY", "AXIAL"}
-	elems := []struct {
-		t tag.Tag
-		v any
-	}{
+	elems := []Attr{
 		{tag.FileMetaInformationVersion, []byte{0, 1}},
 		{tag.MediaStorageSOPClassUID, []string{CTImageStorage}},
 		{tag.MediaStorageSOPInstanceUID, []string{sop}},
@@ -308,7 +310,7 @@ func sliceDataset(g *volume.Geometry, k int, r resolved, pix []byte) (dicom.Data
 		{tag.SeriesDescription, []string{r.SeriesDescription}},
 		{tag.PatientName, []string{r.PatientName}},
 		{tag.PatientID, []string{r.PatientID}},
-		{tag.SliceThickness, []string{ds(g.Spacing[2])}},
+		{tag.SliceThickness, []string{DS(g.Spacing[2])}},
 		{tag.ConvolutionKernel, []string{r.Kernel}},
 		{tag.PatientPosition, []string{"HFS"}},
 		{tag.StudyInstanceUID, []string{r.StudyUID}},
@@ -320,7 +322,7 @@ func sliceDataset(g *volume.Geometry, k int, r resolved, pix []byte) (dicom.Data
 		{tag.ImagePositionPatient, dsList(pos[:])},
 		{tag.ImageOrientationPatient, dsList([]float64{dir[0][0], dir[0][1], dir[0][2], dir[1][0], dir[1][1], dir[1][2]})},
 		{tag.FrameOfReferenceUID, []string{r.frameUID}},
-		{tag.SliceLocation, []string{ds(pos[2])}},
+		{tag.SliceLocation, []string{DS(pos[2])}},
 		{tag.SamplesPerPixel, []int{1}},
 		{tag.PhotometricInterpretation, []string{"MONOCHROME2"}},
 		{tag.Rows, []int{g.Ny}},
@@ -333,21 +335,85 @@ func sliceDataset(g *volume.Geometry, k int, r resolved, pix []byte) (dicom.Data
 		{tag.PixelRepresentation, []int{pixRep}},
 		{tag.WindowCenter, []string{"-600"}},
 		{tag.WindowWidth, []string{"1500"}},
-		{tag.RescaleIntercept, []string{ds(r.Intercept)}},
-		{tag.RescaleSlope, []string{ds(r.Slope)}},
+		{tag.RescaleIntercept, []string{DS(r.Intercept)}},
+		{tag.RescaleSlope, []string{DS(r.Slope)}},
 		{tag.RescaleType, []string{"HU"}},
 		{tag.PixelData, dicom.PixelDataInfo{IntentionallyUnprocessed: true, UnprocessedValueData: pix}},
 	}
-	sort.SliceStable(elems, func(i, j int) bool { return tagLess(elems[i].t, elems[j].t) })
-	out := dicom.Dataset{Elements: make([]*dicom.Element, 0, len(elems))}
-	for _, e := range elems {
-		el, err := dicom.NewElement(e.t, e.v)
-		if err != nil {
-			return out, fmt.Errorf("element %v: %w", e.t, err)
+	els, err := elements(elems)
+	return dicom.Dataset{Elements: els}, err
+}
+
+// Attr is one attribute of a data set to write: its tag and its value,
+// one of []string (text, dates, UIDs, and DS/IS numbers as strings),
+// []int (US, UL, SS, SL), []float64 (FD, FL), []byte (OB, OW),
+// dicom.PixelDataInfo (Pixel Data) or []Item (a sequence).
+type Attr struct {
+	Tag   tag.Tag
+	Value any
+}
+
+// Item is one item of a sequence: its attributes, in any order.
+type Item []Attr
+
+// elements converts attrs (and the items of their sequences) to the
+// library's elements, in ascending tag order at every level.
+func elements(attrs []Attr) ([]*dicom.Element, error) {
+	sorted := append([]Attr(nil), attrs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return tagLess(sorted[i].Tag, sorted[j].Tag) })
+	out := make([]*dicom.Element, 0, len(sorted))
+	for i, a := range sorted {
+		if i > 0 && sorted[i-1].Tag == a.Tag {
+			return nil, fmt.Errorf("element %v given twice", a.Tag)
 		}
-		out.Elements = append(out.Elements, el)
+		v := a.Value
+		if items, ok := v.([]Item); ok {
+			seq := make([][]*dicom.Element, len(items))
+			for k, it := range items {
+				els, err := elements(it)
+				if err != nil {
+					return nil, fmt.Errorf("element %v item %d: %w", a.Tag, k+1, err)
+				}
+				seq[k] = els
+			}
+			v = seq
+		}
+		el, err := dicom.NewElement(a.Tag, v)
+		if err != nil {
+			return nil, fmt.Errorf("element %v: %w", a.Tag, err)
+		}
+		out = append(out, el)
 	}
 	return out, nil
+}
+
+// WriteDataset writes a DICOM Part-10 file of SOP class sopClass and
+// instance sopInstance to w, in explicit VR little endian: the file meta
+// information, then attrs (which must not repeat SOPClassUID and
+// SOPInstanceUID: they are written from the arguments), every sequence with
+// undefined length. It is how the reports of a result (structured report,
+// encapsulated PDF) are written.
+func WriteDataset(w io.Writer, sopClass, sopInstance string, attrs []Attr) error {
+	if sopClass == "" || sopInstance == "" {
+		return fmt.Errorf("dcmwrite: empty SOP class %q or instance %q", sopClass, sopInstance)
+	}
+	all := append([]Attr{
+		{tag.FileMetaInformationVersion, []byte{0, 1}},
+		{tag.MediaStorageSOPClassUID, []string{sopClass}},
+		{tag.MediaStorageSOPInstanceUID, []string{sopInstance}},
+		{tag.TransferSyntaxUID, []string{ExplicitVRLittleEndian}},
+		{tag.ImplementationClassUID, []string{implementationClassUID}},
+		{tag.SOPClassUID, []string{sopClass}},
+		{tag.SOPInstanceUID, []string{sopInstance}},
+	}, attrs...)
+	els, err := elements(all)
+	if err != nil {
+		return fmt.Errorf("dcmwrite: %w", err)
+	}
+	if err := dicom.Write(w, dicom.Dataset{Elements: els}); err != nil {
+		return fmt.Errorf("dcmwrite: %w", err)
+	}
+	return nil
 }
 
 func tagLess(a, b tag.Tag) bool {
@@ -357,9 +423,9 @@ func tagLess(a, b tag.Tag) bool {
 	return a.Element < b.Element
 }
 
-// ds formats v as a DICOM decimal string (at most 16 characters), with as
+// DS formats v as a DICOM decimal string (at most 16 characters), with as
 // many significant digits as fit.
-func ds(v float64) string {
+func DS(v float64) string {
 	if v == 0 {
 		return "0"
 	}
@@ -381,7 +447,7 @@ func ds(v float64) string {
 func dsList(vs []float64) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
-		out[i] = ds(v)
+		out[i] = DS(v)
 	}
 	return out
 }

@@ -61,8 +61,8 @@ func TestDS(t *testing.T) {
 		{0, "0"}, {-1024, "-1024"}, {0.646484375, "0.646484375"}, {1.0 / 3, "0.33333333333333"},
 		{-123.45678901234567, "-123.45678901235"},
 	} {
-		if got := ds(c.v); got != c.want || len(got) > 16 {
-			t.Errorf("ds(%v) = %q, want %q", c.v, got, c.want)
+		if got := DS(c.v); got != c.want || len(got) > 16 {
+			t.Errorf("DS(%v) = %q, want %q", c.v, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,228 @@
+package sr
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sscscore/model/buildinfo"
+	"sscscore/model/cascade"
+)
+
+func f(v float64) *float64 { return &v }
+func k(v int) *int         { return &v }
+
+// handResult is a result with every kind of level: scored (one on a frame
+// of a multi-frame image), outside the scan, without lung.
+func handResult() *cascade.Result {
+	res := &cascade.Result{
+		SeriesUID: "1.2.826.0.1.3680043.8.498.1",
+		Model: cascade.ModelInfo{
+			Levels:   cascade.NetInfo{Spec: "levels-v1", SHA256: strings.Repeat("ab", 32)},
+			Scores:   cascade.NetInfo{Spec: "scores-v1", SHA256: strings.Repeat("cd", 32)},
+			Training: "synthetic", LevelDecoding: cascade.DecodingPrior,
+		},
+		Warnings: []string{"slices are 5 mm thick", "a gap of 10 mm"},
+		Note:     cascade.SyntheticNote,
+		Levels: []cascade.LevelResult{
+			{Name: "L1", Status: cascade.StatusOutside, Outside: "above", EstimateZMM: 330},
+			{Name: "L2", Status: cascade.StatusScored, ZMM: f(-101.25), Slice: k(3), TOT: f(12.345678901234567), GG: f(7.1), RET: f(0.1 + 0.2)},
+			{Name: "L3", Status: cascade.StatusScored, ZMM: f(-150), Slice: k(17), TOT: f(40), GG: f(0), RET: f(33.33333333333333)},
+			{Name: "L4", Status: cascade.StatusNoLung, ZMM: f(-190.5), Slice: k(25)},
+			{Name: "L5", Status: cascade.StatusScored, ZMM: f(-230.75), Slice: k(33), TOT: f(99.99), GG: f(50), RET: f(49.99)},
+		},
+	}
+	res.Mean = cascade.MeanOf(res.Levels)
+	src := &cascade.Source{
+		StudyUID: "1.2.826.0.1.3680043.8.498.2", StudyID: "42", StudyDate: "20240102", StudyTime: "101112",
+		AccessionNumber: "ACC1", ReferringPhysician: "Doe^Jane",
+		Patient: &cascade.Patient{Name: "Müller^Anna", ID: "P001", BirthDate: "19600101", Sex: "F"},
+	}
+	for _, l := range res.Levels {
+		im := cascade.SourceImage{Name: l.Name, Slice: l.Slice}
+		if l.Slice != nil {
+			im.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+			im.SOPInstanceUID = fmt.Sprintf("1.2.826.0.1.3680043.8.498.3.%d", *l.Slice+1)
+		}
+		src.Levels = append(src.Levels, im)
+	}
+	src.Levels[4].SOPClassUID, src.Levels[4].SOPInstanceUID, src.Levels[4].Frame = "1.2.840.10008.5.1.4.1.1.2.1", "1.2.826.0.1.3680043.8.498.4", 34
+	res.Source = src
+	return res
+}
+
+var fixedTime = time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC)
+
+// checkRoundTrip fails unless rep holds exactly what res says.
+func checkRoundTrip(t *testing.T, res *cascade.Result, rep *Report) {
+	t.Helper()
+	if rep.StudyUID != res.Source.StudyUID || rep.ScoredSeriesUID != res.SeriesUID {
+		t.Errorf("study/series: got %s / %s, want %s / %s", rep.StudyUID, rep.ScoredSeriesUID, res.Source.StudyUID, res.SeriesUID)
+	}
+	if len(rep.Levels) != len(res.Levels) {
+		t.Fatalf("got %d levels, want %d", len(rep.Levels), len(res.Levels))
+	}
+	eq := func(a, b *float64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+	for i, w := range res.Levels {
+		g := rep.Levels[i]
+		if g.Name != w.Name || g.Status != w.Status || g.Outside != w.Outside || !eq(g.ZMM, w.ZMM) ||
+			!eq(g.TOT, w.TOT) || !eq(g.GG, w.GG) || !eq(g.RET, w.RET) || fmtSlice(g.Slice) != fmtSlice(w.Slice) {
+			t.Errorf("level %d: got %s %s %s z %v slice %s TOT/GG/RET %v/%v/%v, want %s %s %s z %v slice %s TOT/GG/RET %v/%v/%v", i,
+				g.Name, g.Status, g.Outside, fp(g.ZMM), fmtSlice(g.Slice), fp(g.TOT), fp(g.GG), fp(g.RET),
+				w.Name, w.Status, w.Outside, fp(w.ZMM), fmtSlice(w.Slice), fp(w.TOT), fp(w.GG), fp(w.RET))
+		}
+		s := res.Source.Levels[i]
+		var want *Image
+		if w.ZMM != nil {
+			want = &Image{s.SOPClassUID, s.SOPInstanceUID, s.Frame}
+		}
+		if !reflect.DeepEqual(g.Image, want) {
+			t.Errorf("%s: image %+v, want %+v", w.Name, g.Image, want)
+		}
+		if g.TrackingID != TrackingID(w.Name) {
+			t.Errorf("%s: tracking identifier %q, want %q", w.Name, g.TrackingID, TrackingID(w.Name))
+		}
+	}
+	m := res.Mean
+	if rep.Mean.Levels != m.Levels || !eq(rep.Mean.TOT, m.TOT) || !eq(rep.Mean.GG, m.GG) || !eq(rep.Mean.RET, m.RET) {
+		t.Errorf("whole lung: got %d levels %v/%v/%v, want %d levels %v/%v/%v", rep.Mean.Levels, fp(rep.Mean.TOT), fp(rep.Mean.GG), fp(rep.Mean.RET),
+			m.Levels, fp(m.TOT), fp(m.GG), fp(m.RET))
+	}
+	if len(rep.Mean.Images) != m.Levels {
+		t.Errorf("whole lung inferred from %d images, want %d", len(rep.Mean.Images), m.Levels)
+	}
+	if rep.Statement != Statement || rep.Note != res.Note || strings.Join(rep.Warnings, "|") != strings.Join(res.Warnings, "|") {
+		t.Errorf("texts: got %q %q %q, want %q %q %q", rep.Statement, rep.Note, rep.Warnings, Statement, res.Note, res.Warnings)
+	}
+	params := strings.Join(rep.Algorithm.Parameters, "|")
+	if rep.Algorithm.Name != ModelName || !strings.Contains(params, res.Model.Levels.SHA256) || !strings.Contains(params, res.Model.Scores.SHA256) {
+		t.Errorf("algorithm %+v, want %s with both weight hashes", rep.Algorithm, ModelName)
+	}
+	var wantP cascade.Patient
+	if res.Source.Patient != nil {
+		wantP = *res.Source.Patient
+	}
+	if rep.Patient != wantP {
+		t.Errorf("patient %+v, want %+v", rep.Patient, wantP)
+	}
+}
+
+func fp(v *float64) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*v)
+}
+
+func TestRoundTrip(t *testing.T) {
+	res := handResult()
+	bi := buildinfo.Info{Version: "v1.2.3", Commit: strings.Repeat("0123456789", 4)}
+	data, err := Build(res, Options{Time: fixedTime, Build: &bi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRoundTrip(t, res, rep)
+	if rep.Algorithm.Version != bi.String() {
+		t.Errorf("algorithm version %q, want %q", rep.Algorithm.Version, bi.String())
+	}
+	if rep.ContentDate != "20261208" || rep.ContentTime != "010203" {
+		t.Errorf("content date/time %s %s, want 20261208 010203", rep.ContentDate, rep.ContentTime)
+	}
+	again, err := Build(res, Options{Time: fixedTime, Build: &bi})
+	if err != nil || string(again) != string(data) {
+		t.Errorf("the same result and options gave different files (err %v)", err)
+	}
+	later, err := Build(res, Options{Time: fixedTime.Add(time.Second), Build: &bi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl, _ := Read(later); rl == nil || rl.SOPInstanceUID == rep.SOPInstanceUID || rl.SeriesUID == rep.SeriesUID {
+		t.Errorf("a report made later has the same UIDs %s", rep.SOPInstanceUID)
+	}
+
+	// Without the patient's identity, the patient module is empty.
+	res.Source.Patient = nil
+	data, err = Build(res, Options{Time: fixedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = Read(data); err != nil {
+		t.Fatal(err)
+	}
+	checkRoundTrip(t, res, rep)
+	if strings.Contains(string(data), "Anna") || strings.Contains(string(data), "P001") {
+		t.Errorf("the patient's name or ID is in a report made without them")
+	}
+}
+
+func TestBuildRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(r *cascade.Result)
+		want  string
+	}{
+		{"no source", func(r *cascade.Result) { r.Source = nil }, "no source"},
+		{"moved level", func(r *cascade.Result) { r.Levels[2].Slice = k(18) }, "source out of date: level L3"},
+		{"series without UID", func(r *cascade.Result) { r.SeriesUID = "nouid-0123abcd" }, "not a valid DICOM UID"},
+		{"bad study UID", func(r *cascade.Result) { r.Source.StudyUID = "1.2.03" }, "not a valid DICOM UID"},
+		{"missing instance", func(r *cascade.Result) { r.Source.Levels[1].SOPInstanceUID = "" }, "level L2: slice 3 has no valid SOP instance"},
+		{"levels differ", func(r *cascade.Result) { r.Source.Levels = r.Source.Levels[:4] }, "the source lists 4 levels, the result 5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := handResult()
+			c.spoil(res)
+			_, err := Build(res, Options{Time: fixedTime})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Build: got error %v, want one saying %q", err, c.want)
+			}
+			if c.name == "no source" && !errors.Is(err, ErrNoSource) {
+				t.Errorf("got %v, want ErrNoSource", err)
+			}
+		})
+	}
+}
+
+func TestReadRejects(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "not a readable DICOM file"},
+		{"text", []byte("hello, this is not DICOM at all"), "not a readable DICOM file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Read(c.data)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Read: got error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestValidUID(t *testing.T) {
+	for _, c := range []struct {
+		uid  string
+		want bool
+	}{
+		{"1.2.840.10008.5.1.4.1.1.88.33", true},
+		{"2.25.0", true},
+		{"", false},
+		{"1..2", false},
+		{"1.02", false},
+		{"1.2.a", false},
+		{"nouid-1234", false},
+		{"1." + strings.Repeat("1", 63), false},
+	} {
+		if got := ValidUID(c.uid); got != c.want {
+			t.Errorf("ValidUID(%q) = %v, want %v", c.uid, got, c.want)
+		}
+	}
+}
