@@ -38,7 +38,7 @@ func levelSlices(b *testing.B) ([5]*cascade.SliceInput, int, int) {
 		}
 	})
 	if l.err != nil {
-		b.Fatal(l.err)
+		b.Fatalf("level slices: got error %v, want nil", l.err)
 	}
 	return l.in, l.nx, l.ny
 }
@@ -58,13 +58,13 @@ func BenchmarkGradient5Levels(b *testing.B) {
 	ins, nx, ny := levelSlices(b)
 	ctx := context.Background()
 	if _, err := Gradient(ctx, c, ins[0], nx, ny); err != nil { // plans compiled once
-		b.Fatal(err)
+		b.Fatalf("Gradient: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
 		for _, in := range ins {
 			if _, err := Gradient(ctx, c, in, nx, ny); err != nil {
-				b.Fatal(err)
+				b.Fatalf("Gradient: got error %v, want nil", err)
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func BenchmarkOcclusion(b *testing.B) {
 	for b.Loop() {
 		m, err := Occlusion(ctx, c, ins[2], nx, ny, Options{})
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("Occlusion: got error %v, want nil", err)
 		}
 		windows = m.Windows
 	}
@@ -97,7 +97,7 @@ func BenchmarkDense5Levels(b *testing.B) {
 	for b.Loop() {
 		for _, in := range ins {
 			if _, err := Dense(ctx, c, in, nx, ny); err != nil {
-				b.Fatal(err)
+				b.Fatalf("Dense: got error %v, want nil", err)
 			}
 		}
 	}

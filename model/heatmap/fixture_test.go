@@ -34,7 +34,7 @@ func tinyNet(t testing.TB, seed uint64) *nn.Net {
 	)}
 	net, err := spec.Build(s, spec.Options{Seed: seed})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spec.Build: got error %v, want nil", err)
 	}
 	r := rand.New(rand.NewPCG(seed, 7))
 	for _, l := range net.Layers {
@@ -144,7 +144,7 @@ func getFixture(t testing.TB) *phantomFixture {
 		f.in = cascade.PrepareSliceWithLung(f.hu, lung, f.nx, f.ny, f.sp)
 	})
 	if f.fixErr != nil {
-		t.Fatal(f.fixErr)
+		t.Fatalf("fixture: got error %v, want nil", f.fixErr)
 	}
 	return f
 }

@@ -39,7 +39,7 @@ func TestScoreGradMatchesFiniteDifferences(t *testing.T) {
 			z[i] = logits[i] - eps
 			fd := (up - score(z, s)) / (2 * eps)
 			if math.Abs(fd-float64(g[i])) > 2e-3*math.Max(1, math.Abs(fd)) {
-				t.Errorf("%s: ∂/∂z[%d] = %g, finite differences %g", s, i, g[i], fd)
+				t.Errorf("%s: ∂/∂z[%d] = %g, want %g (finite differences)", s, i, g[i], fd)
 			}
 		}
 	}
@@ -49,20 +49,20 @@ func TestGradCAMGradientMatchesFiniteDifferences(t *testing.T) {
 	net := tinyNet(t, 3)
 	g, err := newGradNet(net)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("newGradNet: got error %v, want nil", err)
 	}
 	hu, lung, _ := drawnSlice(200, 180, 1.6)
 	in := cascade.PrepareSliceWithLung(hu, lung, 200, 180, [2]float64{1.6, 1.6})
 	x2 := append(slices.Clone(in.X), in.X...)
 	blocks, err := runPlan(g.trunk, x2)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("runPlan: got error %v, want nil", err)
 	}
 	a := blocks[:g.block.Size()]
 	score := func(a []float32, s Score) float64 {
 		_, y, err := g.headForward(a, false)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("g.headForward: got error %v, want nil", err)
 		}
 		return s.of(sumsOf(y.Values()).scores())
 	}
@@ -70,10 +70,10 @@ func TestGradCAMGradientMatchesFiniteDifferences(t *testing.T) {
 	for _, s := range Scores {
 		x, y, err := g.headForward(a, true)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("g.headForward: got error %v, want nil", err)
 		}
 		if err := nn.Backward(y, scoreGrads(y.Values())[s]); err != nil {
-			t.Fatal(err)
+			t.Fatalf("nn.Backward: got error %v, want nil", err)
 		}
 		gr := nn.Grad[float32](x)
 		// check the largest gradients and some random ones
@@ -91,7 +91,7 @@ func TestGradCAMGradientMatchesFiniteDifferences(t *testing.T) {
 			b[i] = a[i] - eps
 			fd := (up - score(b, s)) / (2 * eps)
 			if math.Abs(fd-float64(gr[i])) > 0.02*math.Abs(float64(gr[idx[0]]))+0.02*math.Abs(fd) {
-				t.Errorf("%s: ∂score/∂A[%d] = %g, finite differences %g (largest %g)", s, i, gr[i], fd, gr[idx[0]])
+				t.Errorf("%s: ∂score/∂A[%d] = %g, want %g (finite differences; largest %g)", s, i, gr[i], fd, gr[idx[0]])
 			}
 		}
 	}
@@ -101,7 +101,7 @@ func TestRegionMatchesFullRerun(t *testing.T) {
 	net := tinyNet(t, 5)
 	ch, err := newChain(net)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("newChain: got error %v, want nil", err)
 	}
 	side := cascade.SliceSide
 	n := side * side
@@ -115,13 +115,13 @@ func TestRegionMatchesFullRerun(t *testing.T) {
 	acts := ch.forward(x, ws)
 	plan, err := nn.Compile(net, 1, nn.CompileOptions{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.Compile: got error %v, want nil", err)
 	}
 	want, _ := plan.Run(x)
 	got := acts[len(acts)-1]
 	for i := range want {
 		if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*math.Max(1, math.Abs(float64(want[i]))) {
-			t.Fatalf("chain forward [%d] = %g, plan %g", i, got[i], want[i])
+			t.Fatalf("chain forward [%d] = %g, want %g (the plan's)", i, got[i], want[i])
 		}
 	}
 	// windows of several sizes, at the borders too, evaluated in one batch
@@ -157,7 +157,7 @@ func TestRegionMatchesFullRerun(t *testing.T) {
 					}
 					w := wl[c*cs*cs+y*cs+xx]
 					if math.Abs(float64(v-w)) > 1e-5*math.Max(1, math.Abs(float64(w))) {
-						t.Fatalf("window %v: logit %d (%d,%d) = %g, full re-run %g", rects[k], c, y, xx, v, w)
+						t.Fatalf("window %v: logit %d (%d,%d) = %g, want %g (a full re-run)", rects[k], c, y, xx, v, w)
 					}
 				}
 			}
@@ -188,31 +188,31 @@ func TestOcclusionRegionEqualsFullRerun(t *testing.T) {
 			ctx := context.Background()
 			a, err := Occlusion(ctx, tc.c, in, 300, 260, tc.opt)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("Occlusion: got error %v, want nil", err)
 			}
 			o := tc.opt
 			o.FullRerun = true
 			b, err := Occlusion(ctx, tc.c, in, 300, 260, o)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("Occlusion: got error %v, want nil", err)
 			}
 			if a.Windows == 0 || a.Windows != b.Windows {
-				t.Fatalf("windows %d and %d", a.Windows, b.Windows)
+				t.Fatalf("windows: got %d and %d, want the same, > 0", a.Windows, b.Windows)
 			}
 			var maxAbs float64
 			for _, s := range Scores {
 				for i := range a.Values[s] {
 					maxAbs = math.Max(maxAbs, math.Abs(float64(b.Values[s][i])))
 					if d := math.Abs(float64(a.Values[s][i] - b.Values[s][i])); d > 2e-3 {
-						t.Fatalf("%s pixel %d: region %g, full re-run %g", s, i, a.Values[s][i], b.Values[s][i])
+						t.Fatalf("%s pixel %d: region %g, full re-run %g, got %v, want <= 2e-3", s, i, a.Values[s][i], b.Values[s][i], d)
 					}
 				}
 				if math.Abs(s.of(a.Scores)-s.of(b.Scores)) > 1e-3 {
-					t.Errorf("%s scores %g and %g", s, s.of(a.Scores), s.of(b.Scores))
+					t.Errorf("%s scores: got %g and %g, want equal ± 1e-3", s, s.of(a.Scores), s.of(b.Scores))
 				}
 			}
 			if maxAbs == 0 {
-				t.Error("the maps are all zero: the comparison says nothing")
+				t.Errorf("the maps are all zero: the comparison says nothing: got %v, want != 0", maxAbs)
 			}
 		})
 	}
@@ -230,20 +230,20 @@ func TestOcclusionOnLesion(t *testing.T) {
 	opt.Progress = func(done, total int) { calls++; last = done; _ = total }
 	m, err := Occlusion(context.Background(), c, f.in, f.nx, f.ny, opt)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Occlusion: got error %v, want nil", err)
 	}
 	if calls < 2 || last != m.Windows {
-		t.Errorf("progress called %d times, last %d of %d windows", calls, last, m.Windows)
+		t.Errorf("progress: got %d calls, the last at %d of %d windows; want >= 2, the last at %d", calls, last, m.Windows, m.Windows)
 	}
 	checkOnLesion(t, m, f.gg, 0.9)
 	g, err := Gradient(context.Background(), c, f.in, f.nx, f.ny)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Gradient: got error %v, want nil", err)
 	}
 	// Grad-CAM maps have the 12 mm cells of the last block
 	checkOnLesion(t, g, f.gg, 0.75)
 	if math.Abs(g.Scores.TOT-m.Scores.TOT) > 0.05 {
-		t.Errorf("gradient and occlusion disagree on the network's score: %g and %g", g.Scores.TOT, m.Scores.TOT)
+		t.Errorf("gradient and occlusion disagree on the network's score: %g and %g, want %v ± 0.05", g.Scores.TOT, m.Scores.TOT, m.Scores.TOT)
 	}
 }
 
@@ -282,10 +282,10 @@ func checkOnLesion(t *testing.T, m *Maps, lesion []bool, minOn float64) {
 			}
 		}
 		if frac := float64(hit) / float64(tot); frac < minOn {
-			t.Errorf("%s %s: %.0f %% of the most negative pixels on the lesion", m.Method, s, 100*frac)
+			t.Errorf("%s %s: %.0f %% of the most negative pixels on the lesion, got %v, want >= %v", m.Method, s, 100*frac, frac, minOn)
 		}
 		if in/nin > 0.5*out/nout-0.1 || in/nin >= 0 {
-			t.Errorf("%s %s: mean on the lesion %.2f, elsewhere %.2f", m.Method, s, in/nin, out/nout)
+			t.Errorf("%s %s: got mean %.2f on the lesion, %.2f elsewhere; want < 0 and < half elsewhere - 0.1", m.Method, s, in/nin, out/nout)
 		}
 	}
 }
@@ -306,7 +306,7 @@ func TestOcclusionCancel(t *testing.T) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 	if calls > 3+2*gemm.Threads() {
-		t.Errorf("%d progress calls after the cancel", calls)
+		t.Errorf("progress calls after the cancel: got %d, want <= %d", calls, 3+2*gemm.Threads())
 	}
 }
 
@@ -331,7 +331,7 @@ func TestCellsToPixelsUniformDensity(t *testing.T) {
 	for i, l := range lung {
 		if !l {
 			if out[TOT][i] != 0 {
-				t.Fatalf("value %g outside the lung", out[TOT][i])
+				t.Fatalf("value %g outside the lung, want 0", out[TOT][i])
 			}
 			continue
 		}
@@ -346,7 +346,7 @@ func TestHealthyTexture(t *testing.T) {
 	in := cascade.PrepareSliceWithLung(hu, lung, 300, 260, [2]float64{1.3, 1.3})
 	h := HealthyTexture(in)
 	if !slices.Equal(h, HealthyTexture(in)) {
-		t.Fatal("not deterministic")
+		t.Fatal("HealthyTexture twice: got different textures, want the same")
 	}
 	// its level is the healthy lung's (-850 HU), not the lesion's
 	// (-500 HU), with the lung's noise and vessels
@@ -371,7 +371,7 @@ func TestHealthyTexture(t *testing.T) {
 	}
 	sd = math.Sqrt(sd / float64(len(vals)))
 	if sd < 5 || sd > 150 {
-		t.Errorf("texture standard deviation %.1f HU", sd)
+		t.Errorf("texture standard deviation: got %.1f HU, want 5..150", sd)
 	}
 	_ = lesion
 	// a slice diseased throughout gets a texture shifted to normal lung
@@ -404,7 +404,7 @@ func TestWindowsCoverTheLung(t *testing.T) {
 			}
 		}
 		if slices.Contains(covered, false) || p[0] != 0 {
-			t.Errorf("n=%d window %d stride %d: positions %v leave pixels uncovered", tc.n, tc.win, tc.stride, p)
+			t.Errorf("n=%d window %d stride %d: got positions %v, want them to start at 0 and cover every pixel", tc.n, tc.win, tc.stride, p)
 		}
 	}
 	hu, lung, _ := drawnSlice(300, 260, 1.3)
@@ -412,15 +412,15 @@ func TestWindowsCoverTheLung(t *testing.T) {
 	ws := windows(in, 300, 260, Options{Window: 64, Stride: 16, Soften: 5})
 	all := len(positions(300, 64, 16)) * len(positions(260, 64, 16))
 	if len(ws) == 0 || len(ws) >= all {
-		t.Errorf("%d of %d windows touch the lung", len(ws), all)
+		t.Errorf("windows touching the lung: got %d of %d, want some, not all", len(ws), all)
 	}
 	for _, w := range ws {
 		if w.r.empty() {
-			t.Errorf("window %+v touches the lung but has no input region", w)
+			t.Errorf("window %+v touches the lung: got an empty input region, want one", w)
 		}
 		for _, v := range append(slices.Clone(w.px), w.py...) {
 			if v < 0 || v > 1 {
-				t.Fatalf("mask profile value %g", v)
+				t.Fatalf("mask profile value: got %g, want 0..1", v)
 			}
 		}
 	}
@@ -443,7 +443,7 @@ func TestHeatMapScore(t *testing.T) {
 		}
 	}
 	if h := m.Highlight(TOT, -0.6); !slices.Equal(h, []bool{true, true, false, false, false, false, false, false}) {
-		t.Errorf("highlight %v", h)
+		t.Errorf("Highlight(TOT, -0.6): got %v, want the first two", h)
 	}
 }
 
@@ -463,14 +463,14 @@ func TestPNGAndColours(t *testing.T) {
 	sc := DefaultScale()
 	var buf bytes.Buffer
 	if err := WritePNG(&buf, hu, m, TOT, sc, "L3 TOT occlusion"); err != nil {
-		t.Fatal(err)
+		t.Fatalf("WritePNG: got error %v, want nil", err)
 	}
 	img, err := png.Decode(&buf)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("png.Decode: got error %v, want nil", err)
 	}
 	if b := img.Bounds(); b.Dx() != 200 || b.Dy() <= 150 {
-		t.Fatalf("image %v", b)
+		t.Fatalf("image bounds: got %v, want 200 wide, over 150 high", b)
 	}
 	const top = 18
 	for i := range lung {
@@ -478,26 +478,26 @@ func TestPNGAndColours(t *testing.T) {
 		switch {
 		case !lung[i]:
 			if r != g || g != b {
-				t.Fatalf("pixel %d outside the lung is coloured", i)
+				t.Fatalf("pixel %d outside the lung: got colour %d %d %d, want grey", i, r>>8, g>>8, b>>8)
 			}
 		case lesion[i]:
 			if !(r > g && r > b) {
-				t.Fatalf("lesion pixel %d not red: %d %d %d", i, r>>8, g>>8, b>>8)
+				t.Fatalf("lesion pixel %d: got %d %d %d, want red", i, r>>8, g>>8, b>>8)
 			}
 		default:
 			if !(b > r) {
-				t.Fatalf("positive pixel %d not blue: %d %d %d", i, r>>8, g>>8, b>>8)
+				t.Fatalf("positive pixel %d: got %d %d %d, want blue", i, r>>8, g>>8, b>>8)
 			}
 		}
 	}
 	rgba := m.RGBA(TOT, sc)
 	for i, l := range lung {
 		if a := rgba[4*i+3]; (a == 0) == l {
-			t.Fatalf("pixel %d (lung %v) has alpha %d", i, l, a)
+			t.Fatalf("pixel %d (lung %v): got alpha %d, want 0 only outside the lung", i, l, a)
 		}
 	}
 	if c := sc.Color(0); c.A != 0 {
-		t.Errorf("0 has alpha %d", c.A)
+		t.Errorf("0 has alpha %d, want 0", c.A)
 	}
 	if got := AutoScale(TOT, m).Range; got != 5 {
 		t.Errorf("auto range %g, want 5 (values up to 3 points)", got)
@@ -513,7 +513,7 @@ func TestIntegratedGradientsComplete(t *testing.T) {
 	net := tinyNet(t, 13)
 	g, err := newGradNet(net)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("newGradNet: got error %v, want nil", err)
 	}
 	hu, lung, _ := drawnSlice(200, 180, 1.6)
 	in := cascade.PrepareSliceWithLung(hu, lung, 200, 180, [2]float64{1.6, 1.6})
@@ -526,13 +526,13 @@ func TestIntegratedGradientsComplete(t *testing.T) {
 	}
 	blocks, err := runPlan(g.trunk, append(slices.Clone(in.X), other...))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("runPlan: got error %v, want nil", err)
 	}
 	per := g.block.Size()
 	a, b := blocks[:per], blocks[per:]
 	cells, sa, sb, err := g.integrated(a, b, 64)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("g.integrated: got error %v, want nil", err)
 	}
 	for _, s := range Scores {
 		var sum float64
@@ -541,10 +541,10 @@ func TestIntegratedGradientsComplete(t *testing.T) {
 		}
 		want := s.of(sb) - s.of(sa)
 		if math.Abs(want) < 0.5 {
-			t.Fatalf("%s: the healthy version changes the score by only %g: the test says little", s, want)
+			t.Fatalf("%s: the healthy version changes the score by only %g: the test says little, got %v, want >= 0.5", s, want, math.Abs(want))
 		}
 		if math.Abs(sum-want) > 0.03*math.Abs(want)+0.05 {
-			t.Errorf("%s: cells sum to %.3f, the score changes by %.3f", s, sum, want)
+			t.Errorf("%s: cells sum to %.3f, the score changes by %.3f, want %v ± %v", s, sum, want, want, 0.03*math.Abs(want)+0.05)
 		}
 	}
 }
@@ -558,16 +558,16 @@ func TestDeterministic(t *testing.T) {
 		opt := Options{Stride: 48, Batch: 3}
 		a, err := Compute(ctx, m, c, in, 300, 260, opt)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Compute: got error %v, want nil", err)
 		}
 		opt.Batch = 5 // other batches (and, natively, other workers)
 		b, err := Compute(ctx, m, c, in, 300, 260, opt)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Compute: got error %v, want nil", err)
 		}
 		for _, s := range Scores {
 			if !slices.Equal(a.Values[s], b.Values[s]) {
-				t.Errorf("%s %s: two runs differ", m, s)
+				t.Errorf("%s %s: got two runs that differ, want the same values", m, s)
 			}
 		}
 	}
@@ -581,19 +581,19 @@ func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	for _, m := range []Method{MethodGradient, MethodOcclusion, MethodDense} {
 		if _, err := Compute(ctx, m, c, in, 100, 100, Options{}); err == nil {
-			t.Errorf("%s: wrong slice size accepted", m)
+			t.Errorf("%s: wrong slice size accepted: got nil error, want an error", m)
 		}
 		if _, err := Compute(ctx, m, c, noLung, 120, 100, Options{}); err == nil {
-			t.Errorf("%s: slice without lung accepted", m)
+			t.Errorf("%s: slice without lung accepted: got nil error, want an error", m)
 		}
 	}
 	if _, err := Compute(ctx, "saliency", c, in, 120, 100, Options{}); err == nil {
-		t.Error("unknown method accepted")
+		t.Errorf("unknown method accepted: got nil error, want an error")
 	}
 	done, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := Gradient(done, c, in, 120, 100); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled gradient: %v", err)
+		t.Errorf("cancelled gradient: got error %v, want context.Canceled", err)
 	}
 }
 

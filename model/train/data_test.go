@@ -20,41 +20,41 @@ import (
 func TestLevelsCaseRoundTrip(t *testing.T) {
 	lc, err := RenderLevelsCase(context.Background(), 12, phantom.Options{SliceSpacing: phantom.Range{Min: 5, Max: 5}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("RenderLevelsCase: got error %v, want nil", err)
 	}
 	if lc.Dz != 5 || lc.Nz != len(lc.Z) || len(lc.Slice) != lc.Nz*cascade.CoarseWide*cascade.CoarseWide {
-		t.Fatalf("case: dz %v, %d slices, %d values", lc.Dz, lc.Nz, len(lc.Slice))
+		t.Fatalf("case: got dz %v, %d slices, %d values; want dz 5, %d slices, %d values", lc.Dz, lc.Nz, len(lc.Slice), len(lc.Z), lc.Nz*cascade.CoarseWide*cascade.CoarseWide)
 	}
 	var b bytes.Buffer
 	if _, err := lc.WriteTo(&b); err != nil {
-		t.Fatal(err)
+		t.Fatalf("lc.WriteTo: got error %v, want nil", err)
 	}
 	back, err := ReadLevelsCase(&b)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ReadLevelsCase: got error %v, want nil", err)
 	}
 	if back.Nz != lc.Nz || back.Levels != lc.Levels || back.Slice[1234] != lc.Slice[1234] || back.Z[3] != lc.Z[3] {
-		t.Fatal("round trip changed the case")
+		t.Fatalf("round trip: got Nz %d, levels %v; want Nz %d, levels %v and the same voxels and z", back.Nz, back.Levels, lc.Nz, lc.Levels)
 	}
 	if _, err := ReadLevelsCase(bytes.NewReader([]byte("garbage"))); err == nil {
-		t.Error("garbage accepted")
+		t.Errorf("garbage accepted: got nil error, want an error")
 	}
 }
 
 func TestLevelsSampleTargets(t *testing.T) {
 	lc, err := RenderLevelsCase(context.Background(), 13, phantom.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("RenderLevelsCase: got error %v, want nil", err)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := 0; i < 20; i++ {
 		aug := LevelsAug{On: i > 0}
 		s, err := MakeLevelsSample(lc, rng, aug, 96)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("MakeLevelsSample: got error %v, want nil", err)
 		}
 		if s.D != 96 || len(s.X) != 96*cascade.LevelsXY*cascade.LevelsXY {
-			t.Fatalf("sample of %d slices, %d values", s.D, len(s.X))
+			t.Fatalf("sample: got %d slices, %d values; want 96 slices, %d values", s.D, len(s.X), 96*cascade.LevelsXY*cascade.LevelsXY)
 		}
 		co := s.Coarse
 		for l := 0; l < 5; l++ {
@@ -64,11 +64,11 @@ func TestLevelsSampleTargets(t *testing.T) {
 			if s.Inside[l] {
 				lo, hi := s.Geom.ZRange()
 				if z < lo-s.Geom.Spacing[2] || z > hi+s.Geom.Spacing[2] {
-					t.Errorf("sample %d L%d inside but its target z %.1f is outside [%.1f, %.1f]", i, l+1, z, lo, hi)
+					t.Errorf("sample %d L%d (inside): got target z %.1f, want within a slice of [%.1f, %.1f]", i, l+1, z, lo, hi)
 				}
 			}
 			if !aug.On && math.Abs(z-lc.Levels[l]) > 1e-6 {
-				t.Errorf("L%d target z %.2f, truth %.2f", l+1, z, lc.Levels[l])
+				t.Errorf("L%d: got target z %.2f, want the truth %.2f", l+1, z, lc.Levels[l])
 			}
 		}
 	}
@@ -93,7 +93,7 @@ func TestCellShares(t *testing.T) {
 	lung, any, gg, ret := cellShares(maps)
 	c := cascade.CellSide
 	if lung[0] != 1 || lung[c-1] != 0 || gg[0] != 1 || any[0] != 1 || ret[0] != 0 || gg[(c-1)*c] != 0 {
-		t.Errorf("cells: lung %v %v gg %v any %v ret %v", lung[0], lung[c-1], gg[0], any[0], ret[0])
+		t.Errorf("cells: got lung %v %v, gg %v %v, any %v, ret %v; want lung 1 0, gg 1 0, any 1, ret 0", lung[0], lung[c-1], gg[0], gg[(c-1)*c], any[0], ret[0])
 	}
 	var sl, sg float32
 	for i := range lung {
@@ -109,7 +109,7 @@ func TestSampleFromSlice(t *testing.T) {
 	for _, disease := range []bool{false, true} {
 		ss, err := RenderScoreSlices(context.Background(), 21, disease, 2, 1)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("RenderScoreSlices: got error %v, want nil", err)
 		}
 		rng := rand.New(rand.NewPCG(2, 3))
 		for _, s := range ss {
@@ -117,16 +117,16 @@ func TestSampleFromSlice(t *testing.T) {
 			s.WriteTo(&b)
 			back, err := ReadScoreSlice(&b)
 			if err != nil || back.Nx != s.Nx || back.HU[777] != s.HU[777] || back.Flags[5000] != s.Flags[5000] {
-				t.Fatalf("slice round trip: %v", err)
+				t.Fatalf("slice round trip: got error %v or other pixels, want nil and the same slice", err)
 			}
 			for _, aug := range []bool{false, true} {
 				sm := SampleFromSlice(s, rng, ScoresAug{On: aug})
 				l := sm.Target.Labels
 				if l.TOT < l.GG-1e-9 || l.TOT < l.RET-1e-9 || l.TOT > 100 || l.GG < 0 {
-					t.Errorf("labels %+v", l)
+					t.Errorf("labels: got %+v, want max(GG,RET) <= TOT <= 100, GG >= 0", l)
 				}
 				if len(sm.X) != 2*cascade.SliceSide*cascade.SliceSide {
-					t.Fatalf("input of %d values", len(sm.X))
+					t.Fatalf("input of %d values, want %v", len(sm.X), 2*cascade.SliceSide*cascade.SliceSide)
 				}
 				// The cell targets reproduce the labels (to the resampling).
 				var sl, sa float64
@@ -135,7 +135,7 @@ func TestSampleFromSlice(t *testing.T) {
 					sa += float64(sm.Target.Lung[i] * sm.Target.Any[i])
 				}
 				if !aug && sl > 0 && math.Abs(100*sa/sl-l.TOT) > 3 {
-					t.Errorf("disease %v: cells give TOT %.1f, label %.1f", disease, 100*sa/sl, l.TOT)
+					t.Errorf("disease %v: got TOT %.1f from the cells, want the label %.1f ± 3", disease, 100*sa/sl, l.TOT)
 				}
 			}
 		}
@@ -148,7 +148,7 @@ func TestRealCases(t *testing.T) {
 	dir := t.TempDir()
 	p := phantom.New(31, phantom.Options{Matrix: 64, SliceSpacing: phantom.Range{Min: 8, Max: 8}})
 	if _, err := p.WriteDICOM(context.Background(), filepath.Join(dir, "P031"), "P031", nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.WriteDICOM: got error %v, want nil", err)
 	}
 	lv := p.Levels()
 	csv := "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos"
@@ -160,34 +160,34 @@ func TestRealCases(t *testing.T) {
 	os.WriteFile(csvPath, []byte(csv), 0o644)
 	cases, err := LoadRealCases(context.Background(), dir, csvPath, io.Discard)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LoadRealCases: got error %v, want nil", err)
 	}
 	if len(cases) != 1 || cases[0].Labels.PatID != "P031" {
-		t.Fatalf("%d cases", len(cases))
+		t.Fatalf("got %d cases, want 1 (P031)", len(cases))
 	}
 	lc, err := cases[0].LevelsCase(context.Background())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cases[0].LevelsCase: got error %v, want nil", err)
 	}
 	if !lc.Has[0] || math.Abs(lc.Levels[2]-lv[2]) > 0.06 || lc.Nz != p.Geometry().Nz {
-		t.Errorf("levels case: %+v", lc.Levels)
+		t.Errorf("levels case: got levels %+v (has %v), Nz %d; want L3 %.2f ± 0.06, L1 known, Nz %d", lc.Levels, lc.Has, lc.Nz, lv[2], p.Geometry().Nz)
 	}
 	s, err := MakeLevelsSample(lc, rand.New(rand.NewPCG(1, 1)), LevelsAug{On: true}, 96)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("MakeLevelsSample: got error %v, want nil", err)
 	}
 	if !s.Known[4] {
-		t.Error("L5 unknown")
+		t.Errorf("Known: got %v, want L5 known", s.Known)
 	}
 	sl := cases[0].ScoreSlices()
 	if len(sl) != 12 { // L1, L3, L4, L5 scored (L2's scores are empty), three slices each
-		t.Fatalf("%d scored slices", len(sl))
+		t.Fatalf("%d scored slices, want 12", len(sl))
 	}
 	sm, err := sl[0].Sample(context.Background(), rand.New(rand.NewPCG(1, 1)), ScoresAug{On: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("sl[0].Sample: got error %v, want nil", err)
 	}
 	if sm.Target.HasMasks || !sm.Target.HasLabels || sm.Target.Labels.TOT != 10 {
-		t.Errorf("real sample target %+v", sm.Target.Labels)
+		t.Errorf("real sample target: got %+v (masks %v, labels %v), want TOT 10, labels only", sm.Target.Labels, sm.Target.HasMasks, sm.Target.HasLabels)
 	}
 }

@@ -22,14 +22,14 @@ func TestMMsJSON(t *testing.T) {
 	} {
 		b, err := json.Marshal(tc.in)
 		if err != nil {
-			t.Fatalf("%v: %v", tc.in, err)
+			t.Fatalf("%v: got error %v, want nil", tc.in, err)
 		}
 		if string(b) != tc.want {
 			t.Errorf("%v: %s, want %s", tc.in, b, tc.want)
 		}
 		var back MMs
 		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatalf("%s: %v", b, err)
+			t.Fatalf("%s: got error %v, want nil", b, err)
 		}
 		for i := range back {
 			w := tc.in[i]
@@ -37,7 +37,7 @@ func TestMMsJSON(t *testing.T) {
 				w = nan
 			}
 			if back[i] != w && !(math.IsNaN(back[i]) && math.IsNaN(w)) {
-				t.Errorf("%s: back %v", b, back)
+				t.Errorf("%s: got %v back, want %v at %d", b, back, w, i)
 			}
 		}
 	}
@@ -45,13 +45,13 @@ func TestMMsJSON(t *testing.T) {
 	r := RealReport{Scans: []RealScan{{Series: "s", Z: MMs{nan, 1, 2, 3, 4}, Error: MMs{nan, 0, 0, 0, 0}}}, KernelAgreement: &MMs{nan, 0, 0, 0, 0}}
 	b, err := json.Marshal(r)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	if !strings.Contains(string(b), `"z_mm":[null,1,2,3,4]`) {
-		t.Errorf("report JSON %s", b)
+		t.Errorf("report JSON: got %s, want \"z_mm\":[null,1,2,3,4] in it", b)
 	}
 	var bad MMs
 	if err := json.Unmarshal([]byte("[1,2]"), &bad); err == nil {
-		t.Error("two values accepted")
+		t.Errorf("two values accepted: got nil error, want an error")
 	}
 }

@@ -29,7 +29,7 @@ func checkGrad(t *testing.T, name string, x []float32, f func([]float32) (float6
 		x[i] = old
 		num := (lp - lm) / (2 * h)
 		if d := math.Abs(num - float64(g[i])); d > 2e-3+0.02*math.Abs(num) {
-			t.Errorf("%s: d/dx[%d] analytic %.6g, numeric %.6g", name, i, g[i], num)
+			t.Errorf("%s: d/dx[%d] analytic %.6g, numeric %.6g, got %v, want <= %v", name, i, g[i], num, d, 2e-3+0.02*math.Abs(num))
 		}
 	}
 }
@@ -108,15 +108,15 @@ func TestScoresLossPerfect(t *testing.T) {
 	tg.Labels, tg.HasLabels = s, true
 	l0, g, pr := ScoresLoss(x, []*ScoreTarget{tg})
 	if math.Abs(pr[0].TOT-s.TOT) > 1e-4 {
-		t.Fatalf("loss scores %v, head %v", pr[0], s)
+		t.Fatalf("loss scores %v, head %v, got %v, want %v ± 1e-4", pr[0], s, pr[0].TOT, s.TOT)
 	}
 	for i, v := range g {
 		if math.Abs(float64(v)) > 1e-5 {
-			t.Fatalf("gradient %d = %g at the optimum", i, v)
+			t.Fatalf("gradient %d at the optimum: got %g, want 0 ± 1e-5", i, v)
 		}
 	}
 	x[0] += 1
 	if l1, _, _ := ScoresLoss(x, []*ScoreTarget{tg}); l1 <= l0 {
-		t.Fatalf("moving away from the optimum lowered the loss: %g -> %g", l0, l1)
+		t.Fatalf("loss away from the optimum: got %g, want > %g (at the optimum)", l1, l0)
 	}
 }
