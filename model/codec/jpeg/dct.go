@@ -105,7 +105,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 		for mx := 0; mx < nx; mx++ {
 			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
 				if !br.restart() {
-					return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.pos))
+					return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.Pos))
 				}
 				pred = [4]int32{}
 			}
@@ -114,8 +114,8 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 				c := &d.comps[b.k]
 				q := &d.quant[c.tq]
 				coef = [64]int32{}
-				if br.n < 32 {
-					br.fill()
+				if br.N < 32 {
+					br.Fill()
 				}
 				t, ok := d.dc[c.td].decode(br)
 				if !ok || t > 16 {
@@ -125,12 +125,12 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 					if t == 16 {
 						return FormatError(fmt.Sprintf("invalid DC category in MCU %d", mcu-1))
 					}
-					pred[b.k] += extend(br.bits(uint(t)), uint(t))
+					pred[b.k] += extend(br.Take(uint(t)), uint(t))
 				}
 				coef[0] = pred[b.k] * q[0]
 				for z := 1; z < 64; z++ {
-					if br.n < 32 {
-						br.fill()
+					if br.N < 32 {
+						br.Fill()
 					}
 					rs, ok := d.ac[c.ta].decode(br)
 					if !ok {
@@ -148,7 +148,7 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 					if z > 63 {
 						return FormatError(fmt.Sprintf("AC coefficients overrun the block in MCU %d", mcu-1))
 					}
-					coef[zigzag[z]] = extend(br.bits(sz), sz) * q[z]
+					coef[zigzag[z]] = extend(br.Take(sz), sz) * q[z]
 				}
 				// Block position in the component buffer.
 				var x0, y0 int
@@ -159,8 +159,8 @@ func (d *decoder) sequential(br *bitReader, idx []int) error {
 				}
 				idct(&coef, s.bufs[b.k][y0*s.stride[b.k]+x0:], s.stride[b.k], shift, maxv)
 			}
-			if br.overrun() {
-				return FormatError(fmt.Sprintf("truncated scan at MCU %d of %d (byte %d)", mcu-1, nx*ny, br.pos))
+			if br.Overrun() {
+				return FormatError(fmt.Sprintf("truncated scan at MCU %d of %d (byte %d)", mcu-1, nx*ny, br.Pos))
 			}
 		}
 	}

@@ -57,22 +57,22 @@ func (h *huffman) build(counts [16]int, vals []byte) error {
 
 // decode reads one Huffman symbol. The reader must hold at least 16 bits.
 func (h *huffman) decode(br *bitReader) (byte, bool) {
-	if e := h.lut[br.acc>>(64-lutBits)]; e != 0 {
+	if e := h.lut[br.Acc>>(64-lutBits)]; e != 0 {
 		l := uint(e >> 8)
-		br.acc <<= l
-		br.n -= l
+		br.Acc <<= l
+		br.N -= l
 		return byte(e), true
 	}
 	return h.slow(br)
 }
 
 func (h *huffman) slow(br *bitReader) (byte, bool) {
-	peek := int32(br.acc >> 48)
+	peek := int32(br.Acc >> 48)
 	for l := lutBits + 1; l <= 16; l++ {
 		code := peek >> uint(16-l)
 		if code <= h.maxcode[l] {
-			br.acc <<= uint(l)
-			br.n -= uint(l)
+			br.Acc <<= uint(l)
+			br.N -= uint(l)
 			return h.vals[(h.valptr[l]+code)&0xFF], true
 		}
 	}

@@ -409,7 +409,7 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	}
 	p := seg[1+2*ns:]
 	ss, se, ah, al := int(p[0]), int(p[1]), int(p[2]>>4), int(p[2]&15)
-	br := &bitReader{data: d.data, pos: pos}
+	br := newBitReader(d.data, pos)
 	var err error
 	if d.process == mSOF3 {
 		err = d.lossless(br, idx, ss, al)
@@ -426,7 +426,7 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 		d.sawScan[k] = true
 	}
 	// Find the marker that ends the scan.
-	end := br.pos
+	end := br.Pos
 	for end+1 < len(d.data) && !(d.data[end] == 0xFF && d.data[end+1] != 0 && (d.data[end+1] < 0xD0 || d.data[end+1] > 0xD7)) {
 		end++
 	}

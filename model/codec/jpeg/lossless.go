@@ -48,7 +48,7 @@ func (d *decoder) lossless(br *bitReader, idx []int, psv, pt int) error {
 	for y0 := 0; y0 < rows; y0 += rowsPerInterval {
 		if y0 > 0 {
 			if !br.restart() {
-				return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.pos))
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", br.Pos))
 			}
 		}
 		y1 := min(y0+rowsPerInterval, rows)
@@ -117,19 +117,19 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 				}
 			}
 			// Difference.
-			if br.n < 32 {
-				br.fill()
+			if br.N < 32 {
+				br.Fill()
 			}
 			var s uint
-			if e := h.lut[br.acc>>(64-lutBits)]; e != 0 {
+			if e := h.lut[br.Acc>>(64-lutBits)]; e != 0 {
 				l := uint(e >> 8)
-				br.acc <<= l
-				br.n -= l
+				br.Acc <<= l
+				br.N -= l
 				s = uint(e & 0xFF)
 			} else {
 				v, ok := h.slow(br)
 				if !ok {
-					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.pos))
+					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.Pos))
 				}
 				s = uint(v)
 			}
@@ -137,9 +137,9 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 			switch {
 			case s == 0:
 			case s < 16:
-				v := int32(br.acc >> (64 - s))
-				br.acc <<= s
-				br.n -= s
+				v := int32(br.Acc >> (64 - s))
+				br.Acc <<= s
+				br.N -= s
 				if v < 1<<(s-1) {
 					v += 1 - 1<<s
 				}
@@ -151,8 +151,8 @@ func (d *decoder) lossless1(br *bitReader, plane []int32, h *huffman, psv int, i
 			}
 			row[x] = (pred + diff) & 0xFFFF
 		}
-		if br.overrun() {
-			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos))
+		if br.Overrun() {
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.Pos))
 		}
 	}
 	return nil
@@ -179,18 +179,18 @@ func (d *decoder) losslessN(br *bitReader, idx []int, psv int, initial int32, y0
 					ra, rb, rc := plane[i-1], plane[i-cols], plane[i-cols-1]
 					pred = predict(psv, ra, rb, rc)
 				}
-				if br.n < 32 {
-					br.fill()
+				if br.N < 32 {
+					br.Fill()
 				}
 				s, ok := d.dc[d.comps[k].td].decode(br)
 				if !ok {
-					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.pos))
+					return FormatError(fmt.Sprintf("invalid Huffman code at line %d, byte %d", y, br.Pos))
 				}
 				var diff int32
 				switch {
 				case s == 0:
 				case s < 16:
-					diff = extend(br.bits(uint(s)), uint(s))
+					diff = extend(br.Take(uint(s)), uint(s))
 				case s == 16:
 					diff = 32768
 				default:
@@ -199,8 +199,8 @@ func (d *decoder) losslessN(br *bitReader, idx []int, psv int, initial int32, y0
 				plane[i] = (pred + diff) & 0xFFFF
 			}
 		}
-		if br.overrun() {
-			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.pos))
+		if br.Overrun() {
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, br.Pos))
 		}
 	}
 	return nil

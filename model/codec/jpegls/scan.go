@@ -69,7 +69,7 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.br = bitReader{data: d.data, pos: pos}
+	s.br = newBitReader(d.data, pos)
 	if ilv == 2 && ns > 1 {
 		err = d.decodeScanInterleaved(s, idx)
 	} else {
@@ -231,7 +231,7 @@ func (d *decoder) decodeScan(s *scanState, idx []int) error {
 	for y := 0; y < d.rows; y++ {
 		if y > 0 && y%interval == 0 {
 			if !s.br.restart() {
-				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.pos))
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.Pos))
 			}
 			s.resetContexts()
 			for i := range lines {
@@ -246,13 +246,13 @@ func (d *decoder) decodeScan(s *scanState, idx []int) error {
 			var err error
 			l.run, err = s.decodeLine(l.prev, l.cur, l.run)
 			if err != nil {
-				return fmt.Errorf("%w at line %d of %d (byte %d)", err, y, d.rows, s.br.pos)
+				return fmt.Errorf("%w at line %d of %d (byte %d)", err, y, d.rows, s.br.Pos)
 			}
 			copy(d.planes[k][y*cols:(y+1)*cols], l.cur[1:cols+1])
 			l.prev, l.cur = l.cur, l.prev
 		}
-		if s.br.overrun() {
-			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos))
+		if s.br.Overrun() {
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.Pos))
 		}
 	}
 	return nil
@@ -270,7 +270,7 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 	for y := 0; y < d.rows; y++ {
 		if y > 0 && y%interval == 0 {
 			if !s.br.restart() {
-				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.pos))
+				return FormatError(fmt.Sprintf("missing restart marker at byte %d", s.br.Pos))
 			}
 			s.resetContexts()
 			clear(prev)
@@ -281,7 +281,7 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 		var err error
 		run, err = s.decodeLineInterleaved(prev, cur, nc, run)
 		if err != nil {
-			return fmt.Errorf("%w at line %d of %d (byte %d)", err, y, d.rows, s.br.pos)
+			return fmt.Errorf("%w at line %d of %d (byte %d)", err, y, d.rows, s.br.Pos)
 		}
 		for c, k := range idx {
 			row := d.planes[k][y*cols : (y+1)*cols]
@@ -290,8 +290,8 @@ func (d *decoder) decodeScanInterleaved(s *scanState, idx []int) error {
 			}
 		}
 		prev, cur = cur, prev
-		if s.br.overrun() {
-			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.pos))
+		if s.br.Overrun() {
+			return FormatError(fmt.Sprintf("truncated scan at line %d of %d (byte %d)", y, d.rows, s.br.Pos))
 		}
 	}
 	return nil
@@ -373,18 +373,18 @@ func (s *scanState) decodeLine(prev, cur []int32, ri int) (int, error) {
 		k := golombK(a, n)
 		// Limited-length Golomb code (A.5.3), fast path inline.
 		var m int32
-		if br.n < 48 {
-			br.fill()
+		if br.N < 48 {
+			br.Fill()
 		}
-		if z := uint(bits.LeadingZeros64(br.acc)); int32(z) < escape && z+1+k <= br.n {
-			acc := br.acc << (z + 1)
+		if z := uint(bits.LeadingZeros64(br.Acc)); int32(z) < escape && z+1+k <= br.N {
+			acc := br.Acc << (z + 1)
 			m = int32(z)
 			if k > 0 {
 				m = m<<k | int32(acc>>(64-k))
 				acc <<= k
 			}
-			br.acc = acc
-			br.n -= z + 1 + k
+			br.Acc = acc
+			br.N -= z + 1 + k
 		} else {
 			var ok bool
 			m, ok = s.golomb(k, s.limit)
