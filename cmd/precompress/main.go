@@ -6,8 +6,9 @@
 //	precompress [-force] [-q quality] FILE...
 //
 // For each FILE it writes FILE.br (brotli, quality 11 unless -q says
-// otherwise, 16 MiB window) and FILE.gz (gzip level 9), each through a
-// temporary file renamed into place. The files are compressed in parallel
+// otherwise, 16 MiB window) and FILE.gz (gzip level 9), each compressed in
+// memory and then written through a temporary file renamed into place, so
+// that an interrupted build leaves no partial or temporary file beside FILE. The files are compressed in parallel
 // (brotli at quality 11 runs at about 0.3 MB/s per core).
 // A variant that already decompresses to FILE's current content is kept as
 // it is, so rebuilding an unchanged binary costs a decompression, not a
@@ -22,8 +23,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/andybalholm/brotli"
 )
@@ -40,6 +43,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	cleanupOnSignal()
 	names := flag.Args()
 	sizes := make([][3]int64, len(names))
 	errs := make([]error, len(names))
@@ -134,30 +138,36 @@ func upToDate(out string, src []byte, c coding) bool {
 	return err == nil && bytes.Equal(got, src)
 }
 
-// writeVariant compresses src into out through a temporary file and returns
-// the compressed size.
+// writeVariant compresses src into out and returns the compressed size.
+//
+// An interrupted build leaves nothing beside out: the compression (minutes
+// for a large file at brotli quality 11) runs in memory, and only then are
+// the bytes written to a temporary file in out's folder and renamed over
+// out (a rename is atomic only within one file system, hence the folder).
+// That file lives for the milliseconds of the write; an interrupt
+// (SIGINT, SIGTERM, SIGHUP) meanwhile removes it before the program exits
+// (see pending), and the next run removes any that a harder kill left
+// (removeStale).
 func writeVariant(out string, src []byte, c coding) (int64, error) {
-	// A dot name: go:embed leaves it out should the server be built meanwhile.
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
+	var buf bytes.Buffer
+	w, err := c.encode(&buf)
 	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	w, err := c.encode(tmp)
-	if err != nil {
-		tmp.Close()
 		return 0, err
 	}
 	if _, err := w.Write(src); err != nil {
-		tmp.Close()
 		return 0, err
 	}
 	if err := w.Close(); err != nil {
-		tmp.Close()
 		return 0, err
 	}
-	fi, err := tmp.Stat()
+	removeStale(out)
+	// A dot name: go:embed leaves it out should the server be built meanwhile.
+	tmp, err := pending.create(out)
 	if err != nil {
+		return 0, err
+	}
+	defer pending.remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
 		return 0, err
 	}
@@ -167,5 +177,85 @@ func writeVariant(out string, src []byte, c coding) (int64, error) {
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return 0, err
 	}
-	return fi.Size(), os.Rename(tmp.Name(), out)
+	return int64(buf.Len()), os.Rename(tmp.Name(), out)
+}
+
+// tempPattern is the name pattern of out's temporary file.
+func tempPattern(out string) string { return "." + filepath.Base(out) + ".tmp*" }
+
+// removeStale removes temporary files of out that an earlier run, killed
+// while writing, left behind.
+func removeStale(out string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(out), tempPattern(out)))
+	for _, f := range stale {
+		if !pending.has(f) {
+			os.Remove(f)
+		}
+	}
+}
+
+// tempFiles is the set of temporary files being written, removed on an
+// interrupt.
+type tempFiles struct {
+	mu     sync.Mutex
+	names  map[string]bool
+	closed bool // after removeAll: no more are made
+}
+
+// pending holds this run's temporary files.
+var pending = &tempFiles{names: map[string]bool{}}
+
+// create makes a temporary file for out in out's folder and records it.
+func (p *tempFiles) create(out string) (*os.File, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("interrupted")
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), tempPattern(out))
+	if err != nil {
+		return nil, err
+	}
+	p.names[f.Name()] = true
+	return f, nil
+}
+
+// has reports whether name is one of this run's temporary files.
+func (p *tempFiles) has(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.names[name]
+}
+
+// remove deletes a temporary file and forgets it.
+func (p *tempFiles) remove(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	os.Remove(name)
+	delete(p.names, name)
+}
+
+// removeAll deletes every recorded temporary file and makes create fail
+// from then on; it is called on an interrupt.
+func (p *tempFiles) removeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for name := range p.names {
+		os.Remove(name)
+		delete(p.names, name)
+	}
+}
+
+// cleanupOnSignal removes the temporary files and exits when the program
+// is interrupted.
+func cleanupOnSignal() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-ch
+		pending.removeAll()
+		fmt.Fprintf(os.Stderr, "precompress: %v: stopped; no temporary file left\n", sig)
+		os.Exit(1)
+	}()
 }
