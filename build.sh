@@ -8,6 +8,7 @@
 #   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
 #   ./build.sh wasm     only the browser wasm binaries
 #   ./build.sh anchor   the CNN engine next to TensorFlow.js and onnxruntime-web in Chromium (~15 min)
+#   ./build.sh ldflags  print the linker flags that stamp the version and commit (the browser tests use them)
 #   ./build.sh train    retrain the shipped weights (fixed seeds, both networks at once, ~65 min on
 #                       2 cores from an empty phantom cache) into runs/ (TRAIN_OUT), then export them to model/weights
 set -euo pipefail
@@ -19,6 +20,26 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 go_root() { go env GOROOT; }
 wasm_exec() { echo "$(go_root)/lib/wasm/go_js_wasm_exec"; }
 
+# stamp_ldflags prints the linker flags that stamp the build's version and commit
+# into model/buildinfo (sscscore version, the page, the worker, every export and report
+# name them). From git (`git describe --always --dirty`, `git rev-parse HEAD`; GOFLAGS has
+# -buildvcs=false, so the toolchain records neither); SSCSCORE_VERSION and SSCSCORE_COMMIT
+# override them, e.g. for a source tarball that is no git checkout (there, without them,
+# the build says "dev" and "unknown").
+stamp_ldflags() {
+  local v="${SSCSCORE_VERSION:-}" c="${SSCSCORE_COMMIT:-}"
+  if git rev-parse --git-dir >/dev/null 2>&1; then
+    [ -n "$v" ] || v=$(git describe --always --dirty 2>/dev/null || true)
+    [ -n "$c" ] || c=$(git rev-parse HEAD 2>/dev/null || true)
+  fi
+  local f=""
+  [ -z "$v" ] || f="-X sscscore/model/buildinfo.version=$v"
+  [ -z "$c" ] || f="$f -X sscscore/model/buildinfo.commit=$c"
+  echo "${f# }"
+}
+# STAMP: the stamp of every binary of this run, computed once (below, before the command).
+STAMP=""
+
 # Packages whose tests also run under js/wasm (node): the pure-Go core.
 core_pkgs() { go list ./model/... ; }
 
@@ -26,10 +47,10 @@ build_wasm() {
   mkdir -p web/static
   install -m 0644 "$(go_root)/lib/wasm/wasm_exec.js" web/static/wasm_exec.js
   if [ -d wasm/worker ]; then
-    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o web/static/worker.wasm ./wasm/worker
+    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags="-s -w $STAMP" -o web/static/worker.wasm ./wasm/worker
   fi
   if [ -d wasm/ui ]; then
-    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags='-s -w' -o web/static/ui.wasm ./wasm/ui
+    GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags="-s -w $STAMP" -o web/static/ui.wasm ./wasm/ui
   fi
   if [ -d cmd/precompress ]; then
     go run ./cmd/precompress web/static/*.wasm
@@ -38,10 +59,10 @@ build_wasm() {
 
 build() {
   mkdir -p bin
-  GOEXPERIMENT=simd go build -trimpath -o bin/sscscore ./cmd/sscscore
+  GOEXPERIMENT=simd go build -trimpath -ldflags="$STAMP" -o bin/sscscore ./cmd/sscscore
   build_wasm
   if [ -d serve ] && ls serve/*.go >/dev/null 2>&1; then
-    go build -trimpath -o bin/serve ./serve
+    go build -trimpath -ldflags="$STAMP" -o bin/serve ./serve
   fi
 }
 
@@ -94,7 +115,7 @@ shift || true
 # MAE are exported to model/weights. The commands are the ones MODEL_CARD.md gives.
 train() {
   mkdir -p bin
-  GOEXPERIMENT=simd go build -trimpath -o bin/sscscore ./cmd/sscscore
+  GOEXPERIMENT=simd go build -trimpath -ldflags="$STAMP" -o bin/sscscore ./cmd/sscscore
   local out="${TRAIN_OUT:-runs}"
   mkdir -p "$out"
   bin/sscscore train levels --out "$out/levels" --seed 1 --steps 1500 --batch 4 --val-every 250 \
@@ -114,6 +135,9 @@ train() {
 }
 
 case "$cmd" in
+  build|wasm|test|serve|bench|train) STAMP=$(stamp_ldflags) ;;
+esac
+case "$cmd" in
   build) build ;;
   wasm) build_wasm ;;
   test) build; run_tests ;;
@@ -121,5 +145,6 @@ case "$cmd" in
   bench) build; bench ;;
   anchor) anchor "$@" ;;
   train) train ;;
-  *) echo "usage: $0 build|test|serve|bench|wasm|anchor|train" >&2; exit 2 ;;
+  ldflags) stamp_ldflags ;;
+  *) echo "usage: $0 build|test|serve|bench|wasm|anchor|train|ldflags" >&2; exit 2 ;;
 esac

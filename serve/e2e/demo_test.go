@@ -52,6 +52,7 @@ func TestDemo(t *testing.T) {
 	}
 	doc, got := tb.exportedResult()
 	compareResults(t, got, want)
+	tb.checkReportBuild(doc, got)
 	if _, ok := doc["patient"]; ok {
 		t.Error("patient in the JSON export without the box ticked")
 	}

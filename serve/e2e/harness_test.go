@@ -113,16 +113,23 @@ func setup() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The binaries carry the stamp build.sh gave the wasm (version and
+	// commit), so that the page and the native tool name the same build.
+	stamp, err := exec.Command("bash", filepath.Join(root, "build.sh"), "ldflags").Output()
+	if err != nil {
+		return nil, fmt.Errorf("./build.sh ldflags: %w", err)
+	}
+	ldflags := strings.TrimSpace(string(stamp))
 	bin := filepath.Join(tmp, "serve")
 	serverBin = bin
-	build := exec.Command("go", "build", "-o", bin, "./serve")
+	build := exec.Command("go", "build", "-ldflags", ldflags, "-o", bin, "./serve")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the server: %v\n%s", err, out)
 	}
 	// The native tool, to compare the browser's results with.
 	cliBin = filepath.Join(tmp, "sscscore")
-	cli := exec.Command("go", "build", "-o", cliBin, "./cmd/sscscore")
+	cli := exec.Command("go", "build", "-ldflags", ldflags, "-o", cliBin, "./cmd/sscscore")
 	cli.Dir = root
 	cli.Env = append(os.Environ(), "GOEXPERIMENT=simd")
 	if out, err := cli.CombinedOutput(); err != nil {

@@ -51,7 +51,7 @@ var (
 
 // runCLI runs the native `sscscore` with args and returns its standard
 // output (cached: the tool is deterministic).
-func runCLI(t *testing.T, args ...string) []byte {
+func runCLI(t testing.TB, args ...string) []byte {
 	t.Helper()
 	if cliErr != nil {
 		t.Fatal(cliErr)
@@ -342,4 +342,63 @@ func nativeRescore(t *testing.T, dir string, level, k int) cascade.LevelResult {
 		t.Fatal(err)
 	}
 	return lr
+}
+
+// buildJSON is the build as `sscscore version --json` prints it.
+type buildJSON struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+}
+
+// cliBuild runs `sscscore version --json`.
+func cliBuild(t testing.TB) buildJSON {
+	t.Helper()
+	var b buildJSON
+	if err := json.Unmarshal(runCLI(t, "version", "--json"), &b); err != nil {
+		t.Fatalf("sscscore version --json: %v", err)
+	}
+	if b.Version == "" || b.Commit == "" {
+		t.Fatalf("sscscore version --json = %+v, want a version and a commit", b)
+	}
+	return b
+}
+
+// checkBuild checks that the page names the build `sscscore version`
+// names (version and commit): in its footer, and in the model card.
+func (tb *tab) checkBuild() {
+	tb.t.Helper()
+	want := cliBuild(tb.t)
+	got := eval[buildJSON](tb, `(() => { const v = document.getElementById("version"); return {version: v.dataset.version, commit: v.dataset.commit}; })()`)
+	if got != want {
+		tb.t.Errorf("the page's build = %+v, want %+v (sscscore version; rebuild the wasm with ./build.sh wasm if the tree changed)", got, want)
+	}
+	text := eval[string](tb, `document.getElementById("version").textContent`)
+	if short := want.Commit[:min(12, len(want.Commit))]; !strings.Contains(text, want.Version) || !strings.Contains(text, short) {
+		tb.t.Errorf("the page's footer names build %q, want %s and %s", text, want.Version, short)
+	}
+	card := eval[string](tb, `document.getElementById("model-card").textContent`)
+	if !strings.Contains(card, want.Version) || !strings.Contains(card, want.Commit) {
+		tb.t.Errorf("model card %q, want build %s, commit %s", card, want.Version, want.Commit)
+	}
+}
+
+// checkReportBuild checks that the JSON export (its app and the result's
+// model) and the printed report name the build `sscscore version` names.
+func (tb *tab) checkReportBuild(doc map[string]json.RawMessage, res *cascade.Result) {
+	tb.t.Helper()
+	want := cliBuild(tb.t)
+	var app buildJSON
+	if err := json.Unmarshal(doc["app"], &app); err != nil {
+		tb.t.Fatalf("JSON export's app: %v", err)
+	}
+	if app != want {
+		tb.t.Errorf("JSON export's app = %+v, want %+v (sscscore version)", app, want)
+	}
+	if got := (buildJSON{res.Model.Build.Version, res.Model.Build.Commit}); got != want {
+		tb.t.Errorf("JSON export's result.model.build = %+v, want %+v (sscscore version)", got, want)
+	}
+	footer := eval[string](tb, `window.dispatchEvent(new Event("beforeprint")), document.getElementById("print-footer").textContent`)
+	if !strings.Contains(footer, want.Version) || !strings.Contains(footer, want.Commit) {
+		tb.t.Errorf("printed report's footer %q, want build %s, commit %s", footer, want.Version, want.Commit)
+	}
 }

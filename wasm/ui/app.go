@@ -10,6 +10,7 @@ import (
 
 	"honnef.co/go/js/dom/v2"
 
+	"sscscore/model/buildinfo"
 	"sscscore/wasm/internal/jsconv"
 	"sscscore/wasm/internal/protocol"
 	"sscscore/wasm/internal/view"
@@ -276,7 +277,7 @@ func (a *app) onWorkerMessage(data js.Value) {
 func (a *app) onReady(r *protocol.ReadyInfo) {
 	first := a.byID("version").TextContent() == ""
 	a.ready = r
-	a.byID("version").SetTextContent(r.Version)
+	a.showBuild(r)
 	a.setInputsEnabled(true)
 	a.renderModel()
 	if first {
@@ -286,6 +287,33 @@ func (a *app) onReady(r *protocol.ReadyInfo) {
 		document.Get("documentElement").Get("dataset").Set("readyMs", fmt.Sprintf("%.0f", now()))
 		later(warmUp)
 	}
+}
+
+// showBuild names the build that computes the results (the worker's):
+// its version and abbreviated commit in the page's footer, the full commit
+// in its tooltip and both in its data-version and data-commit attributes.
+// A page whose own build differs (a stale cache) says so.
+func (a *app) showBuild(r *protocol.ReadyInfo) {
+	worker := buildinfo.Info{Version: r.Version, Commit: r.Commit}
+	text := worker.String()
+	if page := buildinfo.Get(); page.Version != worker.Version || page.Commit != worker.Commit {
+		text += "; this page is from build " + page.String() + ": reload to update it"
+	}
+	v := a.byID("version")
+	v.SetTextContent(text)
+	v.SetAttribute("title", "commit "+r.Commit)
+	v.SetAttribute("data-version", r.Version)
+	v.SetAttribute("data-commit", r.Commit)
+}
+
+// buildText names the build for the printed report: the worker's version
+// and full commit (the page's own before the worker is ready).
+func (a *app) buildText() string {
+	b := buildinfo.Get()
+	if a.ready != nil {
+		b = buildinfo.Info{Version: a.ready.Version, Commit: a.ready.Commit}
+	}
+	return b.Version + " (commit " + b.Commit + ")"
 }
 
 // setInputsEnabled enables or disables the ways to open a scan (the demo

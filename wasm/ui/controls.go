@@ -60,7 +60,7 @@ func (a *app) bindControls() {
 	// report says when and by what it was made.
 	on(js.Global(), "beforeprint", func(js.Value) {
 		a.byID("print-footer").SetTextContent("Printed " + time.Now().Format("2006-01-02 15:04") +
-			" by sscscore " + a.byID("version").TextContent() +
+			" by sscscore " + a.buildText() +
 			", computed in this browser. Research use only; not a medical device.")
 	})
 	a.updateExportButtons()

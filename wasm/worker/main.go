@@ -19,10 +19,6 @@ import (
 	"sscscore/wasm/internal/protocol"
 )
 
-// version is the app's version, set at build time with
-// -ldflags=-X=main.version=...
-var version = "0.1.0-dev"
-
 func main() {
 	w := newWorker()
 	self := js.Global()
@@ -58,7 +54,6 @@ func newWorker() *worker {
 	w.yield = newYield()
 	c, why := newCascade()
 	w.eng = engine.New(engine.Options{
-		Version:   version,
 		Cascade:   c,
 		NoScoring: why,
 		Demo:      demoFiles(),

@@ -7,7 +7,7 @@
 //     the five level positions, then TOT, GG and RET per level).
 //   - JSON: the full result with its provenance. Its "result" member is
 //     model/cascade's Result, exactly what `sscscore score --json` prints;
-//     around it are the app and version, when it was made, the input (files,
+//     around it are the app with its version and commit, when it was made, the input (files,
 //     series and why it was chosen), the model card and the standing
 //     statement, and, only on request, the patient.
 //
@@ -52,8 +52,11 @@ type Report struct {
 
 // App names the program that made the report.
 type App struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Version and Commit name the build (model/buildinfo), as
+	// `sscscore version` prints them.
 	Version string `json:"version"`
+	Commit  string `json:"commit"`
 	// Where is "browser" or "cli".
 	Where string `json:"where,omitempty"`
 }

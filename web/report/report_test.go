@@ -8,11 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
 )
 
 func fp(v float64) *float64 { return &v }
 func ip(v int) *int         { return &v }
+
+// sampleBuild is the build that made sample.
+var sampleBuild = buildinfo.Info{Version: "v0.2.0-3-gabc1234-dirty", Commit: "abc1234def5678901234567890abcdef01234567", Go: "go1.27.3"}
 
 // sample is a report with a result of four scored levels and one outside
 // the scan.
@@ -26,10 +30,11 @@ func sample(patient bool) *Report {
 		levels = append(levels, cascade.LevelResult{Name: cascade.LevelNames[i+1], Status: cascade.StatusScored,
 			Slice: ip(k), ZMM: fp(z), TOT: fp(s[0]), GG: fp(s[1]), RET: fp(s[2]), EstimateZMM: z, Slices: []int{k - 1, k, k + 1}})
 	}
-	res := &cascade.Result{Levels: levels, SeriesUID: "1.2.3", Warnings: []string{"L1 not scored: outside"}, Note: cascade.SyntheticNote}
+	res := &cascade.Result{Levels: levels, SeriesUID: "1.2.3", Warnings: []string{"L1 not scored: outside"}, Note: cascade.SyntheticNote,
+		Model: cascade.ModelInfo{Build: sampleBuild}}
 	res.Mean = cascade.MeanOf(res.Levels)
 	r := &Report{
-		App:       App{Name: "sscscore", Version: "test", Where: "browser"},
+		App:       App{Name: "sscscore", Version: sampleBuild.Version, Commit: sampleBuild.Commit, Where: "browser"},
 		Created:   time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC),
 		Statement: cascade.SyntheticNote,
 		Input:     Input{Files: 40, Used: 30, Series: Series{UID: "1.2.3", Description: "LUNG, 1mm", Slices: 30}},
@@ -106,6 +111,23 @@ func TestJSON(t *testing.T) {
 	b, _ = sample(true).JSON()
 	if !strings.Contains(string(b), `"id": "A0002"`) || !strings.Contains(string(b), `"name": "DOE JANE"`) {
 		t.Error("patient missing on request")
+	}
+	// The app and the result's model name the same build (version and
+	// commit).
+	var build struct {
+		App    buildinfo.Info `json:"app"`
+		Result struct {
+			Model struct {
+				Build buildinfo.Info `json:"build"`
+			} `json:"model"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(b, &build); err != nil {
+		t.Fatal(err)
+	}
+	wantApp := buildinfo.Info{Version: sampleBuild.Version, Commit: sampleBuild.Commit}
+	if build.App != wantApp || build.Result.Model.Build != sampleBuild {
+		t.Errorf("JSON build: app %+v, result.model.build %+v; want %+v, %+v", build.App, build.Result.Model.Build, wantApp, sampleBuild)
 	}
 	if _, err := (&Report{}).JSON(); err == nil {
 		t.Error("JSON of a report without a result")

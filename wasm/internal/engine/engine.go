@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
 	"sscscore/model/ingest"
 	"sscscore/model/volume"
@@ -33,8 +34,10 @@ type Send func(m *protocol.Msg, buf []byte)
 
 // Options configure an Engine.
 type Options struct {
-	// Version is the app's version string.
-	Version string
+	// Build is the build's provenance (version and commit), named by the
+	// page and every export; zero means the running build
+	// (buildinfo.Get).
+	Build buildinfo.Info
 	// Cascade is the trained scoring cascade; nil when the build has none,
 	// in which case no levels or scores are ever produced.
 	Cascade *cascade.Cascade
@@ -104,12 +107,15 @@ func New(opt Options) *Engine {
 	if opt.Cascade == nil && opt.NoScoring == "" {
 		opt.NoScoring = "this build holds no trained scoring model."
 	}
+	if opt.Build == (buildinfo.Info{}) {
+		opt.Build = buildinfo.Get()
+	}
 	return &Engine{opt: opt, lastYield: time.Now()}
 }
 
 // Ready describes what this build can do.
 func (e *Engine) Ready() *protocol.ReadyInfo {
-	r := &protocol.ReadyInfo{Version: e.opt.Version, Demo: e.opt.Demo != nil}
+	r := &protocol.ReadyInfo{Version: e.opt.Build.Version, Commit: e.opt.Build.Commit, Demo: e.opt.Demo != nil}
 	if e.opt.Cascade != nil {
 		r.Scoring = true
 		card := modelCard(e.opt.Cascade)

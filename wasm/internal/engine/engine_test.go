@@ -92,7 +92,7 @@ func (r *recorder) checkEnd(t *testing.T, job int, cancelled bool) {
 
 func TestOpenA0002(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
-	e := New(Options{Version: "test"})
+	e := New(Options{})
 	if r := e.Ready(); r.Scoring || r.NoScoring == "" || r.Model != nil {
 		t.Errorf("ready without a scorer: %+v", r)
 	}

@@ -25,7 +25,7 @@ func (e *Engine) Report(patient bool) *report.Report {
 	b, _ := json.Marshal(e.result.res)
 	json.Unmarshal(b, &res)
 	r := &report.Report{
-		App:       report.App{Name: "sscscore", Version: e.opt.Version, Where: "browser"},
+		App:       report.App{Name: "sscscore", Version: e.opt.Build.Version, Commit: e.opt.Build.Commit, Where: "browser"},
 		Created:   e.result.computed,
 		Statement: card.Statement,
 		ModelCard: card.Fields,

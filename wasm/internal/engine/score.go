@@ -296,6 +296,7 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 			{"Score network", net(info.Scores, "per slice")},
 			{"Level reading", levelReading(c.LevelPrior())},
 			{"Weights (SHA-256)", "levels " + short(info.Levels.SHA256) + ", scores " + short(info.Scores.SHA256)},
+			{"Build", "sscscore " + info.Build.Version + ", commit " + info.Build.Commit},
 		},
 		Weights: "levels:" + info.Levels.SHA256 + " scores:" + info.Scores.SHA256,
 	}

@@ -66,7 +66,7 @@ func TestScoringA0002(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	c := defaultCascade(t)
 	want, lv := direct(t, c, diskFiles(t, dir))
-	e := New(Options{Version: "test", Cascade: c})
+	e := New(Options{Cascade: c})
 	r := e.Ready()
 	if !r.Scoring || r.Model == nil || r.Model.Statement != cascade.SyntheticNote || len(r.HeatmapMethods) == 0 {
 		t.Errorf("ready %+v", r)

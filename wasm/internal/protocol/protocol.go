@@ -142,8 +142,9 @@ type Msg struct {
 
 // ReadyInfo says what the worker of this build can do.
 type ReadyInfo struct {
-	// Version is the app's version string.
+	// Version and Commit name the worker's build (model/buildinfo).
 	Version string `json:"version"`
+	Commit  string `json:"commit"`
 	// Scoring is true when the build holds a trained cascade; otherwise
 	// NoScoring says, for the page to show, why scores are not available.
 	Scoring   bool   `json:"scoring"`
