@@ -11,13 +11,11 @@ import (
 // benchFrame loads one encapsulated frame of the test data.
 func benchFrame(b *testing.B, rel string) ([]byte, codec.FrameInfo) {
 	b.Helper()
-	f, err := readDICOM(filepath.Join(shareddata.Root(b), rel))
+	f, frames, err := readFrames(filepath.Join(shareddata.Root(b), rel))
 	if err != nil {
 		b.Fatal(err)
 	}
-	fi := codec.FrameInfo{Rows: f.rows, Columns: f.cols, SamplesPerPixel: f.spp,
-		BitsAllocated: f.ba, BitsStored: f.bs, PixelRepresentation: f.pr}
-	return f.frameData()[0], fi
+	return frames[0], f.Info
 }
 
 // benchDecode decodes frame b.N times and reports wall and CPU

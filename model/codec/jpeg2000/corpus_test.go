@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"sscscore/model/codec"
+	"sscscore/model/codec/encap/encaptest"
 	"sscscore/model/shareddata"
 )
 
@@ -101,26 +103,34 @@ var corpusGolden = map[string]string{
 	"robustness/totalsegmentator-ct/example_ct_dicom_j2k/CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016592": "0a39673571386f1badbb69199cff3357d9f061fc2155d5289fbff5a1472a7ab4",
 }
 
-func frameInfo(f *dcmFile) codec.FrameInfo {
-	return codec.FrameInfo{Rows: f.rows, Columns: f.cols, SamplesPerPixel: f.spp,
-		BitsAllocated: f.ba, BitsStored: f.bs, PixelRepresentation: f.pr}
+// readFrames reads a DICOM test file (encaptest) and its compressed frames.
+func readFrames(path string) (*encaptest.File, [][]byte, error) {
+	f, err := encaptest.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	frames, err := f.Frames()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, frames, nil
 }
 
 // decodeFile decodes every frame of an encapsulated DICOM file through the
 // registered decoder.
-func decodeFile(t *testing.T, path string) (*dcmFile, [][]int32, error) {
+func decodeFile(t *testing.T, path string) (*encaptest.File, [][]int32, error) {
 	t.Helper()
-	f, err := readDICOM(path)
+	f, frames, err := readFrames(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec, ok := codec.Lookup(f.ts)
+	dec, ok := codec.Lookup(f.TransferSyntax)
 	if !ok {
-		t.Fatalf("no decoder registered for %s (%s)", f.ts, codec.SyntaxName(f.ts))
+		t.Fatalf("no decoder registered for %s (%s)", f.TransferSyntax, codec.SyntaxName(f.TransferSyntax))
 	}
-	fi := frameInfo(f)
+	fi := f.Info
 	var out [][]int32
-	for _, fr := range f.frameData() {
+	for _, fr := range frames {
 		dst := make([]int32, fi.Len())
 		if err := dec.Decode(fr, fi, dst); err != nil {
 			return f, out, err
@@ -165,22 +175,22 @@ func TestCorpus(t *testing.T) {
 					if strings.HasSuffix(cc.path, "*") {
 						refPath = filepath.Join(td, cc.ref, filepath.Base(p))
 					}
-					ref, err := readDICOM(refPath)
+					ref, err := encaptest.ReadFile(refPath)
 					if err != nil {
 						t.Fatal(err)
 					}
-					want, err := ref.nativeFrame(0)
+					want, err := ref.NativeFrames()
 					if err != nil {
 						t.Fatal(err)
 					}
-					worst, mean := compare(frames[0], want)
+					worst, mean := compare(frames[0], want[0])
 					if cc.check == "native" && worst != 0 {
 						t.Fatalf("differs from %s by up to %d (mean %.3f)", cc.ref, worst, mean)
 					}
 					if cc.check == "lossy" && (worst > cc.maxErr || mean < cc.mean[0] || mean > cc.mean[1]) {
 						t.Fatalf("error against %s: max %d mean %.2f, want max <= %d, mean in %v", cc.ref, worst, mean, cc.maxErr, cc.mean)
 					}
-					t.Logf("%dx%d %s, %v: max |diff| %d, mean %.2f against %s", f.cols, f.rows, f.ts, el, worst, mean, cc.ref)
+					t.Logf("%dx%d %s, %v: max |diff| %d, mean %.2f against %s", f.Info.Columns, f.Info.Rows, f.TransferSyntax, el, worst, mean, cc.ref)
 				case "golden":
 					h := sha256.New()
 					var buf [4]byte
@@ -194,7 +204,7 @@ func TestCorpus(t *testing.T) {
 					if want := corpusGolden[rel]; got != want {
 						t.Fatalf("SHA-256 of the samples %s, want %s", got, want)
 					}
-					t.Logf("%dx%dx%d %s, %v: samples match the reference hash", f.cols, f.rows, len(frames), f.ts, el)
+					t.Logf("%dx%dx%d %s, %v: samples match the reference hash", f.Info.Columns, f.Info.Rows, len(frames), f.TransferSyntax, el)
 				}
 			})
 		}

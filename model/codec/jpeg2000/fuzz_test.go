@@ -32,8 +32,8 @@ func FuzzDecode(f *testing.F) {
 			"robustness/pydicom-edge/emri_small_jpeg_2k_lossless_too_short.dcm",
 			"robustness/pydicom-edge/JPEG2000-embedded-sequence-delimiter.dcm",
 		} {
-			if d, err := readDICOM(filepath.Join(td, rel)); err == nil {
-				f.Add(d.frameData()[0])
+			if _, frames, err := readFrames(filepath.Join(td, rel)); err == nil {
+				f.Add(frames[0])
 			}
 		}
 	}
