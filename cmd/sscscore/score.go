@@ -15,6 +15,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/ingest"
 	"sscscore/model/phantom"
+	"sscscore/model/sr"
 )
 
 func init() {
@@ -36,6 +37,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	heatmapsDir := fs.String("heatmaps", "", "also write heat maps into `DIR`: a PNG per level and score, and heatmaps.json")
 	heatmapMethods := fs.String("heatmap-method", "gradient", "methods of --heatmaps: gradient, occlusion, dense (comma-separated) or all")
+	withPatient := fs.Bool("patient", false, "put the patient's name, ID, birth date and sex into the JSON (source.patient), so that `sscscore sr` files the report under the patient")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive.")
@@ -84,6 +86,9 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *withPatient {
+		res.Source = sr.SourceOf(src.Series(), res, true)
 	}
 	if *heatmapsDir != "" {
 		if err := scoreHeatmaps(ctx, *heatmapsDir, *heatmapMethods, src, res, stderr, *quiet); err != nil {
@@ -138,6 +143,7 @@ func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress f
 	if err != nil {
 		return nil, src, err
 	}
+	res.Source = sr.SourceOf(src.Series(), res, false)
 	return res, src, nil
 }
 
