@@ -19,7 +19,7 @@ func BenchmarkLevelsNetwork(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := c.forward(c.levels, x, nn.Shape{1, 1, d, LevelsXY, LevelsXY}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("c.forward: got error %v, want nil", err)
 		}
 	}
 }
@@ -34,7 +34,7 @@ func BenchmarkScoreNetwork(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := c.forward(c.scores, x, nn.Shape{1, 2, SliceSide, SliceSide}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("c.forward: got error %v, want nil", err)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func BenchmarkBuildCoarse(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := BuildCoarse(context.Background(), src, nil); err != nil {
-			b.Fatal(err)
+			b.Fatalf("BuildCoarse: got error %v, want nil", err)
 		}
 	}
 }

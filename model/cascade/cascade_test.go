@@ -40,7 +40,7 @@ func smallDemo(t *testing.T) *volume.Volume {
 		demoVol, _, demoErr = p.Render(context.Background(), p.Geometry())
 	})
 	if demoErr != nil {
-		t.Fatal(demoErr)
+		t.Fatalf("got error %v, want nil", demoErr)
 	}
 	return demoVol
 }
@@ -49,7 +49,7 @@ func defaultCascade(t testing.TB) *Cascade {
 	t.Helper()
 	c, err := Default()
 	if err != nil {
-		t.Fatalf("default cascade: %v", err)
+		t.Fatalf("default cascade: got error %v, want nil", err)
 	}
 	return c
 }
@@ -58,21 +58,21 @@ func TestDefaultModelInfo(t *testing.T) {
 	c := defaultCascade(t)
 	i := c.Info()
 	if i.Levels.Spec != LevelsSpecName || i.Scores.Spec != ScoresSpecName {
-		t.Errorf("specs %q %q", i.Levels.Spec, i.Scores.Spec)
+		t.Errorf("specs: got %q %q, want %q %q", i.Levels.Spec, i.Scores.Spec, LevelsSpecName, ScoresSpecName)
 	}
 	if len(i.Levels.SHA256) != 64 || len(i.Scores.SHA256) != 64 || i.Training != "synthetic" {
-		t.Errorf("provenance %+v", i)
+		t.Errorf("provenance: got %+v, want two 64-digit SHA-256 and training \"synthetic\"", i)
 	}
 	// Browser budgets: levels <= 5 GFLOP for a 512 mm scan, scores <= 1.5
 	// GFLOP per slice, weights of both <= 8 MB.
 	if i.Scores.GFLOP > 1.5 {
-		t.Errorf("score network %.2f GFLOP per slice", i.Scores.GFLOP)
+		t.Errorf("score network %.2f GFLOP per slice, want <= 1.5", i.Scores.GFLOP)
 	}
 	if g := i.Levels.GFLOP * 128 / 96; g > 5 {
-		t.Errorf("levels network %.2f GFLOP for a 512 mm scan", g)
+		t.Errorf("levels network %.2f GFLOP for a 512 mm scan, want <= 5", g)
 	}
 	if b := 2 * (i.Levels.Params + i.Scores.Params); b > 8<<20 {
-		t.Errorf("weights %d bytes", b)
+		t.Errorf("weights %d bytes, want <= %v", b, 8<<20)
 	}
 }
 
@@ -89,33 +89,33 @@ func TestScoreDemo(t *testing.T) {
 		}
 	}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.Score: got error %v, want nil", err)
 	}
 	if strings.Join(stages, ",") != "read,levels,scores" {
-		t.Errorf("progress stages %v", stages)
+		t.Errorf("progress stages: got %v, want read, levels, scores", stages)
 	}
 	truth := phantom.Demo().Levels()
 	tol := demoLevelTolMM
 	for i, l := range res.Levels {
 		if l.Status == StatusOutside || l.ZMM == nil {
-			t.Errorf("%s: %s (%s)", l.Name, l.Status, l.Message)
+			t.Errorf("%s: got %s (%s), want a level inside the scan", l.Name, l.Status, l.Message)
 			continue
 		}
 		if d := math.Abs(l.EstimateZMM - truth[i]); d > tol {
-			t.Errorf("%s at z %.1f, truth %.1f (error %.1f mm)", l.Name, l.EstimateZMM, truth[i], d)
+			t.Errorf("%s at z %.1f, truth %.1f (error %.1f mm), want <= %v", l.Name, l.EstimateZMM, truth[i], d, tol)
 		}
 		if l.Status == StatusScored {
 			if *l.TOT < *l.GG-1e-9 || *l.TOT < *l.RET-1e-9 || *l.TOT > 100 || *l.GG < 0 {
-				t.Errorf("%s scores TOT %.1f GG %.1f RET %.1f", l.Name, *l.TOT, *l.GG, *l.RET)
+				t.Errorf("%s: got TOT %.1f GG %.1f RET %.1f, want max(GG,RET) <= TOT <= 100, GG >= 0", l.Name, *l.TOT, *l.GG, *l.RET)
 			}
 		}
 	}
 	if res.Mean.Levels == 0 || res.Mean.TOT == nil {
-		t.Fatalf("no mean: %+v", res.Mean)
+		t.Fatalf("mean: got %+v, want levels > 0 and a TOT", res.Mean)
 	}
 	// The demo has moderate disease: its mean extent is far from 0.
 	if *res.Mean.TOT < 5 {
-		t.Errorf("demo mean TOT %.1f", *res.Mean.TOT)
+		t.Errorf("demo mean TOT %.1f, want >= 5", *res.Mean.TOT)
 	}
 
 	t.Run("rescore", func(t *testing.T) {
@@ -125,20 +125,20 @@ func TestScoreDemo(t *testing.T) {
 			}
 			lr, err := c.Rescore(context.Background(), v, i, *l.Slice)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("c.Rescore: got error %v, want nil", err)
 			}
 			if math.Abs(*lr.TOT-*l.TOT) > 1e-9 || math.Abs(*lr.GG-*l.GG) > 1e-9 || math.Abs(*lr.RET-*l.RET) > 1e-9 {
-				t.Errorf("%s: Rescore gives %.3f/%.3f/%.3f, Score %.3f/%.3f/%.3f", l.Name, *lr.TOT, *lr.GG, *lr.RET, *l.TOT, *l.GG, *l.RET)
+				t.Errorf("%s: Rescore: got %.3f/%.3f/%.3f, want Score's %.3f/%.3f/%.3f", l.Name, *lr.TOT, *lr.GG, *lr.RET, *l.TOT, *l.GG, *l.RET)
 			}
 			if !lr.ReaderPlaced || *lr.Slice != *l.Slice {
-				t.Errorf("%s: rescore result %+v", l.Name, lr)
+				t.Errorf("%s: Rescore: got %+v, want reader-placed at slice %d", l.Name, lr, *l.Slice)
 			}
 		}
 		if _, err := c.Rescore(context.Background(), v, 5, 0); err == nil {
-			t.Error("level 5 accepted")
+			t.Errorf("level 5 accepted: got nil error, want an error")
 		}
 		if _, err := c.Rescore(context.Background(), v, 0, v.Geom.Nz); err == nil {
-			t.Error("slice out of range accepted")
+			t.Errorf("slice out of range accepted: got nil error, want an error")
 		}
 	})
 
@@ -151,22 +151,22 @@ func TestScoreDemo(t *testing.T) {
 		src := &cropped{v: v, k0: k0, k1: g.Nz}
 		res, err := c.Score(context.Background(), src, Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("c.Score: got error %v, want nil", err)
 		}
 		for i, l := range res.Levels {
 			above := truth[i] > src.g().SliceZ[0]+g.Spacing[2]/2+demoLevelTolMM
 			switch {
 			case above && (l.Status != StatusOutside || l.Outside != "above"):
-				t.Errorf("%s (truth %.0f, scan top %.0f): %s %q at %.1f", l.Name, truth[i], src.g().SliceZ[0], l.Status, l.Outside, l.EstimateZMM)
+				t.Errorf("%s (truth %.0f, scan top %.0f): got %s %q at %.1f, want outside above", l.Name, truth[i], src.g().SliceZ[0], l.Status, l.Outside, l.EstimateZMM)
 			case !above && truth[i] < src.g().SliceZ[0]-demoLevelTolMM && l.Status == StatusOutside:
-				t.Errorf("%s (truth %.0f) reported outside", l.Name, truth[i])
+				t.Errorf("%s (truth %.0f): got %s, want inside the scan", l.Name, truth[i], l.Status)
 			}
 			if l.Status == StatusOutside && (l.ZMM != nil || l.TOT != nil) {
-				t.Errorf("%s outside but has a position or scores", l.Name)
+				t.Errorf("%s outside: got z %v, TOT %v, want neither", l.Name, l.ZMM, l.TOT)
 			}
 		}
 		if len(res.Warnings) == 0 {
-			t.Error("no warning about the missing levels")
+			t.Errorf("no warning about the missing levels: got %v, want != 0", len(res.Warnings))
 		}
 	})
 }
@@ -204,14 +204,14 @@ func TestScoreSmall(t *testing.T) {
 	p := phantom.New(77, phantom.Options{Matrix: m, SliceSpacing: phantom.Range{Min: 8, Max: 8}})
 	v, _, err := p.Render(context.Background(), p.Geometry())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.Render: got error %v, want nil", err)
 	}
 	res, err := defaultCascade(t).Score(context.Background(), v, Options{SeriesUID: "1.2.3"})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("defaultCascade(t).Score: got error %v, want nil", err)
 	}
 	if len(res.Levels) != NumLevels || res.SeriesUID != "1.2.3" || res.Note != SyntheticNote {
-		t.Fatalf("result %+v", res)
+		t.Fatalf("result: got %+v, want %d levels, series 1.2.3, the synthetic note", res, NumLevels)
 	}
 	// The result names the build that made it, in its JSON too.
 	if got, want := res.Model.Build, buildinfo.Get(); got != want || got.Version == "" || got.Commit == "" {
@@ -219,7 +219,7 @@ func TestScoreSmall(t *testing.T) {
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	var js struct {
 		Model struct {
@@ -227,7 +227,7 @@ func TestScoreSmall(t *testing.T) {
 		} `json:"model"`
 	}
 	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	if got, want := js.Model.Build["version"]+" "+js.Model.Build["commit"], buildinfo.Version()+" "+buildinfo.Commit(); got != want {
 		t.Errorf("JSON model.build = %q, want %q", got, want)
@@ -239,7 +239,7 @@ func TestScoreCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := defaultCascade(t).Score(ctx, v, Options{}); err == nil {
-		t.Fatal("cancelled context: no error")
+		t.Fatalf("cancelled context: no error: got nil error, want an error")
 	}
 }
 
@@ -262,82 +262,82 @@ func sampleResult() *Result {
 func TestResultJSON(t *testing.T) {
 	b, err := json.Marshal(sampleResult())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	for _, k := range []string{"levels", "mean", "series_uid", "model", "warnings", "note"} {
 		if _, ok := m[k]; !ok {
-			t.Errorf("JSON has no %q", k)
+			t.Errorf("JSON: got no %q, want it", k)
 		}
 	}
 	levels := m["levels"].([]any)
 	if len(levels) != 5 {
-		t.Fatalf("%d levels", len(levels))
+		t.Fatalf("%d levels, want 5", len(levels))
 	}
 	l0 := levels[0].(map[string]any)
 	for _, k := range []string{"name", "z_mm", "slice", "confidence", "tot", "gg", "ret"} {
 		if _, ok := l0[k]; !ok {
-			t.Errorf("level JSON has no %q", k)
+			t.Errorf("level JSON: got no %q, want it", k)
 		}
 	}
 	if l0["z_mm"] != nil || l0["tot"] != nil || l0["status"] != "outside" || l0["outside"] != "above" {
-		t.Errorf("outside level: %v", l0)
+		t.Errorf("outside level: got %v, want z_mm and tot null, status outside, outside above", l0)
 	}
 	l1 := levels[1].(map[string]any)
 	if l1["z_mm"].(float64) != 270 || l1["tot"].(float64) != 12.34 || l1["slice"].(float64) != 10 {
-		t.Errorf("scored level: %v", l1)
+		t.Errorf("scored level: got %v, want z_mm 270, tot 12.34, slice 10", l1)
 	}
 	mean := m["mean"].(map[string]any)
 	for _, k := range []string{"tot", "gg", "ret"} {
 		if _, ok := mean[k].(float64); !ok {
-			t.Errorf("mean %q = %v", k, mean[k])
+			t.Errorf("mean %q = %v, want a number", k, mean[k])
 		}
 	}
 	// Round trip.
 	var back Result
 	if err := json.Unmarshal(b, &back); err != nil || *back.Levels[1].TOT != 12.34 || back.Levels[0].ZMM != nil {
-		t.Errorf("round trip: %v %+v", err, back.Levels[:2])
+		t.Errorf("round trip: got %v, %+v; want nil, L1 without z, L2 TOT 12.34", err, back.Levels[:2])
 	}
 }
 
 func TestResultCSV(t *testing.T) {
 	var b bytes.Buffer
 	if err := sampleResult().WriteCSV(&b, "P001"); err != nil {
-		t.Fatal(err)
+		t.Fatalf("sampleResult().WriteCSV: got error %v, want nil", err)
 	}
 	rows, err := csv.NewReader(&b).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(&b).ReadAll: got error %v, want nil", err)
 	}
 	if len(rows) != 2 || len(rows[0]) != 21 || len(rows[1]) != 21 {
-		t.Fatalf("CSV shape %d rows of %d", len(rows), len(rows[0]))
+		t.Fatalf("CSV shape: got %d rows of %d, want 2 rows of 21", len(rows), len(rows[0]))
 	}
 	want := "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos,L1_disext,L1_gg,L1_retp,L2_disext"
 	if got := strings.Join(rows[0][:10], ","); got != want {
-		t.Errorf("header %s", got)
+		t.Errorf("header %s, want %v", got, want)
 	}
 	if rows[1][0] != "P001" || rows[1][1] != "" || rows[1][2] != "270.0" || rows[1][9] != "12.3" {
-		t.Errorf("row %v", rows[1])
+		t.Errorf("row: got %v, want P001, \"\", 270.0, ..., 12.3 (column 9)", rows[1])
 	}
 	// The reader reads it back.
 	labels, err := ReadLabelsCSV(strings.NewReader(strings.Join(rows[0], ",") + "\n" + strings.Join(rows[1], ",") + "\n"))
 	if err != nil || len(labels) != 1 {
-		t.Fatalf("read back: %v %d", err, len(labels))
+		t.Fatalf("ReadLabelsCSV: got %v, %d rows; want nil, 1", err, len(labels))
 	}
 	l := labels[0]
 	if !math.IsNaN(l.Pos[0]) || l.Pos[1] != 270 || l.TOT[1] != 12.3 || l.RET[4] != 4.5 {
-		t.Errorf("read back %+v", l)
+		t.Errorf("ReadLabelsCSV: got %+v, want L1 NaN, L2 at 270, L2 TOT 12.3, L5 RET 4.5", l)
 	}
 }
 
 func TestReadLabelsCSVErrors(t *testing.T) {
 	if _, err := ReadLabelsCSV(strings.NewReader("a,b\n1,2\n")); err == nil {
-		t.Error("CSV without PatID accepted")
+		t.Errorf("CSV without PatID accepted: got nil error, want an error")
 	}
 	if _, err := ReadLabelsCSV(strings.NewReader("PatID,L1_pos\nP1,abc\n")); err == nil {
-		t.Error("bad number accepted")
+		t.Errorf("bad number accepted: got nil error, want an error")
 	}
 }

@@ -63,17 +63,17 @@ func TestBuildCoarseInterpolates(t *testing.T) {
 		src := newRamp(int(200/dz)+1, dz, 8) // 512 mm field: the grid is inside
 		co, err := BuildCoarse(context.Background(), src, nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("BuildCoarse: got error %v, want nil", err)
 		}
 		n := CoarseWide * CoarseWide
 		for j := 1; j < co.Nz-1; j++ {
 			v := co.HU[j*n+n/2+CoarseWide/2]
 			want := co.ZOf(float64(j))
 			if dz <= CoarseMM && math.Abs(float64(v)-want) > 0.6 {
-				t.Errorf("dz %v: coarse slice %d at z %.1f holds %.2f", dz, j, want, v)
+				t.Errorf("dz %v: coarse slice %d: got %.2f, want %.1f ± 0.6 (its z)", dz, j, v, want)
 			}
 			if dz > CoarseMM && math.Abs(float64(v)-want) > 0.6 {
-				t.Errorf("dz %v: linear interpolation at z %.1f gave %.2f", dz, want, v)
+				t.Errorf("dz %v: linear interpolation at z %.1f: got %.2f, want %.1f ± 0.6", dz, want, v, want)
 			}
 		}
 	}
@@ -85,7 +85,7 @@ func TestCoarseOutsideImageIsAir(t *testing.T) {
 	src := newRamp(20, 4, 1)
 	co, err := BuildCoarse(context.Background(), src, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("BuildCoarse: got error %v, want nil", err)
 	}
 	if v := co.HU[0]; v != volume.Air {
 		t.Errorf("corner cell = %v, want air", v)
@@ -100,18 +100,18 @@ func TestLevelsInputPadding(t *testing.T) {
 	src := newRamp(30, 4, 4)
 	co, err := BuildCoarse(context.Background(), src, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("BuildCoarse: got error %v, want nil", err)
 	}
 	x := co.LevelsInput(CoarseWide/2-0.5, CoarseWide/2-0.5, 3)
 	n := LevelsXY * LevelsXY
 	d := len(x) / n
 	if d != co.Nz+2*LevelsPad+3 {
-		t.Fatalf("input of %d slices for %d coarse slices", d, co.Nz)
+		t.Fatalf("input of %d slices for %d coarse slices, want %v", d, co.Nz, co.Nz+2*LevelsPad+3)
 	}
 	out := NormLevelsHU(OutsideHU)
 	for _, j := range []int{0, LevelsPad - 1, LevelsPad + co.Nz, d - 1} {
 		if x[j*n+n/2] != out {
-			t.Errorf("slice %d is not outside: %v", j, x[j*n+n/2])
+			t.Errorf("slice %d is not outside: %v, want %v", j, x[j*n+n/2], out)
 		}
 	}
 	if v := x[LevelsPad*n+n/2+LevelsXY/2]; v != NormLevelsHU(100) {
@@ -127,10 +127,10 @@ func TestPrepareSliceNoLung(t *testing.T) {
 	}
 	in := PrepareSlice(hu, nx, ny, [2]float64{1, 1})
 	if !in.NoLung || in.LungAreaMM2 != 0 {
-		t.Fatalf("soft tissue slice: NoLung %v, area %v", in.NoLung, in.LungAreaMM2)
+		t.Fatalf("soft tissue slice: got NoLung %v, area %v; want true, 0", in.NoLung, in.LungAreaMM2)
 	}
 	if len(in.X) != 2*SliceSide*SliceSide {
-		t.Fatalf("input has %d values", len(in.X))
+		t.Fatalf("input has %d values, want %v", len(in.X), 2*SliceSide*SliceSide)
 	}
 }
 
@@ -167,7 +167,7 @@ func TestPrepareSliceLungs(t *testing.T) {
 		s += float64(v)
 	}
 	if got := s * SliceMM * SliceMM; math.Abs(got-in.LungAreaMM2) > 0.02*in.LungAreaMM2 {
-		t.Errorf("lung channel covers %.0f mm², mask %.0f", got, in.LungAreaMM2)
+		t.Errorf("lung channel covers %.0f mm², want %.0f ± %.0f (the mask)", got, in.LungAreaMM2, 0.02*in.LungAreaMM2)
 	}
 }
 

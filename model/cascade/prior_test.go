@@ -97,7 +97,7 @@ func TestDecodeLevelsPrior(t *testing.T) {
 					t.Errorf("L%d at %.2f, want %.2f ± %.2f (independent: %.2f)", k+1, got[k].Pos, tc.want[k], tc.tol, DecodeLevels(lg, l)[k].Pos)
 				}
 				if got[k].Confidence <= 0 || got[k].Confidence > 1+1e-9 {
-					t.Errorf("L%d confidence %.3f", k+1, got[k].Confidence)
+					t.Errorf("L%d confidence: got %.3f, want in (0, 1]", k+1, got[k].Confidence)
 				}
 			}
 		})
@@ -144,7 +144,7 @@ func TestDecodeLevelsPriorConfidence(t *testing.T) {
 	lg := heatLogits(l, 0.7, [NumLevels][][2]float64{one(10), {{19, 1}, {27, 1}}, one(29), one(34.5), one(40)})
 	ind, joint := DecodeLevels(lg, l), DecodeLevelsPrior(lg, l, DefaultLevelPrior)
 	if joint[1].Confidence < ind[1].Confidence+0.2 {
-		t.Errorf("L2 confidence %.2f with the prior, %.2f without", joint[1].Confidence, ind[1].Confidence)
+		t.Errorf("L2 confidence %.2f with the prior, %.2f without, want >= %v", joint[1].Confidence, ind[1].Confidence, ind[1].Confidence+0.2)
 	}
 }
 
@@ -169,7 +169,7 @@ func TestDefaultLevelPriorMatchesPhantoms(t *testing.T) {
 		sd := math.Sqrt(ss[i]/n - m*m)
 		// the standard error of a mean of 300 is about 0.6 mm
 		if math.Abs(m-p.Mean) > 2 || math.Abs(sd-p.SD) > 1.5 {
-			t.Errorf("gap %d: phantoms %.1f ± %.1f mm, prior %.1f ± %.1f", i, m, sd, p.Mean, p.SD)
+			t.Errorf("gap %d: got %.1f ± %.1f mm on the phantoms, want the prior's %.1f ± %.1f (mean within 2, SD within 1.5)", i, m, sd, p.Mean, p.SD)
 		}
 	}
 }
@@ -180,22 +180,22 @@ func TestDefaultLevelPriorMatchesPhantoms(t *testing.T) {
 func TestWithLevelPrior(t *testing.T) {
 	c := defaultCascade(t)
 	if c.Info().LevelDecoding != DecodingPrior || c.LevelPrior() == nil || *c.LevelPrior() != DefaultLevelPrior {
-		t.Fatalf("default cascade: decoding %q, prior %v", c.Info().LevelDecoding, c.LevelPrior())
+		t.Fatalf("default cascade: got decoding %q, prior %v; want %q, %v", c.Info().LevelDecoding, c.LevelPrior(), DecodingPrior, DefaultLevelPrior)
 	}
 	ind := c.WithLevelPrior(nil)
 	if ind.Info().LevelDecoding != DecodingIndependent || ind.LevelPrior() != nil {
-		t.Errorf("WithLevelPrior(nil): decoding %q, prior %v", ind.Info().LevelDecoding, ind.LevelPrior())
+		t.Errorf("WithLevelPrior(nil): got decoding %q, prior %v; want %q, nil", ind.Info().LevelDecoding, ind.LevelPrior(), DecodingIndependent)
 	}
 	lv, sc := ind.Nets()
 	if l0, s0 := c.Nets(); lv != l0 || sc != s0 {
-		t.Error("WithLevelPrior changed the networks")
+		t.Error("WithLevelPrior: got other networks, want the same")
 	}
 	if c.Info().LevelDecoding != DecodingPrior {
-		t.Error("WithLevelPrior changed the original cascade")
+		t.Errorf("original cascade after WithLevelPrior: got decoding %q, want %q", c.Info().LevelDecoding, DecodingPrior)
 	}
 	wide := DefaultLevelPrior
 	wide.L2L3.SD *= 2
 	if got := c.WithLevelPrior(&wide).LevelPrior(); got == nil || *got != wide {
-		t.Errorf("WithLevelPrior(wide): prior %v", got)
+		t.Errorf("WithLevelPrior(wide): got prior %v, want %v", got, wide)
 	}
 }

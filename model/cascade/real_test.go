@@ -28,15 +28,15 @@ func openSeries(t testing.TB, paths ...string) *ingest.LazyVolume {
 	defer log.SetOutput(os.Stderr)
 	files, err := ingest.DiskFiles(paths...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	lv, err := inv.Open("")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	return lv
 }
@@ -45,12 +45,12 @@ func openSeries(t testing.TB, paths ...string) *ingest.LazyVolume {
 func referenceLevels(t *testing.T, td string) map[string][6]float64 {
 	f, err := os.Open(filepath.Join(td, "chest-ct", "levels.csv"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(f).ReadAll: got error %v, want nil", err)
 	}
 	out := map[string][6]float64{}
 	for _, r := range rows[1:] {
@@ -75,29 +75,29 @@ func TestRealA0002Levels(t *testing.T) {
 	for s, name := range []string{"A0002-B40f", "A0002-B70f"} {
 		res, err := c.Score(context.Background(), openSeries(t, filepath.Join(td, "chest-ct", name)), Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("c.Score: got error %v, want nil", err)
 		}
 		r := ref[name]
 		for i, l := range res.Levels {
 			if l.ZMM == nil {
-				t.Errorf("%s %s: %s (%s)", name, l.Name, l.Status, l.Message)
+				t.Errorf("%s %s: got %s (%s), want a level inside the scan", name, l.Name, l.Status, l.Message)
 				continue
 			}
 			z[s][i] = *l.ZMM
 			d := *l.ZMM - r[i]
 			t.Logf("%s %s: slice z %.1f (estimate %.1f), reader %.0f: %+.1f mm", name, l.Name, *l.ZMM, l.EstimateZMM, r[i], d)
 			if math.Abs(d) > r[5] {
-				t.Errorf("%s %s: z %.1f, reference %.0f (error %+.1f mm, tolerance ±%.0f)", name, l.Name, *l.ZMM, r[i], d, r[5])
+				t.Errorf("%s %s: got z %.1f (error %+.1f mm), want the reference %.0f ± %.0f", name, l.Name, *l.ZMM, d, r[i], r[5])
 			}
 			if i > 0 && l.EstimateZMM >= res.Levels[i-1].EstimateZMM {
-				t.Errorf("%s: %s (z %.1f) not below %s (z %.1f)", name, l.Name, l.EstimateZMM, res.Levels[i-1].Name, res.Levels[i-1].EstimateZMM)
+				t.Errorf("%s: got %s at z %.1f, want it below %s (z %.1f)", name, l.Name, l.EstimateZMM, res.Levels[i-1].Name, res.Levels[i-1].EstimateZMM)
 			}
 		}
 	}
 	tol := ref["A0002-B40f"][5]
 	for i := 0; i < 5; i++ {
 		if d := math.Abs(z[0][i] - z[1][i]); d > tol {
-			t.Errorf("%s: B40f %.1f vs B70f %.1f", LevelNames[i], z[0][i], z[1][i])
+			t.Errorf("%s: B40f %.1f vs B70f %.1f, got %v, want <= %v", LevelNames[i], z[0][i], z[1][i], d, tol)
 		}
 	}
 }
@@ -106,7 +106,7 @@ func scoreFile(t *testing.T, c *Cascade, path string) SliceScore {
 	t.Helper()
 	ss, err := c.ScoreSlices(context.Background(), openSeries(t, path), []int{0})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.ScoreSlices: got error %v, want nil", err)
 	}
 	return ss[0]
 }
@@ -123,13 +123,13 @@ func TestRealSlices(t *testing.T) {
 	t.Logf("A002304 GG %.1f TOT %.1f; A048383 GG %.1f TOT %.1f; A058062 lung %.0f mm²",
 		covid.Scores.GG, covid.Scores.TOT, normal.Scores.GG, normal.Scores.TOT, abdomen.Input.LungAreaMM2)
 	if covid.NoLung || normal.NoLung {
-		t.Fatalf("lung slices reported without lung: %v %v", covid.NoLung, normal.NoLung)
+		t.Fatalf("lung slices: got NoLung %v, %v; want false, false", covid.NoLung, normal.NoLung)
 	}
 	if covid.Scores.GG < normal.Scores.GG+10 {
-		t.Errorf("GG on the ground-glass slice %.1f is not clearly above the near-normal one %.1f", covid.Scores.GG, normal.Scores.GG)
+		t.Errorf("GG on the ground-glass slice %.1f is not clearly above the near-normal one %.1f, want >= %v", covid.Scores.GG, normal.Scores.GG, normal.Scores.GG+10)
 	}
 	if !abdomen.NoLung {
-		t.Errorf("abdominal slice scored (lung area %.0f mm²)", abdomen.Input.LungAreaMM2)
+		t.Errorf("abdominal slice: got scored (lung area %.0f mm²), want NoLung", abdomen.Input.LungAreaMM2)
 	}
 }
 
@@ -144,7 +144,7 @@ func BenchmarkScoreA0002(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		src := openSeries(b, dir)
 		if _, err := c.Score(context.Background(), src, Options{}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("c.Score: got error %v, want nil", err)
 		}
 	}
 }
@@ -158,7 +158,7 @@ func BenchmarkRescore(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := c.Rescore(context.Background(), src, 2, 13); err != nil {
-			b.Fatal(err)
+			b.Fatalf("c.Rescore: got error %v, want nil", err)
 		}
 	}
 }

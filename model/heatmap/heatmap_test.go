@@ -243,7 +243,7 @@ func TestOcclusionOnLesion(t *testing.T) {
 	// Grad-CAM maps have the 12 mm cells of the last block
 	checkOnLesion(t, g, f.gg, 0.75)
 	if math.Abs(g.Scores.TOT-m.Scores.TOT) > 0.05 {
-		t.Errorf("gradient and occlusion disagree on the network's score: %g and %g, want %v ± 0.05", g.Scores.TOT, m.Scores.TOT, m.Scores.TOT)
+		t.Errorf("network's TOT through the gradient: got %g, want %g ± 0.05 (through occlusion)", g.Scores.TOT, m.Scores.TOT)
 	}
 }
 
@@ -544,7 +544,7 @@ func TestIntegratedGradientsComplete(t *testing.T) {
 			t.Fatalf("%s: the healthy version changes the score by only %g: the test says little, got %v, want >= 0.5", s, want, math.Abs(want))
 		}
 		if math.Abs(sum-want) > 0.03*math.Abs(want)+0.05 {
-			t.Errorf("%s: cells sum to %.3f, the score changes by %.3f, want %v ± %v", s, sum, want, want, 0.03*math.Abs(want)+0.05)
+			t.Errorf("%s: cells sum to %.3f, want %.3f ± %.3f (the score's change)", s, sum, want, 0.03*math.Abs(want)+0.05)
 		}
 	}
 }

@@ -97,7 +97,7 @@ func BenchmarkConvTrain(b *testing.B) {
 					seed[i] = 1e-3
 				}
 				if err := Backward(y, seed); err != nil {
-					b.Fatal(err)
+					b.Fatalf("Backward: got error %v, want nil", err)
 				}
 			}
 			warmUp(step)

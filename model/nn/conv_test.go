@@ -193,7 +193,7 @@ func TestMaxPoolPaths(t *testing.T) {
 		x := toF32(randF64(r, c.x.N*c.x.sample()))
 		od, oh, ow, err := c.g.out(c.x.D, c.x.H, c.x.W)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("c.g.out: got error %v, want nil", err)
 		}
 		yl := denseLayout(c.x.N, c.x.C, od, oh, ow)
 		want := make([]float32, yl.N*yl.sample())

@@ -13,7 +13,7 @@ func TestShapeErrors(t *testing.T) {
 	n := buildTiny(t, 1)
 	p, err := nn.Compile(n, 1, nn.CompileOptions{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.Compile: got error %v, want nil", err)
 	}
 	for _, c := range []struct {
 		name string

@@ -40,7 +40,7 @@ func gradCheck(t *testing.T, name string, leaves []*mat.Dense[float64], f func()
 		l.ZeroGrad()
 	}
 	if err := Backward(y, proj); err != nil {
-		t.Fatalf("%s: backward: %v", name, err)
+		t.Fatalf("%s: backward: got error %v, want nil", name, err)
 	}
 	loss := func() float64 {
 		v := Data[float64](f())
@@ -72,7 +72,7 @@ func gradCheck(t *testing.T, name string, leaves []*mat.Dense[float64], f func()
 			data[i] = v
 			num := (lp - lm) / (2 * h)
 			if math.Abs(num-grad[i]) > 1e-6*(1+math.Abs(num)) {
-				t.Errorf("%s: leaf %d element %d: analytic %.9g, numeric %.9g", name, li, i, grad[i], num)
+				t.Errorf("%s: leaf %d element %d: got %.9g (analytic), want %.9g ± %.3g (numeric)", name, li, i, grad[i], num, 1e-6*(1+math.Abs(num)))
 				return
 			}
 		}
@@ -200,7 +200,7 @@ func TestGradLosses(t *testing.T) {
 			gradCheck(t, "loss", []*mat.Dense[float64]{x}, func() Tensor {
 				l, err := Loss(k, tensorOf(x, 4, 3), target, w, 0.7)
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("Loss: got error %v, want nil", err)
 				}
 				return l
 			})

@@ -30,7 +30,7 @@ func buildTiny(t *testing.T, seed uint64) *nn.Net {
 	t.Helper()
 	n, err := spec.Build(tinySpec(), spec.Options{Seed: seed})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spec.Build: got error %v, want nil", err)
 	}
 	return n
 }
@@ -56,7 +56,7 @@ func forwardEval(t *testing.T, n *nn.Net, x []float32) []float32 {
 	t.Helper()
 	in, err := nn.NewNetInput(n, x, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.NewNetInput: got error %v, want nil", err)
 	}
 	return slices.Clone(nn.Data[float32](n.Forward(nn.NewCtx(nn.Eval, 0), in)))
 }
@@ -77,14 +77,14 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	for _, dt := range []string{"F32", "F16", "BF16"} {
 		var buf bytes.Buffer
 		if err := a.WriteSafetensors(&buf, nn.SaveOptions{DType: dt, Metadata: map[string]string{"spec": "tiny"}}); err != nil {
-			t.Fatal(err)
+			t.Fatalf("a.WriteSafetensors: got error %v, want nil", err)
 		}
 		b := buildTiny(t, 2)
 		if slices.Equal(forwardEval(t, b, x), want) {
-			t.Fatal("differently seeded networks agree before loading")
+			t.Fatal("differently seeded networks before loading: got the same outputs, want different ones")
 		}
 		if err := b.LoadSafetensors(buf.Bytes()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("b.LoadSafetensors: got error %v, want nil", err)
 		}
 		got := forwardEval(t, b, x)
 		tol := map[string]float64{"F32": 0, "F16": 5e-3, "BF16": 4e-2}[dt]
@@ -122,7 +122,7 @@ func rawSafetensors(t *testing.T, tensors []rawTensor) []byte {
 	}
 	h, err := json.Marshal(header)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
 	return append(append(out, h...), data...)
@@ -145,7 +145,7 @@ func TestSafetensorsPyTorchLayout(t *testing.T) {
 	}}
 	n, err := spec.Build(s, spec.Options{Seed: 9})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spec.Build: got error %v, want nil", err)
 	}
 	file := rawSafetensors(t, []rawTensor{
 		// Conv weight O, I, kH, kW: channel 0 = [[1, 0], [0, -1]], channel 1 = all 0.5.
@@ -160,7 +160,7 @@ func TestSafetensorsPyTorchLayout(t *testing.T) {
 		{"4.bias", "F32", []int{1}, []float32{0.5}},
 	})
 	if err := n.LoadSafetensors(file); err != nil {
-		t.Fatal(err)
+		t.Fatalf("n.LoadSafetensors: got error %v, want nil", err)
 	}
 	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	// conv: channel 0 = x[i,j] - x[i+1,j+1] = -4 everywhere; channel 1 = 0.5·(2×2 sum) - 10
@@ -173,7 +173,7 @@ func TestSafetensorsPyTorchLayout(t *testing.T) {
 	}
 	p, err := nn.Compile(n, 1, nn.CompileOptions{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.Compile: got error %v, want nil", err)
 	}
 	if got, _ := p.Run(x); math.Abs(float64(got[0])-want) > 1e-5 {
 		t.Fatalf("plan output %v, want %v", got, want)
@@ -244,10 +244,10 @@ func TestTrainStep(t *testing.T) {
 		y := n.Forward(ctx, in)
 		loss, err := nn.Loss(nn.SmoothL1, y, target, nil, 1)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("nn.Loss: got error %v, want nil", err)
 		}
 		if err := nn.Backward[float32](loss, nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("nn.Backward[float32]: got error %v, want nil", err)
 		}
 		l := float64(nn.Data[float32](loss)[0])
 		if step == 0 {
@@ -255,20 +255,20 @@ func TestTrainStep(t *testing.T) {
 		}
 		last = l
 		if err := opt.Step(n.Params()); err != nil {
-			t.Fatal(err)
+			t.Fatalf("opt.Step: got error %v, want nil", err)
 		}
 		for _, p := range n.Params() {
 			if p.HasGrad() {
-				t.Fatal("a gradient survived the Adam step")
+				t.Fatal("after the Adam step: got a gradient, want none")
 			}
 		}
 	}
 	t.Logf("smooth L1 loss %.4f -> %.4f", first, last)
 	if !(last < 0.3*first) {
-		t.Errorf("loss fell from %v only to %v", first, last)
+		t.Errorf("loss after training: got %v, want < %v (0.3 x the first, %v)", last, 0.3*first, first)
 	}
 	if bn := stateEntry(n, "features.1.running_mean"); bn.Stat[0] == 0 {
-		t.Errorf("running mean did not move: %v", bn.Stat)
+		t.Errorf("running mean did not move: %v, got %v, want != 0", bn.Stat, bn.Stat[0])
 	}
 }
 
@@ -278,7 +278,7 @@ func TestInputAndActivationGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	n, err := spec.Build(tinySpec(), spec.Options{Seed: 4, Float64: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spec.Build: got error %v, want nil", err)
 	}
 	x := make([]float64, n.Input.Size())
 	for i := range x {
@@ -289,12 +289,12 @@ func TestInputAndActivationGradients(t *testing.T) {
 	out := acts[len(acts)-1]
 	seed := []float64{1, 0} // saliency of output 0
 	if err := nn.Backward(out, seed); err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.Backward: got error %v, want nil", err)
 	}
 	gx := nn.Grad[float64](in)
 	gact := nn.Grad[float64](acts[3]) // after the max pooling
 	if gx == nil || gact == nil {
-		t.Fatal("no gradient reached the input or the activation")
+		t.Fatalf("gradients: got input %v, activation %v; want both", gx != nil, gact != nil)
 	}
 	f := func(x []float64) float64 {
 		in, _ := nn.NewNetInput(n, x, false)
@@ -309,7 +309,7 @@ func TestInputAndActivationGradients(t *testing.T) {
 		x[i] = v
 		num := (fp - fm) / 2e-6
 		if math.Abs(num-gx[i]) > 1e-6*(1+math.Abs(num)) {
-			t.Fatalf("∂y/∂x[%d] = %v, numeric %v", i, gx[i], num)
+			t.Fatalf("∂y/∂x[%d] = %v, want %v ± %.3g (numeric)", i, gx[i], num, 1e-6*(1+math.Abs(num)))
 		}
 	}
 	// The activation gradient: perturb the activation by running the rest of the network.
@@ -328,7 +328,7 @@ func TestInputAndActivationGradients(t *testing.T) {
 		a[i] = v
 		num := (fp - fm) / 2e-6
 		if math.Abs(num-gact[i]) > 1e-6*(1+math.Abs(num)) {
-			t.Fatalf("∂y/∂act[%d] = %v, numeric %v", i, gact[i], num)
+			t.Fatalf("∂y/∂act[%d] = %v, want %v ± %.3g (numeric)", i, gact[i], num, 1e-6*(1+math.Abs(num)))
 		}
 	}
 }
@@ -339,7 +339,7 @@ func TestTrainModeGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 6))
 	n, err := spec.Build(tinySpec(), spec.Options{Seed: 6, Float64: true})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("spec.Build: got error %v, want nil", err)
 	}
 	x := make([]float64, 3*n.Input.Size())
 	for i := range x {
@@ -351,13 +351,13 @@ func TestTrainModeGradients(t *testing.T) {
 		ctx := nn.NewCtx(nn.Train, 1)
 		l, err := nn.Loss(nn.MSE, n.Forward(ctx, in), target, nil, 0)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("nn.Loss: got error %v, want nil", err)
 		}
 		return l
 	}
 	n.ZeroGrad()
 	if err := nn.Backward[float64](loss(), nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.Backward[float64]: got error %v, want nil", err)
 	}
 	for _, nt := range n.StateDict() {
 		if nt.Param == nil {
@@ -374,7 +374,7 @@ func TestTrainModeGradients(t *testing.T) {
 			data[i] = v
 			num := (lp - lm) / 2e-6
 			if math.Abs(num-grad[i]) > 1e-6*(1+math.Abs(num)) {
-				t.Fatalf("%s[%d]: analytic %v, numeric %v", nt.Name, i, grad[i], num)
+				t.Fatalf("%s[%d]: got %v (analytic), want %v ± %.3g (numeric)", nt.Name, i, grad[i], num, 1e-6*(1+math.Abs(num)))
 			}
 		}
 	}

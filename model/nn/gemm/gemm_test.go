@@ -122,7 +122,7 @@ func TestThreadsDeterministic(t *testing.T) {
 			for ti := 1; ti < len(outs); ti++ {
 				for i := range outs[0] {
 					if outs[ti][i] != outs[0][i] {
-						t.Fatalf("%v: result with %d threads differs from 1 thread at %d", sh, ti+1, i)
+						t.Fatalf("%v: result with %d threads differs from 1 thread at %d, got %v, want %v", sh, ti+1, i, outs[ti][i], outs[0][i])
 					}
 				}
 			}

@@ -39,7 +39,7 @@ func TestKernels(t *testing.T) {
 					for j := 0; j < ldc; j++ {
 						if j >= nr {
 							if c[i*ldc+j] != c0[i*ldc+j] {
-								t.Fatalf("%s wrote outside its tile at (%d,%d)", kinfo.name, i, j)
+								t.Fatalf("%s wrote outside its tile at (%d,%d), got %v, want %v", kinfo.name, i, j, c[i*ldc+j], c0[i*ldc+j])
 							}
 							continue
 						}

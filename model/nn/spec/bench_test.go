@@ -20,27 +20,27 @@ func BenchmarkForward(b *testing.B) {
 			s, _ := Get(name)
 			st, err := Count(s)
 			if err != nil {
-				b.Fatal(err)
+				b.Fatalf("Count: got error %v, want nil", err)
 			}
 			n, err := Build(s, Options{Seed: 1})
 			if err != nil {
-				b.Fatal(err)
+				b.Fatalf("Build: got error %v, want nil", err)
 			}
 			p, err := nn.Compile(n, 1, nn.CompileOptions{})
 			if err != nil {
-				b.Fatal(err)
+				b.Fatalf("nn.Compile: got error %v, want nil", err)
 			}
 			r := rand.New(rand.NewPCG(1, 1))
 			x := randInput(r, n.Input.Size())
 			warmUp(func() {
 				if _, err := p.Run(x); err != nil {
-					b.Fatal(err)
+					b.Fatalf("p.Run: got error %v, want nil", err)
 				}
 			})
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := p.Run(x); err != nil {
-					b.Fatal(err)
+					b.Fatalf("p.Run: got error %v, want nil", err)
 				}
 			}
 			b.ReportMetric(float64(st.FLOPs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -66,7 +66,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			st, _ := Count(s)
 			n, err := Build(s, Options{Seed: 1})
 			if err != nil {
-				b.Fatal(err)
+				b.Fatalf("Build: got error %v, want nil", err)
 			}
 			r := rand.New(rand.NewPCG(2, 2))
 			x := randInput(r, c.batch*n.Input.Size())
@@ -78,13 +78,13 @@ func BenchmarkTrainStep(b *testing.B) {
 				in, _ := nn.NewNetInput(n, x, false)
 				loss, err := nn.Loss(nn.SmoothL1, n.Forward(ctx, in), target, nil, 1)
 				if err != nil {
-					b.Fatal(err)
+					b.Fatalf("nn.Loss: got error %v, want nil", err)
 				}
 				if err := nn.Backward[float32](loss, nil); err != nil {
-					b.Fatal(err)
+					b.Fatalf("nn.Backward[float32]: got error %v, want nil", err)
 				}
 				if err := opt.Step(n.Params()); err != nil {
-					b.Fatal(err)
+					b.Fatalf("opt.Step: got error %v, want nil", err)
 				}
 			}
 			step()

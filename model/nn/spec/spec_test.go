@@ -28,18 +28,18 @@ func TestShippedSpecs(t *testing.T) {
 	for _, c := range cases {
 		s, err := Get(c.name)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Get: got error %v, want nil", err)
 		}
 		st, err := Count(s)
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatalf("%s: got error %v, want nil", c.name, err)
 		}
 		t.Log(st)
 		if !slices.Equal(st.Output, c.out) {
 			t.Errorf("%s: output %v, want %v", c.name, st.Output, c.out)
 		}
 		if g := float64(st.FLOPs) / 1e9; g > c.maxGFLOP {
-			t.Errorf("%s: %.2f GFLOP exceeds the budget %.1f", c.name, g, c.maxGFLOP)
+			t.Errorf("%s: got %.2f GFLOP, want <= %.1f (the budget)", c.name, g, c.maxGFLOP)
 		}
 		found := false
 		b := &builder{visit: func(l Layer, m nn.Layer, in, _ nn.Shape) {
@@ -51,15 +51,15 @@ func TestShippedSpecs(t *testing.T) {
 			}
 		}}
 		if _, err := b.net(s); err != nil || !found {
-			t.Errorf("%s: layer %s not found (%v)", c.name, c.layer, err)
+			t.Errorf("%s: got error %v, layer %s found %v; want nil, found", c.name, err, c.layer, found)
 		}
 		// JSON round trip.
 		back, err := Parse(s.JSON())
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatalf("%s: got error %v, want nil", c.name, err)
 		}
 		if st2, _ := Count(back); st2.FLOPs != st.FLOPs || st2.Params != st.Params {
-			t.Errorf("%s: JSON round trip changed the counts", c.name)
+			t.Errorf("%s: JSON round trip: got %d FLOPs, %d params; want %d, %d", c.name, st2.FLOPs, st2.Params, st.FLOPs, st.Params)
 		}
 	}
 	// Browser weights budget: ≤ 8 MB together as float32 (aim ~1-2 MB as float16).
@@ -91,7 +91,7 @@ func TestCountPaperParams(t *testing.T) {
 		s, _ := Get(name)
 		st, err := Count(s)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Count: got error %v, want nil", err)
 		}
 		if st.Params != w {
 			t.Errorf("%s: %d params, want %d", name, st.Params, w)
@@ -111,7 +111,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, b := range bad {
 		if _, err := Parse([]byte(b)); err == nil {
-			t.Errorf("accepted %s", b)
+			t.Errorf("accepted %s: got nil error, want an error", b)
 		} else {
 			t.Log(err)
 		}
@@ -184,7 +184,7 @@ func evalForward(t *testing.T, n *nn.Net, x []float32) []float32 {
 	t.Helper()
 	in, err := nn.NewNetInput(n, x, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nn.NewNetInput: got error %v, want nil", err)
 	}
 	return slices.Clone(nn.Data[float32](n.Forward(nn.NewCtx(nn.Eval, 0), in)))
 }
@@ -216,7 +216,7 @@ func TestPlanMatchesGraph(t *testing.T) {
 	for _, s := range specs {
 		n, err := Build(s, Options{Seed: 3})
 		if err != nil {
-			t.Fatalf("%s: %v", s.Name, err)
+			t.Fatalf("%s: got error %v, want nil", s.Name, err)
 		}
 		randomizeBN(n, r)
 		for _, batch := range []int{1, 3} {
@@ -224,22 +224,22 @@ func TestPlanMatchesGraph(t *testing.T) {
 			want := evalForward(t, n, x)
 			p, err := Compile(n, batch)
 			if err != nil {
-				t.Fatalf("%s: %v", s.Name, err)
+				t.Fatalf("%s: got error %v, want nil", s.Name, err)
 			}
 			got, err := p.Run(x)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("p.Run: got error %v, want nil", err)
 			}
 			closeF32(t, s.Name, got, want, 2e-4)
 			again, _ := p.Run(x)
 			for i := range got {
 				if again[i] != got[i] {
-					t.Fatalf("%s: second run differs", s.Name)
+					t.Fatalf("%s: second run differs, got %v, want %v", s.Name, again[i], got[i])
 				}
 			}
 			largest := 4 * p.LargestActivation()
 			if p.ActivationBytes() > 3*largest+3*16384 {
-				t.Errorf("%s batch %d: activations take %d bytes, largest is %d (bound 3×)", s.Name, batch, p.ActivationBytes(), largest)
+				t.Errorf("%s batch %d: activations take %d bytes, largest is %d (bound 3×), want <= %v", s.Name, batch, p.ActivationBytes(), largest, 3*largest+3*16384)
 			}
 			if batch == 1 {
 				t.Logf("%s: %d buffers, %d activation bytes (largest %d), %d weight bytes", s.Name, p.Buffers(), p.ActivationBytes(), largest, p.WeightBytes())
