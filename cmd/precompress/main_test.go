@@ -21,11 +21,11 @@ func TestPrecompressRoundTrip(t *testing.T) {
 		src[i] = byte(rng.IntN(16))
 	}
 	if err := os.WriteFile(name, src, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	sizes, err := precompress(name, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("precompress: got error %v, want nil", err)
 	}
 	if sizes[0] != int64(len(src)) {
 		t.Errorf("size %d, want %d", sizes[0], len(src))
@@ -33,14 +33,14 @@ func TestPrecompressRoundTrip(t *testing.T) {
 	for i, c := range codings {
 		out := name + c.ext
 		if !upToDate(out, src, c) {
-			t.Errorf("%s does not decompress to the source", out)
+			t.Errorf("%s: got other bytes when decompressed, want the source's", out)
 		}
 		fi, err := os.Stat(out)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.Stat: got error %v, want nil", err)
 		}
 		if fi.Size() != sizes[i+1] || fi.Size() >= int64(len(src)) {
-			t.Errorf("%s: size %d (reported %d), source %d", out, fi.Size(), sizes[i+1], len(src))
+			t.Errorf("%s: got size %d (reported %d), want the reported size, below the source's %d", out, fi.Size(), sizes[i+1], len(src))
 		}
 	}
 	// Up-to-date variants are not rewritten; stale ones are.
@@ -49,22 +49,22 @@ func TestPrecompressRoundTrip(t *testing.T) {
 		os.Chtimes(name+c.ext, old, old)
 	}
 	if _, err := precompress(name, false); err != nil {
-		t.Fatal(err)
+		t.Fatalf("precompress: got error %v, want nil", err)
 	}
 	for _, c := range codings {
 		fi, _ := os.Stat(name + c.ext)
 		if !fi.ModTime().Equal(old) {
-			t.Errorf("%s rewritten although up to date", c.ext)
+			t.Errorf("%s up to date: got it rewritten, want it kept", c.ext)
 		}
 	}
 	src2 := bytes.Repeat([]byte("changed "), 1000)
 	os.WriteFile(name, src2, 0o644)
 	if _, err := precompress(name, false); err != nil {
-		t.Fatal(err)
+		t.Fatalf("precompress: got error %v, want nil", err)
 	}
 	for _, c := range codings {
 		if !upToDate(name+c.ext, src2, c) {
-			t.Errorf("%s not refreshed after the source changed", c.ext)
+			t.Errorf("%s after the source changed: got the old variant, want it refreshed", c.ext)
 		}
 	}
 	// No temporary files are left behind.
@@ -76,7 +76,7 @@ func TestPrecompressRoundTrip(t *testing.T) {
 
 func TestPrecompressMissingFile(t *testing.T) {
 	if _, err := precompress(filepath.Join(t.TempDir(), "nope.wasm"), false); err == nil {
-		t.Fatal("no error for a missing file")
+		t.Fatalf("no error for a missing file: got nil error, want an error")
 	}
 }
 
@@ -87,17 +87,17 @@ func TestStaleTemporaryFilesRemoved(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "worker.wasm")
 	if err := os.WriteFile(name, bytes.Repeat([]byte("wasm "), 5000), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	stale := []string{".worker.wasm.br.tmp123456", ".worker.wasm.gz.tmp42"}
 	keep := []string{".other.wasm.br.tmp1", "notes.txt"}
 	for _, f := range append(stale, keep...) {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("partial"), 0o644); err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.WriteFile: got error %v, want nil", err)
 		}
 	}
 	if _, err := precompress(name, false); err != nil {
-		t.Fatal(err)
+		t.Fatalf("precompress: got error %v, want nil", err)
 	}
 	for _, f := range stale {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
@@ -119,7 +119,7 @@ func TestTempFilesRemoveAll(t *testing.T) {
 	for _, out := range []string{"a.wasm.br", "a.wasm.gz"} {
 		f, err := p.create(filepath.Join(dir, out))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.create: got error %v, want nil", err)
 		}
 		f.Close()
 	}
@@ -148,7 +148,7 @@ func TestInterruptLeavesNoLitter(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "precompress")
 	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatalf("go build: got error %v, want nil\n%s", err, out)
 	}
 	dir := t.TempDir()
 	name := filepath.Join(dir, "worker.wasm")
@@ -159,14 +159,14 @@ func TestInterruptLeavesNoLitter(t *testing.T) {
 		src[i] = byte(rng.IntN(64))
 	}
 	if err := os.WriteFile(name, src, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	for _, delay := range []time.Duration{300 * time.Millisecond, 1500 * time.Millisecond} {
 		cmd := exec.Command(bin, "-force", name)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("cmd.Start: got error %v, want nil", err)
 		}
 		time.Sleep(delay)
 		cmd.Process.Signal(os.Interrupt)
@@ -192,7 +192,7 @@ func TestInterruptLeavesNoLitter(t *testing.T) {
 		// A variant written is complete.
 		for _, c := range codings {
 			if _, err := os.Stat(name + c.ext); err == nil && !upToDate(name+c.ext, src, c) {
-				t.Errorf("interrupted after %v: %s is partial", delay, c.ext)
+				t.Errorf("interrupted after %v: got a partial %s, want none or a whole one", delay, c.ext)
 			}
 		}
 	}

@@ -53,7 +53,7 @@ func TestCSV(t *testing.T) {
 		r := sample(patient)
 		b, err := r.CSV()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("r.CSV: got error %v, want nil", err)
 		}
 		var want bytes.Buffer
 		id := "1.2.3"
@@ -61,20 +61,20 @@ func TestCSV(t *testing.T) {
 			id = "A0002"
 		}
 		if err := r.Result.WriteCSV(&want, id); err != nil {
-			t.Fatal(err)
+			t.Fatalf("r.Result.WriteCSV: got error %v, want nil", err)
 		}
 		if string(b) != want.String() {
 			t.Errorf("patient %v: CSV\n%s\nwant\n%s", patient, b, want.String())
 		}
 		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("csv.NewReader(bytes.NewReader(b)).ReadAll: got error %v, want nil", err)
 		}
 		if len(rows) != 2 || rows[1][0] != id || rows[1][1] != "" || rows[1][2] != "236.0" {
-			t.Errorf("patient %v: rows %q", patient, rows)
+			t.Errorf("patient %v: got rows %q, want 2 rows, the second %s, \"\", 236.0, ...", patient, rows, id)
 		}
 		if !patient && strings.Contains(string(b), "A0002") {
-			t.Error("patient ID without request")
+			t.Errorf("patient not requested: got the ID A0002 in %s, want it left out", b)
 		}
 	}
 }
@@ -82,25 +82,25 @@ func TestCSV(t *testing.T) {
 func TestJSON(t *testing.T) {
 	b, err := sample(false).JSON()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("sample(false).JSON: got error %v, want nil", err)
 	}
 	if strings.Contains(string(b), `"patient"`) || strings.Contains(string(b), "DOE") {
-		t.Error("patient field without request")
+		t.Errorf("patient not requested: got a patient in %s, want none", b)
 	}
 	var back struct {
 		Format string          `json:"format"`
 		Result json.RawMessage `json:"result"`
 	}
 	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	if back.Format != Format {
-		t.Errorf("format %q", back.Format)
+		t.Errorf("format %q, want %v", back.Format, Format)
 	}
 	// The result member is the cascade's Result JSON, as the CLI prints it.
 	var res, want cascade.Result
 	if err := json.Unmarshal(back.Result, &res); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	wb, _ := json.Marshal(sample(false).Result)
 	json.Unmarshal(wb, &want)
@@ -110,7 +110,7 @@ func TestJSON(t *testing.T) {
 	}
 	b, _ = sample(true).JSON()
 	if !strings.Contains(string(b), `"id": "A0002"`) || !strings.Contains(string(b), `"name": "DOE JANE"`) {
-		t.Error("patient missing on request")
+		t.Errorf("patient requested: got %s, want the id A0002 and name DOE JANE in it", b)
 	}
 	// The app and the result's model name the same build (version and
 	// commit).
@@ -123,16 +123,16 @@ func TestJSON(t *testing.T) {
 		} `json:"result"`
 	}
 	if err := json.Unmarshal(b, &build); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	wantApp := buildinfo.Info{Version: sampleBuild.Version, Commit: sampleBuild.Commit}
 	if build.App != wantApp || build.Result.Model.Build != sampleBuild {
 		t.Errorf("JSON build: app %+v, result.model.build %+v; want %+v, %+v", build.App, build.Result.Model.Build, wantApp, sampleBuild)
 	}
 	if _, err := (&Report{}).JSON(); err == nil {
-		t.Error("JSON of a report without a result")
+		t.Errorf("JSON of a report without a result: got nil error, want an error")
 	}
 	if _, err := (&Report{}).CSV(); err == nil {
-		t.Error("CSV of a report without a result")
+		t.Errorf("CSV of a report without a result: got nil error, want an error")
 	}
 }

@@ -47,7 +47,7 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 		// Page -> worker.
 		var fromPage protocol.Msg
 		if err := json.Unmarshal([]byte(Marshal(m)), &fromPage); err != nil {
-			t.Fatalf("%s: encoding/json cannot read jsconv's %s: %v", m.Kind, Marshal(m), err)
+			t.Fatalf("%s: encoding/json cannot read jsconv's %s: got error %v, want nil", m.Kind, Marshal(m), err)
 		}
 		if !reflect.DeepEqual(&fromPage, m) {
 			t.Errorf("%s: page -> worker gave %+v, want %+v", m.Kind, fromPage, m)
@@ -56,7 +56,7 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 		b, _ := json.Marshal(m)
 		var fromWorker protocol.Msg
 		if err := Unmarshal(string(b), &fromWorker); err != nil {
-			t.Fatalf("%s: %v", m.Kind, err)
+			t.Fatalf("%s: got error %v, want nil", m.Kind, err)
 		}
 		if !reflect.DeepEqual(&fromWorker, m) {
 			t.Errorf("%s: worker -> page gave %+v, want %+v", m.Kind, fromWorker, m)
@@ -71,11 +71,11 @@ func TestErrors(t *testing.T) {
 	var m protocol.Msg
 	for _, bad := range []string{"{", `{"kind": 3}`, `{"job": "x"}`, `{"job": 1.5}`, `{"paths": "a"}`, `{"ready": []}`} {
 		if err := Unmarshal(bad, &m); err == nil {
-			t.Errorf("Unmarshal(%s): no error", bad)
+			t.Errorf("Unmarshal(%s): no error: got nil error, want an error", bad)
 		}
 	}
 	if err := FromJS(ToJS(1), m); err == nil || !strings.Contains(err.Error(), "pointer") {
-		t.Errorf("non-pointer: %v", err)
+		t.Errorf("FromJS into a non-pointer: got error %v, want one about a pointer", err)
 	}
 	var x struct {
 		M map[string]int
@@ -83,6 +83,6 @@ func TestErrors(t *testing.T) {
 		u int
 	}
 	if err := Unmarshal(`{"M":{"a":1,"b":2},"A":["p","q","r"],"u":5}`, &x); err != nil || x.M["b"] != 2 || x.A[1] != "q" || x.u != 0 {
-		t.Errorf("map/array: %+v %v", x, err)
+		t.Errorf("map/array: got %+v, %v; want M[b] 2, A[1] q, u 0, nil", x, err)
 	}
 }

@@ -11,7 +11,7 @@ func encode(t *testing.T, m *Msg) string {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	return string(b)
 }
@@ -54,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, m := range msgs {
 		var got *Msg
 		if err := json.Unmarshal([]byte(encode(t, m)), &got); err != nil {
-			t.Fatalf("%s: %v", m.Kind, err)
+			t.Fatalf("%s: got error %v, want nil", m.Kind, err)
 		}
 		if !reflect.DeepEqual(got, m) {
 			t.Errorf("%s: round trip gave %+v, want %+v", m.Kind, got, m)
@@ -70,7 +70,7 @@ func TestKindsDistinct(t *testing.T) {
 	seen := map[string]bool{}
 	for _, k := range kinds {
 		if seen[k] {
-			t.Errorf("kind %q used twice", k)
+			t.Errorf("kind %q: got it twice, want each kind once", k)
 		}
 		seen[k] = true
 	}
@@ -89,9 +89,9 @@ func TestCredentialsOmitted(t *testing.T) {
 func TestOmitsEmptyFields(t *testing.T) {
 	s := encode(t, &Msg{Kind: Cancel, Job: 2})
 	if s != `{"kind":"cancel","job":2}` {
-		t.Errorf("encoded %s", s)
+		t.Errorf("encoded %s, want %q", s, `{"kind":"cancel","job":2}`)
 	}
 	if strings.Contains(encode(t, &Msg{Kind: Ready, Ready: &ReadyInfo{Version: "v"}}), "model") {
-		t.Error("nil model encoded")
+		t.Error("Ready without a model: got \"model\" in the message, want it left out")
 	}
 }

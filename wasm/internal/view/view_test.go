@@ -24,15 +24,15 @@ func TestLUT(t *testing.T) {
 	}
 	m := Mediastinum.LUT()
 	if m[-160+32768] != 0 || m[240+32768] != 255 || m[40+32768] != 128 {
-		t.Errorf("mediastinum window: %d %d %d", m[-160+32768], m[240+32768], m[40+32768])
+		t.Errorf("mediastinum window at -160, 240, 40 HU: got %d %d %d, want 0 255 128", m[-160+32768], m[240+32768], m[40+32768])
 	}
 	for i := 1; i < len(lut); i++ {
 		if lut[i] < lut[i-1] {
-			t.Fatalf("LUT not monotonic at %d", i-32768)
+			t.Fatalf("LUT not monotonic at %d, got %v, want >= %v", i-32768, lut[i], lut[i-1])
 		}
 	}
 	if WindowByName("mediastinum") != Mediastinum || WindowByName("x") != Lung {
-		t.Error("WindowByName")
+		t.Errorf("WindowByName(mediastinum), WindowByName(x): got %v, %v; want Mediastinum, Lung", WindowByName("mediastinum"), WindowByName("x"))
 	}
 }
 
@@ -59,26 +59,26 @@ func TestCoronalRows(t *testing.T) {
 		t.Fatalf("rows %d, want 358", rows)
 	}
 	if lo[0] != 0 || frac[0] != 0 || hi[rows-1] != 29 || frac[rows-1] != 1 {
-		t.Errorf("ends: lo %d frac %v, hi %d frac %v", lo[0], frac[0], hi[rows-1], frac[rows-1])
+		t.Errorf("ends: got lo %d frac %v, hi %d frac %v; want lo 0 frac 0, hi 29 frac 1", lo[0], frac[0], hi[rows-1], frac[rows-1])
 	}
 	for k := range z {
 		r := DisplayRowOfZ(z, rows, z[k])
 		if got := NearestSlice(z, ZAtDisplayRow(z, rows, r)); got != k {
-			t.Errorf("slice %d -> row %.1f -> slice %d", k, r, got)
+			t.Errorf("slice %d -> row %.1f -> slice %d, want %d", k, r, got, k)
 		}
 	}
 	if r := DisplayRowOfZ(z, rows, 312); r != 0 {
-		t.Errorf("first slice at row %v", r)
+		t.Errorf("first slice at row %v, want 0", r)
 	}
 	if r := DisplayRowOfZ(z, rows, 80); r != float64(rows-1) {
-		t.Errorf("last slice at row %v", r)
+		t.Errorf("last slice: got row %v, want %d", r, rows-1)
 	}
 	if got := ZAtDisplayRow(z, rows, -50); got != 312 {
-		t.Errorf("clamped z %v", got)
+		t.Errorf("clamped z %v, want 312", got)
 	}
 	// A cap on the rows.
 	if rows, _, _, _ := CoronalRows(z, 0.65, 100); rows != 100 {
-		t.Errorf("capped rows %d", rows)
+		t.Errorf("capped rows %d, want 100", rows)
 	}
 	// Blending: two rows, halfway is the mean.
 	src := []int16{0, 100, 200, 300}
@@ -93,10 +93,10 @@ func TestCoronalRows(t *testing.T) {
 	zu := []float64{0, -1, -10}
 	rows, lo, _, frac = CoronalRows(zu, 1, 100)
 	if rows != 11 || lo[1] != 0 || frac[1] != 1 || lo[2] != 1 || math.Abs(float64(frac[2])-1.0/9) > 1e-6 {
-		t.Errorf("uneven: rows %d lo %v frac %v", rows, lo, frac)
+		t.Errorf("uneven: got rows %d lo %v frac %v; want 11 rows, lo[1:3] 0 1, frac[1:3] 1 1/9", rows, lo, frac)
 	}
 	if r, _, _, _ := CoronalRows(nil, 1, 10); r != 0 {
-		t.Error("empty")
+		t.Errorf("empty: got %v, want 0", r)
 	}
 }
 
@@ -116,10 +116,10 @@ func TestRound5(t *testing.T) {
 
 func TestWords(t *testing.T) {
 	if _, ok := Remaining(100, 1, 10); ok {
-		t.Error("estimate from 100 ms")
+		t.Error("Remaining(100, 1, 10): got an estimate, want none from 100 ms")
 	}
 	if ms, ok := Remaining(1000, 10, 30); !ok || ms != 2000 {
-		t.Errorf("Remaining = %v %v", ms, ok)
+		t.Errorf("Remaining(1000, 10, 30) = %v %v, want 2000 true", ms, ok)
 	}
 	for ms, want := range map[float64]string{500: "less than 1 s", 1200: "about 2 s", 75000: "about 1 min 15 s"} {
 		if got := Duration(ms); got != want {
@@ -132,10 +132,10 @@ func TestWords(t *testing.T) {
 		}
 	}
 	if Count(3, 30, "files") != "3 / 30 files" || Count(0, 0, "x") != "" {
-		t.Error("Count")
+		t.Errorf("Count: got %q, %q; want \"3 / 30 files\", \"\"", Count(3, 30, "files"), Count(0, 0, "x"))
 	}
 	if Plural(1, "file", "files") != "1 file" || Plural(12, "file", "files") != "12 files" {
-		t.Error("Plural")
+		t.Errorf("Plural: got %q, %q; want \"1 file\", \"12 files\"", Plural(1, "file", "files"), Plural(12, "file", "files"))
 	}
 }
 
@@ -145,7 +145,7 @@ func TestOutline(t *testing.T) {
 	for i := range 6 {
 		lit := rgba[4*i+3] == 255
 		if lit != (i == 1 || i == 4) {
-			t.Errorf("pixel %d lit %v", i, lit)
+			t.Errorf("pixel %d lit %v, want %v", i, lit, (i == 1 || i == 4))
 		}
 	}
 }
@@ -170,7 +170,7 @@ func TestMaskAndOutline(t *testing.T) {
 	}
 	got := OutlineOf(mask, 6, 6)
 	if r := OutlineOfRuns(runs, mask, 6, 6); fmt.Sprint(r) != fmt.Sprint(got) {
-		t.Errorf("outline from runs %v, from the mask %v", r, got)
+		t.Errorf("outline from runs: got %v, want %v (from the mask)", r, got)
 	}
 	if len(got) != 12 {
 		t.Fatalf("outline has %d pixels, want 12: %v", len(got), got)
@@ -178,7 +178,7 @@ func TestMaskAndOutline(t *testing.T) {
 	for _, i := range got {
 		x, y := int(i)%6, int(i)/6
 		if x != 1 && x != 4 && y != 1 && y != 4 {
-			t.Errorf("inner pixel (%d,%d) in the outline", x, y)
+			t.Errorf("outline: got inner pixel (%d,%d), want only the border ring", x, y)
 		}
 	}
 }
@@ -206,17 +206,17 @@ func TestHeatColour(t *testing.T) {
 			rgb, a := HeatColour(v, rng)
 			want := sc.Color(v)
 			if rgb != [3]uint8{want.R, want.G, want.B} || uint8(math.Round(255*a)) != want.A {
-				t.Fatalf("range %v, value %v: %v %v, model/heatmap %+v", rng, v, rgb, a, want)
+				t.Fatalf("range %v, value %v: got %v %v, want model/heatmap's %+v", rng, v, rgb, a, want)
 			}
 		}
 	}
 	if _, a := HeatColour(0, 3); a != 0 {
-		t.Error("0 is drawn")
+		t.Errorf("0 is drawn: got %v, want 0", a)
 	}
 	neg, _ := HeatColour(-3, 3)
 	pos, _ := HeatColour(3, 3)
 	if neg != [3]uint8{189, 0, 38} || pos != [3]uint8{8, 69, 148} {
-		t.Errorf("ends %v %v", neg, pos)
+		t.Errorf("ends: got %v %v, want [189 0 38] [8 69 148]", neg, pos)
 	}
 }
 
@@ -227,7 +227,7 @@ func TestPaintHeat(t *testing.T) {
 	PaintHeat(h, 3, mask, 2, 2, dst)
 	for i := range 4 {
 		if got := dst[4*i+3] != 0; got != mask[i] {
-			t.Errorf("pixel %d painted %v, in the lung %v", i, got, mask[i])
+			t.Errorf("pixel %d: got painted %v, want %v (in the lung)", i, got, mask[i])
 		}
 	}
 	// A bad map paints nothing.
@@ -235,7 +235,7 @@ func TestPaintHeat(t *testing.T) {
 	PaintHeat(&Heat{W: 2, H: 2, Values: []float32{1}}, 1, mask, 2, 2, dst)
 	for _, b := range dst {
 		if b != 0 {
-			t.Fatal("bad map painted")
+			t.Fatalf("bad map painted: got %v, want 0", b)
 		}
 	}
 }
@@ -247,7 +247,7 @@ func TestLegendAndLabels(t *testing.T) {
 	for x := range 100 {
 		c := sc.NRGBAAt(x, 1)
 		if d := dst[4*(100+x) : 4*(100+x)+4]; d[0] != c.R || d[1] != c.G || d[2] != c.B || d[3] != 255 {
-			t.Fatalf("legend at %d: %v, model/heatmap %+v", x, d, c)
+			t.Fatalf("legend at %d: got %v, want model/heatmap's %+v", x, d, c)
 		}
 	}
 	for x, want := range map[float64]string{0: "0", 100: "100", 2.54: "2.5", 0.0412: "0.041", -3: "-3", 2: "2", 0.5: "0.5", 20: "20"} {
@@ -277,7 +277,7 @@ func TestPaintHeatMatchesAt(t *testing.T) {
 			d := dst[4*i : 4*i+4]
 			if !mask[i] {
 				if d[3] != 0 {
-					t.Fatalf("pixel (%d,%d) outside the mask painted", x, y)
+					t.Fatalf("pixel (%d,%d) outside the mask painted, got %v, want 0", x, y, d[3])
 				}
 				continue
 			}
