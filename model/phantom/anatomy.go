@@ -3,6 +3,8 @@ package phantom
 import (
 	"math"
 	"math/rand/v2"
+
+	"sscscore/model/internal/scalar"
 )
 
 // sect is a horizontal cross-section: a superellipse centred at (cx, cy)
@@ -19,7 +21,7 @@ func (s *sect) sd(x, y float64) float64 {
 	if dy < 0 {
 		b, p = s.bF, s.pF
 	}
-	a := s.a * (1 + s.flare*clamp(dy/b, -1, 1))
+	a := s.a * (1 + s.flare*scalar.Clamp(dy/b, -1, 1))
 	u := math.Abs(x-s.cx) / a
 	v := math.Abs(dy) / b
 	if u < 1e-9 && v < 1e-9 {
@@ -46,7 +48,7 @@ func (s *sect) boundary(side, th float64) (x, y float64) {
 		b, p = s.bF, s.pF
 	}
 	ey := math.Copysign(math.Pow(math.Abs(c), 2/p), c)
-	a := s.a * (1 + s.flare*clamp(ey, -1, 1))
+	a := s.a * (1 + s.flare*scalar.Clamp(ey, -1, 1))
 	x = s.cx + side*a*math.Pow(math.Abs(sn), 2/p)
 	y = s.cy + b*ey
 	return
@@ -216,27 +218,27 @@ func (an *anatomy) bodySect(z float64) sect {
 	w, df, db := a.BodyW, a.BodyD, a.BodyD
 	// Upper chest: thinner front; shoulders above the apex.
 	if z > a.ZL2 {
-		t := clamp((z-a.ZL2)/(a.ZShoulder-a.ZL2), 0, 1.4)
+		t := scalar.Clamp((z-a.ZL2)/(a.ZShoulder-a.ZL2), 0, 1.4)
 		df = a.BodyD * (1 - 0.22*t)
 		ws := 0.94
 		if a.ArmsDown {
 			ws = 1.06
 		}
-		w = a.BodyW * lerp(1, ws, smoothstep(0, 1, t))
+		w = a.BodyW * scalar.Lerp(1, ws, smoothstep(0, 1, t))
 	}
 	// Neck above the shoulders.
 	if z > a.ZShoulder {
 		t := smoothstep(a.ZShoulder, a.ZShoulder+30, z)
 		nr := 0.38 * a.BodyW
-		w = lerp(w, nr, t)
-		df = lerp(df, nr*0.9, t)
-		db = lerp(db, nr*0.9+0.15*a.BodyD, t)
+		w = scalar.Lerp(w, nr, t)
+		df = scalar.Lerp(df, nr*0.9, t)
+		db = scalar.Lerp(db, nr*0.9+0.15*a.BodyD, t)
 	}
 	// Lower chest and upper abdomen.
 	if z < a.ZL3 {
 		t := smoothstep(a.ZL3, a.ZDomeR-70, z)
-		w = lerp(w, a.AbdW, t)
-		df = lerp(df, 2*a.AbdD-a.BodyD, t)
+		w = scalar.Lerp(w, a.AbdW, t)
+		df = scalar.Lerp(df, 2*a.AbdD-a.BodyD, t)
 	}
 	return sect{cx: 0, cy: 0, a: w, bF: df, bB: db, pF: a.FrontExp, pB: a.BackExp}
 }
@@ -248,13 +250,13 @@ func (an *anatomy) muscleSect(z float64) sect {
 	fl, fa, fp := a.FatLat, a.FatAnt, a.FatPost
 	if z > a.ZShoulder {
 		t := smoothstep(a.ZShoulder, a.ZShoulder+30, z)
-		fl, fa, fp = lerp(fl, 4, t), lerp(fa, 4, t), lerp(fp, 5, t)
+		fl, fa, fp = scalar.Lerp(fl, 4, t), scalar.Lerp(fa, 4, t), scalar.Lerp(fp, 5, t)
 	}
 	if z < a.ZL3 {
 		// more abdominal fat
 		t := smoothstep(a.ZL3, a.ZDomeR-70, z)
-		fa = lerp(fa, fa*1.4, t)
-		fl = lerp(fl, fl*1.2, t)
+		fa = scalar.Lerp(fa, fa*1.4, t)
+		fl = scalar.Lerp(fl, fl*1.2, t)
 	}
 	s.a -= fl
 	s.bF -= fa
@@ -271,9 +273,9 @@ func (an *anatomy) cavSect(z float64) sect {
 	back := an.yVB(z) + an.a.Gutter
 	w := a.CavW
 	if z > a.ZL2 {
-		t := clamp((z-a.ZL2)/(a.ZApex-a.ZL2), 0, 1.3)
+		t := scalar.Clamp((z-a.ZL2)/(a.ZApex-a.ZL2), 0, 1.3)
 		w *= 1 - 0.36*math.Pow(t, 1.7)
-		front += 18 * math.Pow(clamp(t, 0, 1.2), 1.5) // thoracic inlet slopes forward-down
+		front += 18 * math.Pow(scalar.Clamp(t, 0, 1.2), 1.5) // thoracic inlet slopes forward-down
 	}
 	if z < a.ZL3 {
 		t := smoothstep(a.ZL3, a.ZDomeR, z)
@@ -288,9 +290,9 @@ func (an *anatomy) cavSect(z float64) sect {
 	if z > a.ZApex {
 		t := smoothstep(a.ZApex, a.ZApex+25, z)
 		_, ty := an.trachXY(z)
-		w = lerp(w, 34, t)
-		cy = lerp(cy, ty+6, t)
-		hb = lerp(hb, 24, t)
+		w = scalar.Lerp(w, 34, t)
+		cy = scalar.Lerp(cy, ty+6, t)
+		hb = scalar.Lerp(hb, 24, t)
 	}
 	return sect{cx: 0, cy: cy, a: w, bF: hb, bB: hb, pF: a.CavExp, pB: a.CavExp + 0.25, flare: a.CavFlare}
 }
@@ -301,13 +303,13 @@ func (an *anatomy) diaph(x, y float64) (float64, float64) {
 	d := &an.dg
 	fx := (x - d.x0) / d.h
 	fy := (y - d.y0) / d.h
-	fx = clamp(fx, 0, float64(d.nx-1)-1e-6)
-	fy = clamp(fy, 0, float64(d.ny-1)-1e-6)
+	fx = scalar.Clamp(fx, 0, float64(d.nx-1)-1e-6)
+	fy = scalar.Clamp(fy, 0, float64(d.ny-1)-1e-6)
 	i, j := int(fx), int(fy)
 	tx, ty := fx-float64(i), fy-float64(j)
 	k := j*d.nx + i
-	z := lerp(lerp(d.z[k], d.z[k+1], tx), lerp(d.z[k+d.nx], d.z[k+d.nx+1], tx), ty)
-	g := lerp(lerp(d.g[k], d.g[k+1], tx), lerp(d.g[k+d.nx], d.g[k+d.nx+1], tx), ty)
+	z := scalar.Lerp(scalar.Lerp(d.z[k], d.z[k+1], tx), scalar.Lerp(d.z[k+d.nx], d.z[k+d.nx+1], tx), ty)
+	g := scalar.Lerp(scalar.Lerp(d.g[k], d.g[k+1], tx), scalar.Lerp(d.g[k+d.nx], d.g[k+d.nx+1], tx), ty)
 	return z, g
 }
 
@@ -719,11 +721,11 @@ func (an *anatomy) buildVessels() {
 		case i < 3*6:
 			rs[i] = rA
 		case i < 6*6:
-			rs[i] = lerp(rA, rArch, float64(i-18)/18)
+			rs[i] = scalar.Lerp(rA, rArch, float64(i-18)/18)
 		case i < 8*6:
-			rs[i] = lerp(rArch, rD, float64(i-36)/12)
+			rs[i] = scalar.Lerp(rArch, rD, float64(i-36)/12)
 		default:
-			rs[i] = rD * (1 - 0.1*clamp((a.ZDomeR-p.Z)/150, 0, 1))
+			rs[i] = rD * (1 - 0.1*scalar.Clamp((a.ZDomeR-p.Z)/150, 0, 1))
 		}
 	}
 	an.tubes.chain(pts, rs, grpAorta, true, 0, 0)
@@ -865,7 +867,7 @@ func (an *anatomy) buildBones() {
 			n := 18
 			for i := 1; i <= n; i++ {
 				t := float64(i) / float64(n)
-				th := lerp(0.42, thEnd, t)
+				th := scalar.Lerp(0.42, thEnd, t)
 				z := z0 + 2 - drop*math.Pow(t, 1.4)
 				c := an.cavSect(z)
 				x, y := c.boundary(side, th)
@@ -890,7 +892,7 @@ func (an *anatomy) buildBones() {
 				case k == 0:
 					zs = an.zJug - 8
 				case k < 7:
-					zs = lerp(an.zAngle, an.zXiph, float64(k-1)/6)
+					zs = scalar.Lerp(an.zAngle, an.zXiph, float64(k-1)/6)
 				default:
 					zs = an.zXiph - 4
 				}
@@ -902,7 +904,7 @@ func (an *anatomy) buildBones() {
 				}
 				var cc []vec
 				if k < 7 {
-					mid := vec{lerp(end.X, sx, 0.5), math.Min(lerp(end.Y, sy, 0.5), sy) - 2, lerp(end.Z, zs, 0.6)}
+					mid := vec{scalar.Lerp(end.X, sx, 0.5), math.Min(scalar.Lerp(end.Y, sy, 0.5), sy) - 2, scalar.Lerp(end.Z, zs, 0.6)}
 					cc = []vec{end, mid, {sx, sy, zs}}
 				} else {
 					// lower cartilages run up and medially along the costal margin
@@ -1032,9 +1034,9 @@ func (an *anatomy) liverSD(x, y, z float64, c *sect) float64 {
 	d1 := (z - (zd - 5)) * g
 	// left boundary: the left lobe reaches across the midline anteriorly
 	front, back := c.cy-c.bF, c.cy+c.bB
-	t := clamp((y-front)/(back-front), 0, 1)
+	t := scalar.Clamp((y-front)/(back-front), 0, 1)
 	depth := a.ZDomeR - z
-	xl := lerp(0.45*c.a, -0.1*c.a, t) - 0.35*math.Max(0, depth-30)
+	xl := scalar.Lerp(0.45*c.a, -0.1*c.a, t) - 0.35*math.Max(0, depth-30)
 	d2 := (x - xl) * 0.8
 	d3 := c.sd(x, y) + 3
 	d4 := (a.ZDomeR - 190) - z

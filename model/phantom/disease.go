@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"sscscore/model/internal/scalar"
 	"sscscore/model/synth"
 	"sscscore/model/volume"
 )
@@ -36,7 +37,7 @@ func (an *anatomy) placeDisease(rng *rand.Rand, severity float64) {
 	if severity <= 0 {
 		severity = rng.Float64()
 	}
-	severity = clamp(severity, 0.02, 1)
+	severity = scalar.Clamp(severity, 0.02, 1)
 	an.severity = severity
 	u := rng.Float64
 	n := 2 + int(math.Round(12*severity))
@@ -155,10 +156,10 @@ func (r *renderer) diseaseSub(z float64, record bool) {
 				if d > lesionFade/2 {
 					continue
 				}
-				a := clamp(0.5-d/lesionFade, 0, 1)
+				a := scalar.Clamp(0.5-d/lesionFade, 0, 1)
 				in := d < 0
 				if l.band > 0 {
-					a *= clamp(0.5-(depth-l.band)/6, 0, 1)
+					a *= scalar.Clamp(0.5-(depth-l.band)/6, 0, 1)
 					in = in && depth < l.band
 				}
 				if l.ret {

@@ -1,6 +1,10 @@
 package phantom
 
-import "math"
+import (
+	"math"
+
+	"sscscore/model/internal/scalar"
+)
 
 // vec is a point or direction in patient coordinates (DICOM LPS, mm): x to
 // the patient's left, y to the back, z to the head.
@@ -40,21 +44,9 @@ func rotateAbout(v, k vec, a float64) vec {
 	return v.mul(c).add(k.cross(v).mul(s)).add(k.mul(k.dot(v) * (1 - c)))
 }
 
-func clamp(x, lo, hi float64) float64 {
-	if x < lo {
-		return lo
-	}
-	if x > hi {
-		return hi
-	}
-	return x
-}
-
-func lerp(a, b, t float64) float64 { return a + (b-a)*t }
-
 // smoothstep is the cubic Hermite step from 0 at e0 to 1 at e1.
 func smoothstep(e0, e1, x float64) float64 {
-	t := clamp((x-e0)/(e1-e0), 0, 1)
+	t := scalar.Clamp((x-e0)/(e1-e0), 0, 1)
 	return t * t * (3 - 2*t)
 }
 
@@ -65,8 +57,8 @@ func smin(a, b, k float64) float64 {
 	if k <= 0 {
 		return math.Min(a, b)
 	}
-	h := clamp(0.5+0.5*(b-a)/k, 0, 1)
-	return lerp(b, a, h) - k*h*(1-h)
+	h := scalar.Clamp(0.5+0.5*(b-a)/k, 0, 1)
+	return scalar.Lerp(b, a, h) - k*h*(1-h)
 }
 
 // smax is the smooth maximum (smooth intersection).
@@ -77,7 +69,7 @@ func smax(a, b, k float64) float64 { return -smin(-a, -b, k) }
 // surface normal is w (mm): a linear ramp, which is exactly the box-filtered
 // coverage of a planar edge.
 func cover(d, w float64) float64 {
-	return clamp(0.5-d/w, 0, 1)
+	return scalar.Clamp(0.5-d/w, 0, 1)
 }
 
 // ellipse2 returns an approximate signed distance (mm) from (x, y) to the
@@ -184,37 +176,7 @@ func segDist(p, a, b vec) (float64, float64) {
 	l2 := ab.dot(ab)
 	t := 0.0
 	if l2 > 0 {
-		t = clamp(p.sub(a).dot(ab)/l2, 0, 1)
+		t = scalar.Clamp(p.sub(a).dot(ab)/l2, 0, 1)
 	}
 	return p.sub(a.add(ab.mul(t))).len(), t
-}
-
-// hash64 mixes x (splitmix64 finaliser).
-func hash64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// hashUnit returns a deterministic value in [0, 1) for integer coordinates.
-func hashUnit(seed uint64, i, j, k int) float64 {
-	h := hash64(seed ^ hash64(uint64(int64(i))*0x9e3779b1+uint64(int64(j))*0x85ebca77+uint64(int64(k))*0xc2b2ae3d))
-	return float64(h>>11) / (1 << 53)
-}
-
-// valueNoise3 is smooth value noise in [-1, 1] with unit cell size.
-func valueNoise3(seed uint64, x, y, z float64) float64 {
-	xi, yi, zi := math.Floor(x), math.Floor(y), math.Floor(z)
-	fx, fy, fz := x-xi, y-yi, z-zi
-	fx = fx * fx * (3 - 2*fx)
-	fy = fy * fy * (3 - 2*fy)
-	fz = fz * fz * (3 - 2*fz)
-	i, j, k := int(xi), int(yi), int(zi)
-	c := func(di, dj, dk int) float64 { return hashUnit(seed, i+di, j+dj, k+dk) }
-	x00 := lerp(c(0, 0, 0), c(1, 0, 0), fx)
-	x10 := lerp(c(0, 1, 0), c(1, 1, 0), fx)
-	x01 := lerp(c(0, 0, 1), c(1, 0, 1), fx)
-	x11 := lerp(c(0, 1, 1), c(1, 1, 1), fx)
-	return 2*lerp(lerp(x00, x10, fy), lerp(x01, x11, fy), fz) - 1
 }

@@ -2,6 +2,8 @@ package phantom
 
 import (
 	"math"
+
+	"sscscore/model/internal/scalar"
 )
 
 // gaussKernel returns a normalised 1D Gaussian of standard deviation s
@@ -81,7 +83,7 @@ func whiteNoise(dst []float32, seed uint64) {
 	// deviation 65536/sqrt(3).
 	const scale = 1.7320508075688772 / 65536
 	for i := range dst {
-		h := hash64(seed + uint64(i)*0x9e3779b97f4a7c15)
+		h := scalar.Hash64(seed + uint64(i)*0x9e3779b97f4a7c15)
 		s := float64(h&0xffff) + float64(h>>16&0xffff) + float64(h>>32&0xffff) + float64(h>>48)
 		dst[i] = float32((s - 2*65535) * scale)
 	}
@@ -154,7 +156,7 @@ func (r *renderer) applyScanner(z float64, full bool) {
 	img := r.acc
 	// Noise grows where the body is wider (shoulders, arms).
 	bw := r.an.bodySect(z).a / p.Anatomy.BodyW
-	sd := s.NoiseSD * math.Pow(clamp(bw, 0.6, 1.5), 1.5)
+	sd := s.NoiseSD * math.Pow(scalar.Clamp(bw, 0.6, 1.5), 1.5)
 	if full {
 		// Point spread function with the sharp kernels' edge enhancement:
 		// (1+g) G(psf) - g G(psf (+) 1.3 px), one separable pass.
@@ -168,9 +170,9 @@ func (r *renderer) applyScanner(z float64, full bool) {
 		// Correlated noise: a periodic tile made once per renderer, read
 		// at a random offset and orientation for each slice.
 		if r.noise == nil {
-			r.noise = noiseTile(nx, ny, s.NoiseCorr, hash64(uint64(p.Seed)^0x4015e))
+			r.noise = noiseTile(nx, ny, s.NoiseCorr, scalar.Hash64(uint64(p.Seed)^0x4015e))
 		}
-		h := hash64(uint64(p.Seed) ^ math.Float64bits(z))
+		h := scalar.Hash64(uint64(p.Seed) ^ math.Float64bits(z))
 		ox, oy := int(h%uint64(nx)), int((h>>20)%uint64(ny))
 		sign := float32(sd)
 		if h>>40&1 == 1 {
@@ -200,7 +202,7 @@ func (r *renderer) applyScanner(z float64, full bool) {
 		f *= math.Sqrt(s.SliceSpacing / g.Thickness)
 	}
 	sd *= math.Min(1, f)
-	whiteNoise(r.tmp2, hash64(uint64(p.Seed)^math.Float64bits(z)^0xc0a75e))
+	whiteNoise(r.tmp2, scalar.Hash64(uint64(p.Seed)^math.Float64bits(z)^0xc0a75e))
 	for i := range img {
 		img[i] += float32(sd) * r.tmp2[i]
 	}

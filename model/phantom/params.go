@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"sscscore/model/internal/scalar"
 )
 
 // Range is a closed interval of values (mm). A zero Range means "use the
@@ -167,7 +169,7 @@ var (
 
 // clipNorm draws a normal variate with mean m and deviation s, clipped to r.
 func clipNorm(rng *rand.Rand, m, s float64, r Range) float64 {
-	return clamp(m+s*rng.NormFloat64(), r.Min, r.Max)
+	return scalar.Clamp(m+s*rng.NormFloat64(), r.Min, r.Max)
 }
 
 func uni(rng *rand.Rand, lo, hi float64) float64 { return lo + rng.Float64()*(hi-lo) }
@@ -184,17 +186,17 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	}
 	size := rng.NormFloat64() // overall body size
 	bmi := rng.NormFloat64()  // fatness
-	a.BodyW = clamp(156+10*sex+12*size+7*bmi, 128, 212)
-	a.BodyD = clamp(a.BodyW*uni(rng, 0.62, 0.8)+6*bmi, 88, 158)
+	a.BodyW = scalar.Clamp(156+10*sex+12*size+7*bmi, 128, 212)
+	a.BodyD = scalar.Clamp(a.BodyW*uni(rng, 0.62, 0.8)+6*bmi, 88, 158)
 	a.AbdW = a.BodyW * uni(rng, 0.93, 1.06)
-	a.AbdD = a.BodyD * clamp(uni(rng, 0.98, 1.12)+0.05*bmi, 0.9, 1.35)
+	a.AbdD = a.BodyD * scalar.Clamp(uni(rng, 0.98, 1.12)+0.05*bmi, 0.9, 1.35)
 	fat := math.Exp(math.Log(15) + 0.45*bmi + 0.15*rng.NormFloat64())
 	if a.Female {
 		fat *= 1.2
 	}
-	a.FatLat = clamp(fat, 5, 50)
-	a.FatAnt = clamp(fat*uni(rng, 0.6, 1.0), 4, 40)
-	a.FatPost = clamp(fat*uni(rng, 0.5, 0.9), 4, 35)
+	a.FatLat = scalar.Clamp(fat, 5, 50)
+	a.FatAnt = scalar.Clamp(fat*uni(rng, 0.6, 1.0), 4, 40)
+	a.FatPost = scalar.Clamp(fat*uni(rng, 0.5, 0.9), 4, 35)
 	a.MuscleLat = uni(rng, 9, 16)
 	a.WallAnt = uni(rng, 10, 18)
 	a.BackExp = uni(rng, 2.5, 3.2)
@@ -206,13 +208,13 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 	a.YVB = a.BodyD - a.FatPost - uni(rng, 46, 64)
 	a.Kyphosis = uni(rng, 4, 18)
 	a.Gutter = uni(rng, 26, 36)
-	a.TrachR = clamp(uni(rng, 7.5, 10)+1.2*sex, 7, 12)
+	a.TrachR = scalar.Clamp(uni(rng, 7.5, 10)+1.2*sex, 7, 12)
 	a.TrachGap = uni(rng, 36, 46)
-	a.AscR = clamp(uni(rng, 13, 17)+a.Age/80*1.5, 12, 20)
+	a.AscR = scalar.Clamp(uni(rng, 13, 17)+a.Age/80*1.5, 12, 20)
 	a.ArchR = a.AscR * uni(rng, 0.82, 0.92)
 	a.DescR = a.AscR * uni(rng, 0.7, 0.8)
 	a.PAR = uni(rng, 11.5, 14.5)
-	a.HeartScale = clamp(uni(rng, 0.9, 1.1)+0.04*size, 0.82, 1.2)
+	a.HeartScale = scalar.Clamp(uni(rng, 0.9, 1.1)+0.04*size, 0.82, 1.2)
 	a.HeartShift = uni(rng, -8, 12)
 
 	// Landmarks (see the Range* comments): the carina is the anchor; its
@@ -252,7 +254,7 @@ func sampleAnatomy(rng *rand.Rand) Anatomy {
 		a.EsoLumenHU = uni(rng, -990, -700)
 	}
 	if a.Female {
-		a.BreastSize = clamp(uni(rng, 0.3, 1.0)+0.3*bmi, 0.15, 1.4)
+		a.BreastSize = scalar.Clamp(uni(rng, 0.3, 1.0)+0.3*bmi, 0.15, 1.4)
 	}
 	a.Offset = [2]float64{uni(rng, -20, 20), uni(rng, -190, 60)}
 	return a
@@ -303,23 +305,23 @@ func sampleScanner(rng *rand.Rand, a *Anatomy, opt *Options) Scanner {
 
 	if ps := opt.PixelSpacing; ps.Min == 0 && ps.Max == 0 {
 		f := 512 / float64(s.Matrix) // the default range is for 512x512 images
-		s.PixelSpacing = clamp(fov/float64(s.Matrix), defPixel.Min*f, defPixel.Max*f)
+		s.PixelSpacing = scalar.Clamp(fov/float64(s.Matrix), defPixel.Min*f, defPixel.Max*f)
 	} else if ps.Max <= ps.Min {
 		s.PixelSpacing = ps.Min
 	} else {
-		s.PixelSpacing = lerp(ps.Min, ps.Max, psRandom)
+		s.PixelSpacing = scalar.Lerp(ps.Min, ps.Max, psRandom)
 	}
 	switch ss := opt.SliceSpacing; {
 	case ss.Min == 0 && ss.Max == 0:
 		if pickCommon {
 			s.SliceSpacing = common[commonIdx]
 		} else {
-			s.SliceSpacing = math.Exp(lerp(math.Log(defSlice.Min), math.Log(defSlice.Max), logU))
+			s.SliceSpacing = math.Exp(scalar.Lerp(math.Log(defSlice.Min), math.Log(defSlice.Max), logU))
 		}
 	case ss.Max <= ss.Min:
 		s.SliceSpacing = ss.Min
 	default:
-		s.SliceSpacing = lerp(ss.Min, ss.Max, ssRandom)
+		s.SliceSpacing = scalar.Lerp(ss.Min, ss.Max, ssRandom)
 	}
 	s.SliceThickness = s.SliceSpacing
 	if overlap {
@@ -343,24 +345,24 @@ func sampleScanner(rng *rand.Rand, a *Anatomy, opt *Options) Scanner {
 	switch {
 	case kern < 0.35:
 		s.Kernel = fmt.Sprintf("B%02df", 20+10*kv)
-		s.NoiseSD = lerp(6, 16, n1)
-		s.NoiseCorr = lerp(1.0, 1.6, n2)
-		s.PSF = lerp(0.55, 0.9, n3)
+		s.NoiseSD = scalar.Lerp(6, 16, n1)
+		s.NoiseCorr = scalar.Lerp(1.0, 1.6, n2)
+		s.PSF = scalar.Lerp(0.55, 0.9, n3)
 	case kern < 0.65:
 		s.Kernel = fmt.Sprintf("B%02df", 40+10*kv)
-		s.NoiseSD = lerp(12, 28, n1)
-		s.NoiseCorr = lerp(0.7, 1.1, n2)
-		s.PSF = lerp(0.4, 0.6, n3)
-		s.EdgeGain = lerp(0, 0.3, n4)
+		s.NoiseSD = scalar.Lerp(12, 28, n1)
+		s.NoiseCorr = scalar.Lerp(0.7, 1.1, n2)
+		s.PSF = scalar.Lerp(0.4, 0.6, n3)
+		s.EdgeGain = scalar.Lerp(0, 0.3, n4)
 	default:
 		s.Kernel = fmt.Sprintf("B%02df", 60+10*kv)
-		s.NoiseSD = lerp(35, 110, n1)
-		s.NoiseCorr = lerp(0.45, 0.7, n2)
-		s.PSF = lerp(0.3, 0.45, n3)
-		s.EdgeGain = lerp(0.4, 1.0, n4)
+		s.NoiseSD = scalar.Lerp(35, 110, n1)
+		s.NoiseCorr = scalar.Lerp(0.45, 0.7, n2)
+		s.PSF = scalar.Lerp(0.3, 0.45, n3)
+		s.EdgeGain = scalar.Lerp(0.4, 1.0, n4)
 	}
 	// Noise grows with the patient's size and shrinks with thick slices.
-	s.NoiseSD *= clamp(a.BodyW*a.BodyD/(165*120), 0.7, 1.6) / math.Sqrt(clamp(s.SliceThickness, 0.6, 8)/1.5)
+	s.NoiseSD *= scalar.Clamp(a.BodyW*a.BodyD/(165*120), 0.7, 1.6) / math.Sqrt(scalar.Clamp(s.SliceThickness, 0.6, 8)/1.5)
 	s.HUOffset = off
 	s.Contrast = opt.Contrast
 	if s.Contrast == ContrastRandom {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"sscscore/model/internal/scalar"
 	"sscscore/model/volume"
 )
 
@@ -86,11 +87,11 @@ func (r *renderer) upsample(gg, ret []bool) ([]bool, []bool) {
 		}
 	}
 	for j := 0; j < g.Ny; j++ {
-		fy := clamp((g.Y0+float64(j)*g.DY-hg.Y0)/hg.DY, 0, float64(hg.Ny-1))
+		fy := scalar.Clamp((g.Y0+float64(j)*g.DY-hg.Y0)/hg.DY, 0, float64(hg.Ny-1))
 		j0 := min(int(fy), hg.Ny-2)
 		ty := float32(fy - float64(j0))
 		for i := 0; i < g.Nx; i++ {
-			fx := clamp((g.X0+float64(i)*g.DX-hg.X0)/hg.DX, 0, float64(hg.Nx-1))
+			fx := scalar.Clamp((g.X0+float64(i)*g.DX-hg.X0)/hg.DX, 0, float64(hg.Nx-1))
 			i0 := min(int(fx), hg.Nx-2)
 			tx := float32(fx - float64(i0))
 			k := j0*hg.Nx + i0

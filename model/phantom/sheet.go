@@ -11,6 +11,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"sscscore/model/internal/scalar"
 	"sscscore/model/volume"
 )
 
@@ -105,7 +106,7 @@ func ContactSheet(ctx context.Context, src volume.Source, levels [5]float64, opt
 	}
 	win := func(v float64) uint8 {
 		t := (v - (opt.Center - opt.Width/2)) / opt.Width
-		return uint8(clamp(t, 0, 1) * 247)
+		return uint8(scalar.Clamp(t, 0, 1) * 247)
 	}
 	oy := 16 + (H-ch)/2
 	for y := 0; y < ch; y++ {
@@ -120,7 +121,7 @@ func ContactSheet(ctx context.Context, src volume.Source, levels [5]float64, opt
 		k0c, k1c := min(max(k0, 0), g.Nz-1), min(max(k0+1, 0), g.Nz-1)
 		for x := 0; x < cw; x++ {
 			xi := min(int((float64(x)+0.5)/scale/g.Spacing[0]), g.Nx-1)
-			v := lerp(float64(cor[k0c*g.Nx+xi]), float64(cor[k1c*g.Nx+xi]), t)
+			v := scalar.Lerp(float64(cor[k0c*g.Nx+xi]), float64(cor[k1c*g.Nx+xi]), t)
 			img.Pix[(oy+y)*img.Stride+x] = win(v)
 		}
 	}

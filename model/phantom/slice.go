@@ -3,6 +3,9 @@ package phantom
 import (
 	"math"
 	"sort"
+
+	"sscscore/model/internal/scalar"
+	"sscscore/model/synth"
 )
 
 // SliceGrid is the sampling grid of one axial slice in patient coordinates
@@ -321,7 +324,7 @@ func (r *renderer) fields(z float64) {
 		}
 		env(x0, y0, x1, y1, func(x, y float64) float64 {
 			d, t := segDist(vec{x, y, z}, s.a, s.b)
-			return d - lerp(s.ra, s.rb, t)
+			return d - scalar.Lerp(s.ra, s.rb, t)
 		}, k)
 	})
 	for i := range an.envEll {
@@ -345,7 +348,7 @@ func (r *renderer) fields(z float64) {
 	seed := uint64(r.p.Seed)
 	vox := math.Max(r.g.DX, r.dzs)
 	amp1 := 12.0
-	amp2 := 8.0 * clamp(2.5/vox, 0, 1)
+	amp2 := 8.0 * scalar.Clamp(2.5/vox, 0, 1)
 	for j := 0; j < r.fny; j++ {
 		y := r.nodeY(j)
 		grad := a.LungGrad * math.Pow(smoothstep(front, back, y), 1.5)
@@ -367,13 +370,13 @@ func (r *renderer) fields(z float64) {
 				l, _ := an.lungSDWith(x, y, z, float64(fc[n]), float64(fe[n]))
 				fl[n] = float32(l)
 				if l < 6 {
-					t := amp1*valueNoise3(seed, x/9, y/9, z/9) + amp2*valueNoise3(seed+1, x/3.5, y/3.5, z/3.5)
+					t := amp1*synth.Noise(seed, x/9, y/9, z/9) + amp2*synth.Noise(seed+1, x/3.5, y/3.5, z/3.5)
 					fhu[n] = float32(a.LungHU + grad + t)
 				}
 			}
 			if fd[n] > 0 {
-				t := valueNoise3(seed+7, x/16, y/16, z/16) + 0.5*valueNoise3(seed+8, x/7, y/7, z/7)
-				fa[n] = float32(lerp(a.FatHU, 38, smoothstep(-0.05, 0.25, t)))
+				t := synth.Noise(seed+7, x/16, y/16, z/16) + 0.5*synth.Noise(seed+8, x/7, y/7, z/7)
+				fa[n] = float32(scalar.Lerp(a.FatHU, 38, smoothstep(-0.05, 0.25, t)))
 			}
 		}
 	}
@@ -398,7 +401,7 @@ func (r *renderer) rowOf(s *sect, y float64, out *sectRow) {
 	if dy < 0 {
 		b, p = s.bF, s.pF
 	}
-	ay := s.a * (1 + s.flare*clamp(dy/b, -1, 1))
+	ay := s.a * (1 + s.flare*scalar.Clamp(dy/b, -1, 1))
 	v := math.Abs(dy) / b
 	vp := math.Pow(v, p)
 	out.r = r
@@ -673,7 +676,7 @@ func (r *renderer) paintOrgans(z float64) {
 		r.blendBand(chSac, 30, 1.2, 0.7)
 		r.blend(chMyo, a.MyoHU)
 		left := a.AortaHU
-		right := lerp(a.PAHU, a.SVCHU, 0.25)
+		right := scalar.Lerp(a.PAHU, a.SVCHU, 0.25)
 		if a.AortaHU == a.BloodHU {
 			left, right = a.BloodHU, a.BloodHU
 		}
@@ -713,7 +716,7 @@ func (r *renderer) paintOrgans(z float64) {
 		case orgBreast:
 			r.organField(chGland, x0, y0, x1, y1, func(x, y float64) float64 {
 				d, _ := o.e.sd(vec{x, y, z})
-				t := valueNoise3(uint64(r.p.Seed)+11, x/6, y/6, z/6)
+				t := synth.Noise(uint64(r.p.Seed)+11, x/6, y/6, z/6)
 				return d + 12 + 8*t
 			})
 			r.blend(chGland, a.GlandHU)
@@ -731,7 +734,7 @@ func (r *renderer) paintOrgans(z float64) {
 			r.organField(chKid, x0, y0, x1, y1, belowDia)
 			r.blend(chKid, a.KidneyHU)
 			r.organField(chKidIn, x0, y0, x1, y1, func(x, y float64) float64 { return belowDia(x, y) + 9 })
-			r.blend(chKidIn, lerp(a.KidneyHU, 25, 0.6))
+			r.blend(chKidIn, scalar.Lerp(a.KidneyHU, 25, 0.6))
 		case orgGallbladder:
 			r.organField(chGB, x0, y0, x1, y1, belowDia)
 			r.blend(chGB, 12)
@@ -767,8 +770,8 @@ func (r *renderer) blendContents(c int, level, z float64) {
 				continue
 			}
 			x := r.ox + float64(i)*r.g.DX
-			food := 15 + 35*valueNoise3(seed, x/5, y/5, z/5)
-			hu := lerp(food, -1000, gas)
+			food := 15 + 35*synth.Noise(seed, x/5, y/5, z/5)
+			hu := scalar.Lerp(food, -1000, gas)
 			cv := float32(cover(d, w))
 			r.buf[row+i] += (float32(hu) - r.buf[row+i]) * cv
 		}
@@ -796,7 +799,7 @@ func (r *renderer) tubeHU(grp int) (outer, inner float64) {
 	case grpPA:
 		return a.PAHU, a.PAHU
 	case grpPV:
-		return lerp(a.PAHU, a.AortaHU, 0.6), lerp(a.PAHU, a.AortaHU, 0.6)
+		return scalar.Lerp(a.PAHU, a.AortaHU, 0.6), scalar.Lerp(a.PAHU, a.AortaHU, 0.6)
 	case grpAirway:
 		return 30, -1000
 	case grpColon:
@@ -882,7 +885,7 @@ func (r *renderer) rasterSeg(s *seg, z float64) bool {
 			ap := p.sub(s.a)
 			t := 0.0
 			if l2 > 0 {
-				t = clamp(ap.dot(ab)/l2, 0, 1)
+				t = scalar.Clamp(ap.dot(ab)/l2, 0, 1)
 			}
 			q := ap.sub(ab.mul(t))
 			d := q.len()
@@ -963,10 +966,10 @@ func (r *renderer) paintSpine(z float64) {
 	}
 	v := &an.verts[best]
 	// z coverage of the body (vs disc)
-	czb := clamp((v.hh-math.Abs(z-v.zc))/r.dzs+0.5, 0, 1)
-	end := clamp((math.Abs(z-v.zc)-(v.hh-1.8))/1.8, 0, 1) * czb // end plates
+	czb := scalar.Clamp((v.hh-math.Abs(z-v.zc))/r.dzs+0.5, 0, 1)
+	end := scalar.Clamp((math.Abs(z-v.zc)-(v.hh-1.8))/1.8, 0, 1) * czb // end plates
 	// the neural arch spans the upper two thirds of the vertebra and the disc above
-	arch := clamp((z-(v.zc-0.35*v.hh))/r.dzs+0.5, 0, 1) * clamp((v.zc+v.hh+2-z)/r.dzs+0.5, 0, 1)
+	arch := scalar.Clamp((z-(v.zc-0.35*v.hh))/r.dzs+0.5, 0, 1) * scalar.Clamp((v.zc+v.hh+2-z)/r.dzs+0.5, 0, 1)
 	i0, j0, i1, j1, ok := r.pixBox(-v.a-8, yv-v.b-8, v.a+8, yv+v.b+2*v.canalR+12)
 	if !ok {
 		return
@@ -987,7 +990,7 @@ func (r *renderer) paintSpine(z float64) {
 				disc := 85.0
 				val += (disc - val) * c * (1 - czb)
 				inner := cover(d+1.6, w)
-				body := lerp(a.BoneHU, a.CortexHU*0.85, end)
+				body := scalar.Lerp(a.BoneHU, a.CortexHU*0.85, end)
 				shell := a.CortexHU * 0.7
 				val += (shell - val) * (c - inner) * czb
 				val += (body - val) * inner * czb
@@ -1029,14 +1032,14 @@ func (r *renderer) paintSternum(z float64) {
 	switch {
 	case z > an.zAngle:
 		t := (an.zJug - z) / (an.zJug - an.zAngle)
-		hw, ht = lerp(28, 16, t), 7
+		hw, ht = scalar.Lerp(28, 16, t), 7
 	case z > an.zXiph:
 		hw, ht = 14, 5.5
 	default:
 		t := (an.zXiph - z) / (an.zXiph - an.zXiphEnd)
-		hw, ht = lerp(9, 3, t), 3.5
+		hw, ht = scalar.Lerp(9, 3, t), 3.5
 	}
-	cz := clamp((an.zJug-z)/r.dzs+0.5, 0, 1) * clamp((z-an.zXiphEnd)/r.dzs+0.5, 0, 1)
+	cz := scalar.Clamp((an.zJug-z)/r.dzs+0.5, 0, 1) * scalar.Clamp((z-an.zXiphEnd)/r.dzs+0.5, 0, 1)
 	cy := cav.cy - cav.bF - ht - 1.5
 	i0, j0, i1, j1, ok := r.pixBox(-hw-3, cy-ht-3, hw+3, cy+ht+3)
 	if !ok {
@@ -1086,7 +1089,7 @@ func (r *renderer) paintScapulae(z float64) {
 		my := s.my
 		lx, ly := mx+s.dirX*wdt, my+s.dirY*wdt
 		th := s.thick
-		cz := clamp((s.zTop-z)/r.dzs+0.5, 0, 1) * clamp((z-s.zBot)/r.dzs+0.5, 0, 1)
+		cz := scalar.Clamp((s.zTop-z)/r.dzs+0.5, 0, 1) * scalar.Clamp((z-s.zBot)/r.dzs+0.5, 0, 1)
 		// scapular spine: a posterior ridge in the top 30 mm
 		spine := t < 30/(s.zTop-s.zBot)
 		ex0, ey0 := math.Min(mx, lx)-15, math.Min(my, ly)-15
@@ -1131,7 +1134,7 @@ func seg2(x, y, ax, ay, bx, by float64) float64 {
 	l2 := abx*abx + aby*aby
 	t := 0.0
 	if l2 > 0 {
-		t = clamp(((x-ax)*abx+(y-ay)*aby)/l2, 0, 1)
+		t = scalar.Clamp(((x-ax)*abx+(y-ay)*aby)/l2, 0, 1)
 	}
 	return math.Hypot(x-ax-t*abx, y-ay-t*aby)
 }

@@ -2,6 +2,8 @@ package phantom
 
 import (
 	"math"
+
+	"sscscore/model/internal/scalar"
 )
 
 // treeRoot is where a peripheral tree starts: a lobar bronchus (with its
@@ -47,7 +49,7 @@ func (an *anatomy) envSD(p vec) float64 {
 	}
 	an.env.near(p.Z, k, func(s *seg) {
 		d, t := segDist(p, s.a, s.b)
-		d -= lerp(s.ra, s.rb, t)
+		d -= scalar.Lerp(s.ra, s.rb, t)
 		e = smin(e, d, k)
 	})
 	for i := range an.envEll {
@@ -104,7 +106,7 @@ func (an *anatomy) growTrees(seed uint64) {
 	nseg := 0
 	var queue []branch
 	for i, rt := range an.roots {
-		id := hash64(seed ^ uint64(i+1)*0x9e37)
+		id := scalar.Hash64(seed ^ uint64(i+1)*0x9e37)
 		n, _ := orthonormal(rt.d)
 		if rt.vein {
 			queue = append(queue, branch{p: rt.p, d: rt.d, n: n, r: rt.r * 0.76, id: id, grp: grpPV})
@@ -138,10 +140,10 @@ func (an *anatomy) growTrees(seed uint64) {
 		queue = queue[1:]
 		h := b.id
 		rnd := func() float64 {
-			h = hash64(h)
+			h = scalar.Hash64(h)
 			return float64(h>>11) / (1 << 53)
 		}
-		L := clamp(b.r*lerp(5.5, 9, rnd()), 3, 28)
+		L := scalar.Clamp(b.r*scalar.Lerp(5.5, 9, rnd()), 3, 28)
 		d := b.d
 		end := b.p.add(d.mul(L))
 		margin := b.r + 1.5
@@ -184,14 +186,14 @@ func (an *anatomy) growTrees(seed uint64) {
 		}
 		// Bifurcation (Murray's law: r^3 = r1^3 + r2^3) with angles from
 		// the minimum-work optimum.
-		alpha := lerp(0.5, 0.88, rnd())
+		alpha := scalar.Lerp(0.5, 0.88, rnd())
 		r0 := b.r
 		ra := r0 * math.Cbrt(alpha)
 		rb := r0 * math.Cbrt(1-alpha)
 		cos1 := (math.Pow(r0, 4) + math.Pow(ra, 4) - math.Pow(rb, 4)) / (2 * r0 * r0 * ra * ra)
 		cos2 := (math.Pow(r0, 4) + math.Pow(rb, 4) - math.Pow(ra, 4)) / (2 * r0 * r0 * rb * rb)
-		th1 := math.Acos(clamp(cos1, -1, 1)) + 0.1*(rnd()-0.5)
-		th2 := math.Acos(clamp(cos2, -1, 1)) + 0.2*(rnd()-0.5)
+		th1 := math.Acos(scalar.Clamp(cos1, -1, 1)) + 0.1*(rnd()-0.5)
+		th2 := math.Acos(scalar.Clamp(cos2, -1, 1)) + 0.2*(rnd()-0.5)
 		// Try three orientations of the bifurcation plane; keep the one
 		// whose children have the most room.
 		best, bestScore := vec{}, math.Inf(1)
@@ -207,8 +209,8 @@ func (an *anatomy) growTrees(seed uint64) {
 			}
 		}
 		queue = append(queue,
-			branch{p: end, d: bd1, n: best, r: ra, id: hash64(b.id*2 + 1), airway: b.airway, grp: b.grp, depth: b.depth + 1},
-			branch{p: end, d: bd2, n: best, r: rb, id: hash64(b.id*2 + 2), airway: b.airway, grp: b.grp, depth: b.depth + 1},
+			branch{p: end, d: bd1, n: best, r: ra, id: scalar.Hash64(b.id*2 + 1), airway: b.airway, grp: b.grp, depth: b.depth + 1},
+			branch{p: end, d: bd2, n: best, r: rb, id: scalar.Hash64(b.id*2 + 2), airway: b.airway, grp: b.grp, depth: b.depth + 1},
 		)
 	}
 	_ = a

@@ -2,6 +2,8 @@ package phantom
 
 import (
 	"math"
+
+	"sscscore/model/internal/scalar"
 )
 
 // Tube groups: every tubular structure belongs to one group, which gives
@@ -78,7 +80,7 @@ func (t *tubeSet) spline(ctrl []vec, r0, r1 float64, n, grp int, env bool, lumen
 	pts := catmull(ctrl, n)
 	rs := make([]float64, len(pts))
 	for i := range rs {
-		rs[i] = lerp(r0, r1, float64(i)/float64(len(pts)-1))
+		rs[i] = scalar.Lerp(r0, r1, float64(i)/float64(len(pts)-1))
 	}
 	t.chain(pts, rs, grp, env, lumen, wallMin)
 	return pts

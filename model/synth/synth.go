@@ -21,6 +21,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"sscscore/model/internal/scalar"
 )
 
 // Labels are the disease extents on one slice, in percent of the lung area.
@@ -134,7 +136,7 @@ func Paste(hu []int16, nx, ny int, lung []bool, rng *rand.Rand, opt Options) (La
 	if ext <= 0 {
 		ext = rng.Float64()
 	}
-	ext = clamp(ext, 0.005, 1)
+	ext = scalar.Clamp(ext, 0.005, 1)
 	dist := chamfer(lung, nx, ny)
 	var sub []int32 // pixels within 25 mm of the pleura
 	lim := 25 / opt.PixelSpacing
@@ -154,7 +156,7 @@ func Paste(hu []int16, nx, ny int, lung []bool, rng *rand.Rand, opt Options) (La
 	if mode == ModeRET || mode == ModeBoth {
 		t := ext
 		if mode == ModeBoth {
-			t = ext * lerp(0.35, 1, u())
+			t = ext * scalar.Lerp(0.35, 1, u())
 		}
 		var reg []bool
 		m.RET, reg = region(lung, nx, ny, idx, sub, t, 0.75, rng)
@@ -163,7 +165,7 @@ func Paste(hu []int16, nx, ny int, lung []bool, rng *rand.Rand, opt Options) (La
 	if mode == ModeGG || mode == ModeBoth {
 		t := ext
 		if mode == ModeBoth {
-			t = ext * lerp(0.5, 1, u())
+			t = ext * scalar.Lerp(0.5, 1, u())
 		}
 		var reg []bool
 		m.GG, reg = region(lung, nx, ny, idx, sub, t, 0.3, rng)
@@ -221,7 +223,7 @@ func toHU(v float64) int16 {
 
 // gauss returns a deterministic approximately normal variate for (seed, i).
 func gauss(seed, i uint64) float64 {
-	h := hash64(seed ^ hash64(i))
+	h := scalar.Hash64(seed ^ scalar.Hash64(i))
 	s := float64(h&0xffff) + float64(h>>16&0xffff) + float64(h>>32&0xffff) + float64(h>>48)
 	return (s - 2*65535) * 1.7320508075688772 / 65536
 }
@@ -241,7 +243,7 @@ func region(lung []bool, nx, ny int, idx, sub []int32, target, subFrac float64, 
 		}
 		p := int(pool[rng.IntN(len(pool))])
 		th := rng.Float64() * math.Pi
-		es[i] = ell{cx: float64(p % nx), cy: float64(p / nx), f: lerp(0.55, 1, rng.Float64()), ratio: lerp(0.35, 1, rng.Float64()), c: math.Cos(th), s: math.Sin(th)}
+		es[i] = ell{cx: float64(p % nx), cy: float64(p / nx), f: scalar.Lerp(0.55, 1, rng.Float64()), ratio: scalar.Lerp(0.35, 1, rng.Float64()), c: math.Cos(th), s: math.Sin(th)}
 	}
 	mark := make([]uint16, nx*ny)
 	gen := uint16(0)

@@ -2,33 +2,9 @@ package synth
 
 import (
 	"math"
+
+	"sscscore/model/internal/scalar"
 )
-
-// hash64 mixes x (splitmix64 finaliser).
-func hash64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-func cellHash(seed uint64, i, j, k int) uint64 {
-	return hash64(seed ^ hash64(uint64(int64(i))*0x9e3779b1+uint64(int64(j))*0x85ebca77+uint64(int64(k))*0xc2b2ae3d))
-}
-
-func unit(h uint64) float64 { return float64(h>>11) / (1 << 53) }
-
-func clamp(x, lo, hi float64) float64 {
-	if x < lo {
-		return lo
-	}
-	if x > hi {
-		return hi
-	}
-	return x
-}
-
-func lerp(a, b, t float64) float64 { return a + (b-a)*t }
 
 // Noise returns smooth value noise in [-1, 1] at (x, y, z) with unit
 // cell size.
@@ -39,12 +15,12 @@ func Noise(seed uint64, x, y, z float64) float64 {
 	fy = fy * fy * (3 - 2*fy)
 	fz = fz * fz * (3 - 2*fz)
 	i, j, k := int(xi), int(yi), int(zi)
-	c := func(di, dj, dk int) float64 { return unit(cellHash(seed, i+di, j+dj, k+dk)) }
-	x00 := lerp(c(0, 0, 0), c(1, 0, 0), fx)
-	x10 := lerp(c(0, 1, 0), c(1, 1, 0), fx)
-	x01 := lerp(c(0, 0, 1), c(1, 0, 1), fx)
-	x11 := lerp(c(0, 1, 1), c(1, 1, 1), fx)
-	return 2*lerp(lerp(x00, x10, fy), lerp(x01, x11, fy), fz) - 1
+	c := func(di, dj, dk int) float64 { return scalar.Unit(scalar.CellHash(seed, i+di, j+dj, k+dk)) }
+	x00 := scalar.Lerp(c(0, 0, 0), c(1, 0, 0), fx)
+	x10 := scalar.Lerp(c(0, 1, 0), c(1, 1, 0), fx)
+	x01 := scalar.Lerp(c(0, 0, 1), c(1, 0, 1), fx)
+	x11 := scalar.Lerp(c(0, 1, 1), c(1, 1, 1), fx)
+	return 2*scalar.Lerp(scalar.Lerp(x00, x10, fy), scalar.Lerp(x01, x11, fy), fz) - 1
 }
 
 // Reticulation describes a reticular texture: a network of walls (the
@@ -70,18 +46,18 @@ type Reticulation struct {
 func RandomReticulation(u func() float64) Reticulation {
 	r := Reticulation{Seed: uint64(u() * (1 << 53))}
 	if u() < 0.6 {
-		r.Cell = lerp(3.5, 8, u())
-		r.Wall = lerp(0.5, 1.1, u())
-		r.LineHU = lerp(-350, -80, u())
-		r.BgRise = lerp(60, 200, u())
-		r.Missing = lerp(0.1, 0.45, u())
+		r.Cell = scalar.Lerp(3.5, 8, u())
+		r.Wall = scalar.Lerp(0.5, 1.1, u())
+		r.LineHU = scalar.Lerp(-350, -80, u())
+		r.BgRise = scalar.Lerp(60, 200, u())
+		r.Missing = scalar.Lerp(0.1, 0.45, u())
 	} else {
 		r.Honeycomb = true
-		r.Cell = lerp(4.5, 11, u())
-		r.Wall = lerp(1.0, 2.4, u())
-		r.LineHU = lerp(-150, 40, u())
-		r.CystHU = lerp(-990, -900, u())
-		r.BgRise = lerp(20, 120, u())
+		r.Cell = scalar.Lerp(4.5, 11, u())
+		r.Wall = scalar.Lerp(1.0, 2.4, u())
+		r.LineHU = scalar.Lerp(-150, 40, u())
+		r.CystHU = scalar.Lerp(-990, -900, u())
+		r.BgRise = scalar.Lerp(20, 120, u())
 		r.Missing = 0 // cysts have complete walls
 	}
 	return r
@@ -97,9 +73,9 @@ func (r *Reticulation) At2(x, y, px float64) float64 {
 	var h1, h2 uint64
 	for dj := -1; dj <= 1; dj++ {
 		for di := -1; di <= 1; di++ {
-			h := cellHash(r.Seed, ci+di, cj+dj, 0)
-			sx := float64(ci+di) + 0.1 + 0.8*unit(h)
-			sy := float64(cj+dj) + 0.1 + 0.8*unit(hash64(h))
+			h := scalar.CellHash(r.Seed, ci+di, cj+dj, 0)
+			sx := float64(ci+di) + 0.1 + 0.8*scalar.Unit(h)
+			sy := float64(cj+dj) + 0.1 + 0.8*scalar.Unit(scalar.Hash64(h))
 			d := math.Hypot(fx-sx, fy-sy)
 			if d < d1 {
 				d2, h2 = d1, h1
@@ -122,12 +98,12 @@ func (r *Reticulation) At3(x, y, z, px float64) float64 {
 	for dk := -1; dk <= 1; dk++ {
 		for dj := -1; dj <= 1; dj++ {
 			for di := -1; di <= 1; di++ {
-				h := cellHash(r.Seed, ci+di, cj+dj, ck+dk)
-				sx := float64(ci+di) + 0.1 + 0.8*unit(h)
-				h = hash64(h)
-				sy := float64(cj+dj) + 0.1 + 0.8*unit(h)
-				h = hash64(h)
-				sz := float64(ck+dk) + 0.1 + 0.8*unit(h)
+				h := scalar.CellHash(r.Seed, ci+di, cj+dj, ck+dk)
+				sx := float64(ci+di) + 0.1 + 0.8*scalar.Unit(h)
+				h = scalar.Hash64(h)
+				sy := float64(cj+dj) + 0.1 + 0.8*scalar.Unit(h)
+				h = scalar.Hash64(h)
+				sz := float64(ck+dk) + 0.1 + 0.8*scalar.Unit(h)
 				dx, dy, dz := fx-sx, fy-sy, fz-sz
 				d := math.Sqrt(dx*dx + dy*dy + dz*dz)
 				if d < d1 {
@@ -148,17 +124,17 @@ func (r *Reticulation) wall(d1, d2 float64, h1, h2 uint64, px float64) float64 {
 	// distance to the bisector between the two nearest seeds, in mm
 	e := (d2 - d1) / 2 * r.Cell
 	// drop some walls: the pair's hash decides
-	if r.Missing > 0 && unit(hash64(h1^h2)) < r.Missing {
+	if r.Missing > 0 && scalar.Unit(scalar.Hash64(h1^h2)) < r.Missing {
 		return 0
 	}
 	w := math.Max(px, 0.3)
-	return clamp(0.5-(e-r.Wall/2)/w, 0, 1) * math.Min(1, r.Wall/w+0.25)
+	return scalar.Clamp(0.5-(e-r.Wall/2)/w, 0, 1) * math.Min(1, r.Wall/w+0.25)
 }
 
 // taper is the weight of a change at a pixel of value v: full on lung
 // density, none on soft tissue (vessels, the chest wall), so that the
 // vessels stay visible through ground glass as they do in real disease.
-func taper(v float64) float64 { return clamp((-150-v)/250, 0, 1) }
+func taper(v float64) float64 { return scalar.Clamp((-150-v)/250, 0, 1) }
 
 // ApplyRET returns v with reticulation of strength alpha (0-1) at a pixel
 // whose wall coverage is wall.
@@ -173,9 +149,9 @@ func (r *Reticulation) ApplyRET(v, alpha, wall float64) float64 {
 	a := alpha * t
 	out := v + a*r.BgRise
 	if r.Honeycomb {
-		out = lerp(out, r.CystHU, a*(1-wall)*0.8)
+		out = scalar.Lerp(out, r.CystHU, a*(1-wall)*0.8)
 	}
-	return lerp(out, r.LineHU, a*wall)
+	return scalar.Lerp(out, r.LineHU, a*wall)
 }
 
 // GroundGlass describes a hazy increase in attenuation that spares the
@@ -192,9 +168,9 @@ type GroundGlass struct {
 
 // RandomGroundGlass draws a ground-glass appearance: about +300 HU.
 func RandomGroundGlass(u func() float64) GroundGlass {
-	g := GroundGlass{Seed: uint64(u() * (1 << 53)), Delta: lerp(190, 380, u()), Patchy: lerp(0.1, 0.5, u())}
+	g := GroundGlass{Seed: uint64(u() * (1 << 53)), Delta: scalar.Lerp(190, 380, u()), Patchy: scalar.Lerp(0.1, 0.5, u())}
 	if u() < 0.3 {
-		g.Septal = Reticulation{Seed: uint64(u() * (1 << 53)), Cell: lerp(9, 16, u()), Wall: lerp(0.7, 1.3, u()), LineHU: lerp(-250, -50, u()), Missing: lerp(0.1, 0.4, u())}
+		g.Septal = Reticulation{Seed: uint64(u() * (1 << 53)), Cell: scalar.Lerp(9, 16, u()), Wall: scalar.Lerp(0.7, 1.3, u()), LineHU: scalar.Lerp(-250, -50, u()), Missing: scalar.Lerp(0.1, 0.4, u())}
 	}
 	return g
 }
@@ -213,10 +189,10 @@ func (g *GroundGlass) ApplyGG(v, alpha, x, y, z, px float64) float64 {
 	if g.Patchy > 0 {
 		m = 1 + g.Patchy*(Noise(g.Seed, x/14, y/14, z/14)+0.5*Noise(g.Seed+1, x/6, y/6, z/6))
 	}
-	out := v + alpha*t*g.Delta*clamp(m, 0.3, 1.6)
+	out := v + alpha*t*g.Delta*scalar.Clamp(m, 0.3, 1.6)
 	if g.Septal.Cell > 0 {
 		w := g.Septal.At3(x, y, z, px)
-		out = lerp(out, math.Max(out, g.Septal.LineHU), alpha*t*w)
+		out = scalar.Lerp(out, math.Max(out, g.Septal.LineHU), alpha*t*w)
 	}
 	// never denser than soft tissue
 	if out > -80 && out > v {
