@@ -101,3 +101,15 @@ func TestScores(t *testing.T) {
 		t.Errorf("Scores: got %+v, want MAE 0.25, Kappa 1, ICC >= 0.99, N 4", m)
 	}
 }
+
+// TestRoundTo5: scores are reported in steps of 5, halves up, within
+// [0, 100].
+func TestRoundTo5(t *testing.T) {
+	for _, tc := range []struct{ x, want float64 }{
+		{0, 0}, {2.4, 0}, {2.5, 5}, {7.49, 5}, {7.5, 10}, {97.6, 100}, {-1, 0}, {-3, 0}, {104, 100},
+	} {
+		if got := RoundTo5(tc.x); got != tc.want {
+			t.Errorf("RoundTo5(%v): got %v, want %v", tc.x, got, tc.want)
+		}
+	}
+}

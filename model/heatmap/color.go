@@ -104,22 +104,6 @@ func (sc Scale) Color(v float64) color.NRGBA {
 	return color.NRGBA{r, g, b, uint8(math.Round(255 * math.Min(1, a)))}
 }
 
-// RGBA returns the overlay of score s as Nx·Ny·4 bytes of non-premultiplied
-// RGBA (the layout of a canvas ImageData): the scale's colours on the lung
-// pixels, fully transparent elsewhere, so that the overlay is blended only
-// inside the lung.
-func (m *Maps) RGBA(s Score, sc Scale) []byte {
-	out := make([]byte, 4*m.Nx*m.Ny)
-	for i, l := range m.Lung {
-		if !l {
-			continue
-		}
-		c := sc.Color(float64(m.Values[s][i]))
-		out[4*i], out[4*i+1], out[4*i+2], out[4*i+3] = c.R, c.G, c.B, c.A
-	}
-	return out
-}
-
 // Ticks returns the legend's tick values: -Range, -Range/2, 0, Range/2,
 // Range.
 func (sc Scale) Ticks() []float64 {

@@ -166,21 +166,6 @@ var LevelNames = [5]string{
 	"just above the right hemidiaphragm",
 }
 
-// Round5 rounds a percentage to the nearest multiple of 5 (halves up), as
-// the scoring method reports scores.
-func Round5(x float64) float64 {
-	return math.Floor(x/5+0.5) * 5
-}
-
-// Percent formats a score: a multiple of 5 without decimals when rounded,
-// one decimal otherwise.
-func Percent(x float64, rounded bool) string {
-	if rounded {
-		return fmt.Sprintf("%.0f", Round5(x))
-	}
-	return fmt.Sprintf("%.1f", x)
-}
-
 // Remaining estimates the time left in a stage from the time spent so far
 // and the counts; ok is false when there is not enough to go on yet.
 func Remaining(elapsedMS float64, done, total int) (ms float64, ok bool) {

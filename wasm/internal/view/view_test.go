@@ -100,20 +100,6 @@ func TestCoronalRows(t *testing.T) {
 	}
 }
 
-func TestRound5(t *testing.T) {
-	tests := []struct{ x, want float64 }{
-		{0, 0}, {2.4, 0}, {2.5, 5}, {7.49, 5}, {7.5, 10}, {97.6, 100}, {-1, 0},
-	}
-	for _, tc := range tests {
-		if got := Round5(tc.x); got != tc.want {
-			t.Errorf("Round5(%v) = %v, want %v", tc.x, got, tc.want)
-		}
-	}
-	if Percent(12.34, false) != "12.3" || Percent(12.34, true) != "10" {
-		t.Error("Percent")
-	}
-}
-
 func TestWords(t *testing.T) {
 	if _, ok := Remaining(100, 1, 10); ok {
 		t.Error("Remaining(100, 1, 10): got an estimate, want none from 100 ms")
