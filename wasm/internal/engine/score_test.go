@@ -61,120 +61,57 @@ func eq(a, b *float64) bool {
 // reads the slices ahead and builds the reformat from the same pass, which
 // must not change a bit), the events in order, the level slices with lung
 // masks and heat maps, a moved level rescored as Rescore does, and the
-// exports.
+// exports. The engine is driven in the parent test, in the order the page
+// would; each subtest checks one of its answers.
 func TestScoringA0002(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	c := defaultCascade(t)
 	want, lv := direct(t, c, diskFiles(t, dir))
 	e := New(Options{Cascade: c})
-	r := e.Ready()
-	if !r.Scoring || r.Model == nil || r.Model.Statement != cascade.SyntheticNote || len(r.HeatmapMethods) == 0 {
-		t.Errorf("ready %+v", r)
-	}
+	t.Run("ready", func(t *testing.T) {
+		r := e.Ready()
+		if !r.Scoring || r.Model == nil || r.Model.Statement != cascade.SyntheticNote || len(r.HeatmapMethods) == 0 {
+			t.Errorf("Ready: got %+v, want scoring, a model with the synthetic statement, heat-map methods", r)
+		}
+	})
+
 	var rec recorder
 	e.Open(context.Background(), 5, diskFiles(t, dir), rec.send)
 	rec.checkEnd(t, 5, false)
 	if m := rec.last(protocol.Error); m != nil {
-		t.Fatal(m.Error)
+		t.Fatalf("Open: got error %q, want none", m.Error)
 	}
-	if got, w := jsonOf(t, e.result.res), jsonOf(t, want); got != w {
-		t.Fatalf("engine result\n%s\ncascade result\n%s", got, w)
-	}
-
-	// Events: stages in order, the reformat before the result, the result
-	// before the level slices.
-	var stages, kinds []string
-	for _, ev := range rec.events {
-		if p := ev.m.Progress; p != nil && (len(stages) == 0 || stages[len(stages)-1] != p.Stage) {
-			stages = append(stages, p.Stage)
+	if !t.Run("result", func(t *testing.T) {
+		if got, w := jsonOf(t, e.result.res), jsonOf(t, want); got != w {
+			t.Fatalf("engine result\n%s\nwant the cascade's\n%s", got, w)
 		}
-		if k := ev.m.Kind; k != protocol.Progress && (len(kinds) == 0 || kinds[len(kinds)-1] != k) {
-			kinds = append(kinds, k)
-		}
+	}) {
+		t.FailNow()
 	}
-	if got := strings.Join(stages, ","); got != "read,decode,levels,score,maps" {
-		t.Errorf("stages %s", got)
-	}
-	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") && !strings.HasPrefix(got, "inventory,image,inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
-		t.Errorf("events %s", got)
-	}
-	tm := rec.last(protocol.Done).Timings
-	for _, st := range []string{"read", "decode", "levels", "score", "maps"} {
-		if tm[st] <= 0 {
-			t.Errorf("no %s timing: %v", st, tm)
-		}
-	}
-
-	// The result as the page gets it.
+	t.Run("events", func(t *testing.T) { checkScoringEvents(t, &rec) })
 	info := rec.last(protocol.Result).Result
-	if len(info.Levels) != 5 || info.Note != cascade.SyntheticNote {
-		t.Fatalf("result %+v", info)
-	}
-	for i, l := range info.Levels {
-		w := want.Levels[i]
-		if l.Level != i+1 || l.Status != w.Status || !eq(l.Z, w.ZMM) || (l.Slice == nil) != (w.Slice == nil) ||
-			(l.Scores == nil) != (w.TOT == nil) || l.EstimateZ != w.EstimateZMM {
-			t.Errorf("L%d: %+v, cascade %+v", i+1, l, w)
+	t.Run("result message", func(t *testing.T) {
+		if len(info.Levels) != 5 || info.Note != cascade.SyntheticNote {
+			t.Fatalf("result: got %+v, want 5 levels and the synthetic note", info)
 		}
-		if l.Scores != nil && (l.Scores.TOT != *w.TOT || l.Rounded.GG != float64(w.Rounded.GG)) {
-			t.Errorf("L%d scores %+v %+v", i+1, l.Scores, l.Rounded)
-		}
-		if l.Slice != nil && math.Abs(lv.Geometry().ZOf(int(math.Round(l.EstimatePos)))-l.EstimateZ) > lv.Geometry().Spacing[2] {
-			t.Errorf("L%d: estimate at slice %.2f, z %.1f", i+1, l.EstimatePos, l.EstimateZ)
-		}
-	}
-	if (info.Mean.Scores == nil) != (want.Mean.TOT == nil) || info.Mean.Levels != want.Mean.Levels {
-		t.Errorf("mean %+v", info.Mean)
-	}
-
-	// One axial image per level with a slice, with its lung; three heat
-	// maps per scored level.
-	axials, maps := map[int]event{}, map[int]int{}
-	for _, ev := range rec.events {
-		if im := ev.m.Image; im != nil && im.Role == protocol.RoleAxial {
-			axials[im.Level] = ev
-			if len(ev.pixels()) != 512*512 {
-				t.Errorf("L%d: %d pixels", im.Level, len(ev.pixels()))
+		for i, l := range info.Levels {
+			w := want.Levels[i]
+			if l.Level != i+1 || l.Status != w.Status || !eq(l.Z, w.ZMM) || (l.Slice == nil) != (w.Slice == nil) ||
+				(l.Scores == nil) != (w.TOT == nil) || l.EstimateZ != w.EstimateZMM {
+				t.Errorf("L%d: got %+v, want the cascade's %+v", i+1, l, w)
+			}
+			if l.Scores != nil && (l.Scores.TOT != *w.TOT || l.Rounded.GG != float64(w.Rounded.GG)) {
+				t.Errorf("L%d: got scores %+v, rounded %+v; want TOT %v, rounded GG %v", i+1, l.Scores, l.Rounded, *w.TOT, w.Rounded.GG)
+			}
+			if l.Slice != nil && math.Abs(lv.Geometry().ZOf(int(math.Round(l.EstimatePos)))-l.EstimateZ) > lv.Geometry().Spacing[2] {
+				t.Errorf("L%d: got estimate at slice %.2f, z %.1f; want the slice's z within a spacing", i+1, l.EstimatePos, l.EstimateZ)
 			}
 		}
-		if h := ev.m.Heatmap; h != nil {
-			maps[h.Level]++
-			if len(ev.floats()) != h.Width*h.Height || h.Width != 256 || h.StepX != 2 || h.X0 != 0.5 ||
-				(h.Method != string(heatmap.MethodGradient) && h.Method != string(heatmap.MethodDense)) || h.Max < 1 || !h.Signed {
-				t.Errorf("heat map %+v with %d values", h, len(ev.floats()))
-			}
-			for _, v := range ev.floats() {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					t.Fatalf("heat map value %v", v)
-				}
-			}
+		if (info.Mean.Scores == nil) != (want.Mean.TOT == nil) || info.Mean.Levels != want.Mean.Levels {
+			t.Errorf("mean: got %+v, want %d levels as the cascade's", info.Mean, want.Mean.Levels)
 		}
-	}
-	for i, l := range info.Levels {
-		ev, ok := axials[i+1]
-		if (l.Slice != nil) != ok {
-			t.Errorf("L%d: axial image %v, slice %v", i+1, ok, l.Slice)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if ev.m.Image.Slice != *l.Slice {
-			t.Errorf("L%d image of slice %d, level at %d", i+1, ev.m.Image.Slice, *l.Slice)
-		}
-		if l.Status == protocol.StatusScored {
-			if maps[i+1] != 3*len(fastMethods) {
-				t.Errorf("L%d: %d heat maps", i+1, maps[i+1])
-			}
-			lung := 0
-			for j := 1; j < len(ev.m.Image.LungRuns); j += 2 {
-				lung += int(ev.m.Image.LungRuns[j])
-			}
-			if lung < 5000 {
-				t.Errorf("L%d: %d lung pixels", i+1, lung)
-			}
-		}
-	}
+	})
+	t.Run("level slices", func(t *testing.T) { checkLevelSlices(t, &rec, info) })
 
 	// Move a level two slices down: the cascade's Rescore there, the mean
 	// follows; moving it back restores the cascade's own level.
@@ -186,31 +123,33 @@ func TestScoringA0002(t *testing.T) {
 		}
 	}
 	if lvl < 0 {
-		t.Fatal("no level to move")
+		t.Fatalf("levels %+v: got none scored with two slices below it, want one to move", want.Levels)
 	}
 	k := *want.Levels[lvl].Slice + 2
 	rs, err := c.Rescore(context.Background(), lv, lvl, k)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Rescore: got error %v, want nil", err)
 	}
 	var mv recorder
 	e.Move(context.Background(), 5, lvl+1, k, mv.send)
-	got := mv.last(protocol.Result).Result
-	gl := got.Levels[lvl]
-	if gl.Slice == nil || *gl.Slice != k || !gl.Moved || gl.Scores == nil || gl.Scores.TOT != *rs.TOT || gl.Scores.GG != *rs.GG || gl.Scores.RET != *rs.RET {
-		t.Errorf("moved level %+v, Rescore %+v", gl, rs)
-	}
-	if gl.EstimateZ != want.Levels[lvl].EstimateZMM {
-		t.Errorf("estimate changed by the move: %v", gl.EstimateZ)
-	}
-	lvls := append([]cascade.LevelResult(nil), want.Levels...)
-	lvls[lvl] = rs
-	if m := cascade.MeanOf(lvls); math.Abs(*m.TOT-got.Mean.Scores.TOT) > 1e-9 {
-		t.Errorf("mean TOT after the move %v, want %v", got.Mean.Scores.TOT, *m.TOT)
-	}
-	if im := mv.last(protocol.Image); im == nil || im.Image.Level != lvl+1 || im.Image.Slice != k {
-		t.Errorf("no new axial image for the moved level: %+v", im)
-	}
+	t.Run("move", func(t *testing.T) {
+		got := mv.last(protocol.Result).Result
+		gl := got.Levels[lvl]
+		if gl.Slice == nil || *gl.Slice != k || !gl.Moved || gl.Scores == nil || gl.Scores.TOT != *rs.TOT || gl.Scores.GG != *rs.GG || gl.Scores.RET != *rs.RET {
+			t.Errorf("moved level: got %+v, want slice %d, moved, Rescore's %+v", gl, k, rs)
+		}
+		if gl.EstimateZ != want.Levels[lvl].EstimateZMM {
+			t.Errorf("estimate after the move: got %v, want %v (unchanged)", gl.EstimateZ, want.Levels[lvl].EstimateZMM)
+		}
+		lvls := append([]cascade.LevelResult(nil), want.Levels...)
+		lvls[lvl] = rs
+		if m := cascade.MeanOf(lvls); math.Abs(*m.TOT-got.Mean.Scores.TOT) > 1e-9 {
+			t.Errorf("mean TOT after the move: got %v, want %v", got.Mean.Scores.TOT, *m.TOT)
+		}
+		if im := mv.last(protocol.Image); im == nil || im.Image.Level != lvl+1 || im.Image.Slice != k {
+			t.Errorf("axial image after the move: got %+v, want one of L%d at slice %d", im, lvl+1, k)
+		}
+	})
 
 	// Exports: the CSV is the cascade's, with the series UID or, on
 	// request, the patient ID; the JSON wraps the result.
@@ -219,75 +158,167 @@ func TestScoringA0002(t *testing.T) {
 	e.Export(5, "csv", true, ex.send)
 	e.Export(5, "json", true, ex.send)
 	e.Export(5, "pdf", false, ex.send)
-	exp := ex.kind(protocol.Exported)
-	if len(exp) != 3 || len(ex.kind(protocol.Error)) != 1 {
-		t.Fatalf("exports: %+v", ex.events)
-	}
-	for i, id := range []string{lv.Series().UID, strings.TrimSpace(lv.Series().PatientID)} {
-		var w bytes.Buffer
-		e.result.res.WriteCSV(&w, id)
-		if exp[i].m.Export.Text != w.String() {
-			t.Errorf("CSV %d:\n%s\nwant\n%s", i, exp[i].m.Export.Text, w.String())
+	t.Run("exports", func(t *testing.T) {
+		exp := ex.kind(protocol.Exported)
+		if len(exp) != 3 || len(ex.kind(protocol.Error)) != 1 {
+			t.Fatalf("exports: got %+v, want 3 exported and 1 error (pdf)", ex.events)
 		}
-	}
-	var doc struct {
-		Result  cascade.Result `json:"result"`
-		Moved   []int          `json:"moved"`
-		Patient *struct{ ID string }
-	}
-	if err := json.Unmarshal([]byte(exp[2].m.Export.Text), &doc); err != nil {
-		t.Fatal(err)
-	}
-	if jsonOf(t, doc.Result) != jsonOf(t, e.result.res) || len(doc.Moved) != 1 || doc.Moved[0] != lvl+1 || doc.Patient == nil {
-		t.Errorf("JSON export:\n%s", exp[2].m.Export.Text)
-	}
+		for i, id := range []string{lv.Series().UID, strings.TrimSpace(lv.Series().PatientID)} {
+			var w bytes.Buffer
+			e.result.res.WriteCSV(&w, id)
+			if exp[i].m.Export.Text != w.String() {
+				t.Errorf("CSV %d:\n%s\nwant\n%s", i, exp[i].m.Export.Text, w.String())
+			}
+		}
+		var doc struct {
+			Result  cascade.Result `json:"result"`
+			Moved   []int          `json:"moved"`
+			Patient *struct{ ID string }
+		}
+		if err := json.Unmarshal([]byte(exp[2].m.Export.Text), &doc); err != nil {
+			t.Fatalf("JSON export: got error %v, want nil", err)
+		}
+		if jsonOf(t, doc.Result) != jsonOf(t, e.result.res) || len(doc.Moved) != 1 || doc.Moved[0] != lvl+1 || doc.Patient == nil {
+			t.Errorf("JSON export:\n%s\nwant the engine's result, moved [%d] and the patient", exp[2].m.Export.Text, lvl+1)
+		}
+	})
 
 	// Back to the cascade's slice: its own level again.
 	var back recorder
 	e.Move(context.Background(), 5, lvl+1, *want.Levels[lvl].Slice, back.send)
-	if jsonOf(t, e.result.res) != jsonOf(t, want) {
-		t.Errorf("after moving back:\n%s\nwant\n%s", jsonOf(t, e.result.res), jsonOf(t, want))
-	}
+	t.Run("move back", func(t *testing.T) {
+		if jsonOf(t, e.result.res) != jsonOf(t, want) {
+			t.Errorf("after moving back:\n%s\nwant\n%s", jsonOf(t, e.result.res), jsonOf(t, want))
+		}
+	})
 	// Moves of another job or out of range are refused.
 	var bad recorder
 	e.Move(context.Background(), 4, 2, 3, bad.send)
 	e.Move(context.Background(), 5, 6, 3, bad.send)
 	e.Move(context.Background(), 5, 1, 30, bad.send)
-	if len(bad.kind(protocol.Error)) != 3 {
-		t.Errorf("bad moves: %+v", bad.events)
-	}
+	t.Run("bad moves", func(t *testing.T) {
+		if n := len(bad.kind(protocol.Error)); n != 3 {
+			t.Errorf("bad moves: got %d errors (%+v), want 3", n, bad.events)
+		}
+	})
 	// A slow heat map: the paper's occlusion map of a scored level, with
 	// progress, three maps, and done{task}.
-	var hm recorder
 	scoredLevel := lvl + 1
-	e.Heatmap(context.Background(), 5, scoredLevel, string(heatmap.MethodOcclusion), hm.send)
-	if m := hm.last(protocol.Error); m != nil {
-		t.Fatal(m.Error)
-	}
-	if d := hm.last(protocol.Done); d == nil || d.Task != protocol.Heatmap || d.Cancelled || hm.events[len(hm.events)-1].m != d {
-		t.Errorf("occlusion request ended with %+v", d)
-	}
-	occ := 0
-	for _, ev := range hm.events {
-		if h := ev.m.Heatmap; h != nil && h.Method == string(heatmap.MethodOcclusion) && h.Level == scoredLevel {
-			occ++
+	t.Run("occlusion", func(t *testing.T) {
+		var hm recorder
+		e.Heatmap(context.Background(), 5, scoredLevel, string(heatmap.MethodOcclusion), hm.send)
+		if m := hm.last(protocol.Error); m != nil {
+			t.Fatalf("occlusion: got error %q, want none", m.Error)
+		}
+		if d := hm.last(protocol.Done); d == nil || d.Task != protocol.Heatmap || d.Cancelled || hm.events[len(hm.events)-1].m != d {
+			t.Errorf("occlusion request: got last done %+v, want done{heatmap} last, not cancelled", d)
+		}
+		occ := 0
+		for _, ev := range hm.events {
+			if h := ev.m.Heatmap; h != nil && h.Method == string(heatmap.MethodOcclusion) && h.Level == scoredLevel {
+				occ++
+			}
+		}
+		if p := hm.last(protocol.Progress); occ != 3 || p == nil || p.Progress.Stage != protocol.StageHeatmap || p.Progress.Done != p.Progress.Total || p.Progress.Total < 50 {
+			t.Errorf("occlusion: got %d maps, last progress %+v; want 3 maps, heat-map progress complete over >= 50 windows", occ, p)
+		}
+	})
+	// Cancelled at once, and a method this build cannot make.
+	t.Run("occlusion cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var hc recorder
+		e.Heatmap(ctx, 5, scoredLevel, string(heatmap.MethodOcclusion), hc.send)
+		if d := hc.last(protocol.Done); d == nil || !d.Cancelled || hc.last(protocol.Error) != nil {
+			t.Errorf("cancelled occlusion: got %+v, want done{cancelled} and no error", hc.events)
+		}
+	})
+	t.Run("unknown method", func(t *testing.T) {
+		var hx recorder
+		e.Heatmap(context.Background(), 5, scoredLevel, "no-such-method", hx.send)
+		if hx.last(protocol.Error) == nil || hx.last(protocol.Done) == nil || hx.last(protocol.Done).Task != protocol.Heatmap {
+			t.Errorf("heat map request: got %+v, want an error and done{heatmap}", hx.events)
+		}
+	})
+}
+
+// checkScoringEvents checks the events of a scoring job: the stages in
+// order, the reformat before the result, the result before the level
+// slices, and a time for every stage.
+func checkScoringEvents(t *testing.T, rec *recorder) {
+	t.Helper()
+	var stages, kinds []string
+	for _, ev := range rec.events {
+		if p := ev.m.Progress; p != nil && (len(stages) == 0 || stages[len(stages)-1] != p.Stage) {
+			stages = append(stages, p.Stage)
+		}
+		if k := ev.m.Kind; k != protocol.Progress && (len(kinds) == 0 || kinds[len(kinds)-1] != k) {
+			kinds = append(kinds, k)
 		}
 	}
-	if p := hm.last(protocol.Progress); occ != 3 || p == nil || p.Progress.Stage != protocol.StageHeatmap || p.Progress.Done != p.Progress.Total || p.Progress.Total < 50 {
-		t.Errorf("occlusion: %d maps, last progress %+v", occ, p)
+	if got := strings.Join(stages, ","); got != "read,decode,levels,score,maps" {
+		t.Errorf("stages: got %s, want read,decode,levels,score,maps", got)
 	}
-	// Cancelled at once, and a method this build cannot make.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var hc recorder
-	e.Heatmap(ctx, 5, scoredLevel, string(heatmap.MethodOcclusion), hc.send)
-	if d := hc.last(protocol.Done); d == nil || !d.Cancelled || hc.last(protocol.Error) != nil {
-		t.Errorf("cancelled occlusion: %+v", hc.events)
+	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") && !strings.HasPrefix(got, "inventory,image,inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
+		t.Errorf("events: got %s, want inventory,image,[inventory,image,]result,image,heatmap...,done", got)
 	}
-	var hx recorder
-	e.Heatmap(context.Background(), 5, scoredLevel, "no-such-method", hx.send)
-	if hx.last(protocol.Error) == nil || hx.last(protocol.Done) == nil || hx.last(protocol.Done).Task != protocol.Heatmap {
-		t.Errorf("heat map request: %+v", hx.events)
+	tm := rec.last(protocol.Done).Timings
+	for _, st := range []string{"read", "decode", "levels", "score", "maps"} {
+		if tm[st] <= 0 {
+			t.Errorf("timings: got %v, want a %s time > 0", tm, st)
+		}
+	}
+}
+
+// checkLevelSlices checks one axial image per level with a slice, with its
+// lung, and three heat maps per scored level.
+func checkLevelSlices(t *testing.T, rec *recorder, info *protocol.ResultInfo) {
+	t.Helper()
+	axials, maps := map[int]event{}, map[int]int{}
+	for _, ev := range rec.events {
+		if im := ev.m.Image; im != nil && im.Role == protocol.RoleAxial {
+			axials[im.Level] = ev
+			if len(ev.pixels()) != 512*512 {
+				t.Errorf("L%d: got %d pixels, want 512²", im.Level, len(ev.pixels()))
+			}
+		}
+		if h := ev.m.Heatmap; h != nil {
+			maps[h.Level]++
+			if len(ev.floats()) != h.Width*h.Height || h.Width != 256 || h.StepX != 2 || h.X0 != 0.5 ||
+				(h.Method != string(heatmap.MethodGradient) && h.Method != string(heatmap.MethodDense)) || h.Max < 1 || !h.Signed {
+				t.Errorf("heat map: got %+v with %d values, want 256 wide, step 2 from 0.5, gradient or dense, signed, max >= 1", h, len(ev.floats()))
+			}
+			for _, v := range ev.floats() {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("heat map value: got %v, want a finite number", v)
+				}
+			}
+		}
+	}
+	for i, l := range info.Levels {
+		ev, ok := axials[i+1]
+		if (l.Slice != nil) != ok {
+			t.Errorf("L%d: got axial image %v for slice %v, want one exactly when the level has a slice", i+1, ok, l.Slice)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if ev.m.Image.Slice != *l.Slice {
+			t.Errorf("L%d: got the image of slice %d, want the level's slice %d", i+1, ev.m.Image.Slice, *l.Slice)
+		}
+		if l.Status == protocol.StatusScored {
+			if maps[i+1] != 3*len(fastMethods) {
+				t.Errorf("L%d: got %d heat maps, want %d", i+1, maps[i+1], 3*len(fastMethods))
+			}
+			lung := 0
+			for j := 1; j < len(ev.m.Image.LungRuns); j += 2 {
+				lung += int(ev.m.Image.LungRuns[j])
+			}
+			if lung < 5000 {
+				t.Errorf("L%d: got %d lung pixels, want >= 5000", i+1, lung)
+			}
+		}
 	}
 }
 
