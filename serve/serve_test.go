@@ -67,7 +67,7 @@ func newTestSite(t testing.TB, fsys fstest.MapFS) *site {
 	t.Helper()
 	s, err := loadSite(fsys)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSite: got error %v, want nil", err)
 	}
 	return s
 }
@@ -108,7 +108,7 @@ func TestHeaders(t *testing.T) {
 	for _, tc := range tests {
 		rec := get(t, s, "GET", tc.path, nil)
 		if rec.Code != 200 {
-			t.Errorf("GET %s: status %d", tc.path, rec.Code)
+			t.Errorf("GET %s: status %d, want 200", tc.path, rec.Code)
 			continue
 		}
 		h := rec.Header()
@@ -116,28 +116,28 @@ func TestHeaders(t *testing.T) {
 			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.ctype)
 		}
 		if got := h.Get("Cache-Control"); got != "no-cache" {
-			t.Errorf("GET %s: Cache-Control %q", tc.path, got)
+			t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, "no-cache")
 		}
 		if !regexp.MustCompile(`^"[0-9a-f]{24}"$`).MatchString(h.Get("ETag")) {
-			t.Errorf("GET %s: ETag %q", tc.path, h.Get("ETag"))
+			t.Errorf("GET %s: got ETag %q, want 24 hex digits in quotes", tc.path, h.Get("ETag"))
 		}
 		checkSecurityHeaders(t, "GET "+tc.path, h)
 	}
 	// Errors carry the security headers too.
 	rec := get(t, s, "GET", "/missing.js", nil)
 	if rec.Code != 404 {
-		t.Errorf("missing file: status %d", rec.Code)
+		t.Errorf("missing file: status %d, want 404", rec.Code)
 	}
 	checkSecurityHeaders(t, "404", rec.Header())
 	// The CSP allows Go's wasm but never eval, and nothing from elsewhere.
 	for _, want := range []string{"'wasm-unsafe-eval'", "default-src 'none'", "worker-src 'self'", "frame-ancestors 'none'"} {
 		if !strings.Contains(ContentSecurityPolicy, want) {
-			t.Errorf("CSP lacks %s", want)
+			t.Errorf("CSP: got %q, want %s in it", ContentSecurityPolicy, want)
 		}
 	}
 	for _, bad := range []string{"'unsafe-eval'", "'unsafe-inline'", "http:", "https:", "*"} {
 		if strings.Contains(strings.ReplaceAll(ContentSecurityPolicy, "'wasm-unsafe-eval'", ""), bad) {
-			t.Errorf("CSP contains %s", bad)
+			t.Errorf("CSP: got %q, want no %s in it", ContentSecurityPolicy, bad)
 		}
 	}
 }
@@ -151,13 +151,13 @@ func decode(t *testing.T, enc string, b []byte) []byte {
 	case "gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("gzip.NewReader: got error %v, want nil", err)
 		}
 		r = zr
 	}
 	out, err := io.ReadAll(r)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("io.ReadAll: got error %v, want nil", err)
 	}
 	return out
 }
@@ -190,18 +190,18 @@ func TestContentEncoding(t *testing.T) {
 			continue
 		}
 		if h.Get("Vary") != "Accept-Encoding" {
-			t.Errorf("Accept-Encoding %q: Vary %q", tc.accept, h.Get("Vary"))
+			t.Errorf("Accept-Encoding %q: Vary %q, want %q", tc.accept, h.Get("Vary"), "Accept-Encoding")
 		}
 		if got := decode(t, tc.want, rec.Body.Bytes()); !bytes.Equal(got, wasm) {
-			t.Errorf("Accept-Encoding %q: body does not decode to the wasm", tc.accept)
+			t.Errorf("Accept-Encoding %q: got a body that decodes to %d other bytes, want the wasm's %d", tc.accept, len(got), len(wasm))
 		}
 		if e, ok := etags[tc.want]; ok && e != h.Get("ETag") {
-			t.Errorf("ETag of %q changed between requests", tc.want)
+			t.Errorf("ETag of %q: got %s, want %s (unchanged between requests)", tc.want, h.Get("ETag"), e)
 		}
 		etags[tc.want] = h.Get("ETag")
 	}
 	if len(etags) != 3 || etags[""] == etags["br"] || etags["br"] == etags["gzip"] {
-		t.Errorf("each representation needs its own ETag: %v", etags)
+		t.Errorf("ETags: got %v, want three, one per representation", etags)
 	}
 }
 
@@ -212,16 +212,16 @@ func TestConditionalAndHead(t *testing.T) {
 	etag := rec.Header().Get("ETag")
 	rec = get(t, s, "GET", "/ui.wasm", map[string]string{"Accept-Encoding": "br", "If-None-Match": etag})
 	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
-		t.Errorf("If-None-Match: status %d, %d bytes", rec.Code, rec.Body.Len())
+		t.Errorf("If-None-Match: got status %d, %d bytes; want 304, 0 bytes", rec.Code, rec.Body.Len())
 	}
 	// The brotli ETag does not validate the gzip representation.
 	rec = get(t, s, "GET", "/ui.wasm", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag})
 	if rec.Code != 200 {
-		t.Errorf("If-None-Match of another representation: status %d", rec.Code)
+		t.Errorf("If-None-Match of another representation: status %d, want 200", rec.Code)
 	}
 	rec = get(t, s, "HEAD", "/ui.wasm", nil)
 	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != fmt.Sprint(len(wasm)) {
-		t.Errorf("HEAD: status %d, body %d bytes, Content-Length %q", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
+		t.Errorf("HEAD: got status %d, body %d bytes, Content-Length %q; want 200, 0 bytes, %d", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"), len(wasm))
 	}
 }
 
@@ -234,17 +234,17 @@ func TestMethodNotAllowed(t *testing.T) {
 			req, _ := http.NewRequest(m, srv.URL+p, strings.NewReader("pixel data that must go nowhere"))
 			resp, err := srv.Client().Do(req)
 			if err != nil {
-				t.Fatalf("%s %s: %v", m, p, err)
+				t.Fatalf("%s %s: got error %v, want nil", m, p, err)
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("%s %s: status %d, want 405", m, p, resp.StatusCode)
 			}
 			if got := resp.Header.Get("Allow"); got != "GET, HEAD" {
-				t.Errorf("%s %s: Allow %q", m, p, got)
+				t.Errorf("%s %s: Allow %q, want %q", m, p, got, "GET, HEAD")
 			}
 			if resp.Header.Get("Content-Security-Policy") == "" {
-				t.Errorf("%s %s: no CSP on the error", m, p)
+				t.Errorf("%s %s: got no CSP on the error, want one", m, p)
 			}
 		}
 	}
@@ -256,14 +256,14 @@ func rawRequest(t *testing.T, addr, target string) (int, string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("net.Dial: got error %v, want nil", err)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target, addr)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("GET %s: %v", target, err)
+		t.Fatalf("GET %s: got error %v, want nil", target, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -275,7 +275,7 @@ func TestPathTraversal(t *testing.T) {
 	// never be reachable, nor anything outside.
 	s, err := loadSite(web.Static())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSite: got error %v, want nil", err)
 	}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
@@ -294,11 +294,11 @@ func TestPathTraversal(t *testing.T) {
 			t.Errorf("GET %s: status %d, want 400 or 404", tg, code)
 		}
 		if strings.Contains(body, "package ") || strings.Contains(body, "root:") || strings.Contains(body, "<html") {
-			t.Errorf("GET %s leaked content: %.80q", tg, body)
+			t.Errorf("GET %s: got content %.80q, want none leaked", tg, body)
 		}
 	}
 	if code, _ := rawRequest(t, addr, "/index.html"); code != 200 {
-		t.Errorf("GET /index.html: status %d", code)
+		t.Errorf("GET /index.html: status %d, want 200", code)
 	}
 }
 
@@ -314,11 +314,11 @@ func TestStaleVariantIgnored(t *testing.T) {
 	rec := get(t, s, "GET", "/ui.wasm", map[string]string{"Accept-Encoding": "br, gzip"})
 	enc := rec.Header().Get("Content-Encoding")
 	if got := decode(t, enc, rec.Body.Bytes()); !bytes.Equal(got, wasm) {
-		t.Errorf("served %q content that is not the current wasm", enc)
+		t.Errorf("served %q: got %d bytes that are not the current wasm, want the current wasm", enc, len(got))
 	}
 	// Variants are never served as files of their own.
 	if rec := get(t, s, "GET", "/ui.wasm.gz", nil); rec.Code != 404 {
-		t.Errorf("GET ui.wasm.gz: status %d", rec.Code)
+		t.Errorf("GET ui.wasm.gz: status %d, want 404", rec.Code)
 	}
 }
 
@@ -327,25 +327,25 @@ func TestServiceWorkerTemplate(t *testing.T) {
 	s := newTestSite(t, fsys)
 	sw := string(s.assets["sw.js"].body)
 	if strings.Contains(sw, "__SSCSCORE") {
-		t.Fatalf("markers left in sw.js: %s", sw)
+		t.Fatalf("sw.js: got %s, want no __SSCSCORE markers left", sw)
 	}
 	if !strings.Contains(sw, `"`+s.build+`"`) {
-		t.Errorf("sw.js lacks the build %s: %s", s.build, sw)
+		t.Errorf("sw.js: got %s, want the build %s in it", sw, s.build)
 	}
 	for _, want := range []string{`"./"`, `"./index.html"`, `"./ui.wasm"`, `"./img/logo.svg"`} {
 		if !strings.Contains(sw, want) {
-			t.Errorf("sw.js does not precache %s: %s", want, sw)
+			t.Errorf("sw.js: got %s, want it to precache %s", sw, want)
 		}
 	}
 	for _, bad := range []string{".br\"", ".gz\"", `"./sw.js"`} {
 		if strings.Contains(sw, bad) {
-			t.Errorf("sw.js precaches %s: %s", bad, sw)
+			t.Errorf("sw.js: got %s, want it not to precache %s", sw, bad)
 		}
 	}
 	// Any change to a file gives a new build, hence a new cache.
 	fsys["app.css"] = &fstest.MapFile{Data: []byte("body { color: navy }\n")}
 	if s2 := newTestSite(t, fsys); s2.build == s.build {
-		t.Error("build hash unchanged after a file changed")
+		t.Errorf("build hash unchanged after a file changed: got %v, want != %v", s2.build, s.build)
 	}
 }
 
@@ -355,29 +355,29 @@ func TestExport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site")
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"-export", dir}, fsys, &stdout, &stderr); err != nil {
-		t.Fatalf("export: %v (%s)", err, stderr.String())
+		t.Fatalf("export: got error %v (%s), want nil", err, stderr.String())
 	}
 	for _, name := range []string{"index.html", "app.css", "img/logo.svg", "ui.wasm.br", "ui.wasm.gz", "_headers"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Errorf("export lacks %s: %v", name, err)
+			t.Errorf("export lacks %s: got error %v, want nil", name, err)
 		}
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "ui.wasm"))
 	if !bytes.Equal(got, wasm) {
-		t.Error("exported ui.wasm differs")
+		t.Errorf("exported ui.wasm: got %d other bytes, want the wasm's %d", len(got), len(wasm))
 	}
 	sw, _ := os.ReadFile(filepath.Join(dir, "sw.js"))
 	if !bytes.Equal(sw, s.assets["sw.js"].body) {
-		t.Errorf("exported sw.js is not the served one: %s", sw)
+		t.Errorf("exported sw.js: got %s, want the served one", sw)
 	}
 	hdr, _ := os.ReadFile(filepath.Join(dir, "_headers"))
 	for _, kv := range securityHeaders {
 		if !strings.Contains(string(hdr), kv[0]+": "+kv[1]) {
-			t.Errorf("_headers lacks %s", kv[0])
+			t.Errorf("_headers: got %s, want %s: %s in it", hdr, kv[0], kv[1])
 		}
 	}
 	if !strings.Contains(stdout.String(), "wrote") {
-		t.Errorf("stdout %q", stdout.String())
+		t.Errorf("stdout: got %q, want it to say what it wrote", stdout.String())
 	}
 }
 
@@ -395,12 +395,12 @@ func startServer(t *testing.T, fsys fstest.MapFS) (base string, stop func() erro
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		cancel()
-		t.Fatalf("server did not start: %v (%v)", err, <-done)
+		t.Fatalf("server start: got error %v (%v), want nil", err, <-done)
 	}
 	m := regexp.MustCompile(`http://[0-9.:]+/`).FindString(line)
 	if m == "" {
 		cancel()
-		t.Fatalf("no address in %q", line)
+		t.Fatalf("no address in %q, got %v, want != %q", line, m, "")
 	}
 	go io.Copy(io.Discard, pr)
 	return strings.TrimSuffix(m, "/"), func() error { cancel(); return <-done }
@@ -447,14 +447,14 @@ func TestConcurrentClients(t *testing.T) {
 	for err := range errs {
 		n++
 		if n <= 5 {
-			t.Error(err)
+			t.Errorf("got %v, want status 200 and the wasm", err)
 		}
 	}
 	if n > 0 {
-		t.Errorf("%d of %d clients failed", n, clients)
+		t.Errorf("%d of %d clients failed, want <= 0", n, clients)
 	}
 	if err := stop(); err != nil {
-		t.Errorf("run: %v", err)
+		t.Errorf("run: got error %v, want nil", err)
 	}
 }
 
@@ -463,7 +463,7 @@ func TestGracefulShutdownFinishesRequests(t *testing.T) {
 	base, stop := startServer(t, fsys)
 	resp, err := http.Get(base + "/ui.wasm") // identity: 16 MiB, more than socket buffers hold
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("http.Get: got error %v, want nil", err)
 	}
 	defer resp.Body.Close()
 	stopped := make(chan error, 1)
@@ -478,23 +478,23 @@ func TestGracefulShutdownFinishesRequests(t *testing.T) {
 			break
 		}
 		if err != nil {
-			t.Fatalf("response cut during shutdown: %v", err)
+			t.Fatalf("response cut during shutdown: got error %v, want nil", err)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	if [32]byte(h.Sum(nil)) != sha256.Sum256(wasm) {
-		t.Error("response corrupted during shutdown")
+		t.Error("response during shutdown: got other bytes, want the whole wasm")
 	}
 	select {
 	case err := <-stopped:
 		if err != nil {
-			t.Errorf("run: %v", err)
+			t.Errorf("run: got error %v, want nil", err)
 		}
 	case <-time.After(shutdownGrace + 5*time.Second):
-		t.Fatal("server did not stop")
+		t.Fatal("shutdown: got a server still running, want it stopped")
 	}
 	if _, err := http.Get(base + "/"); err == nil {
-		t.Error("server still answers after shutdown")
+		t.Errorf("server still answers after shutdown: got nil error, want an error")
 	}
 }
 
@@ -515,23 +515,23 @@ func TestSignals(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SSCSCORE_SERVE_MAIN=1", "SSCSCORE_SERVE_ARGS=-addr 127.0.0.1:0")
 			out, err := cmd.StdoutPipe()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("cmd.StdoutPipe: got error %v, want nil", err)
 			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+				t.Fatalf("cmd.Start: got error %v, want nil", err)
 			}
 			r := bufio.NewReader(out)
 			line, err := r.ReadString('\n')
 			if err != nil {
 				cmd.Process.Kill()
-				t.Fatalf("no start line: %v; stderr: %s", err, stderr.String())
+				t.Fatalf("start line: got error %v, want one; stderr: %s", err, stderr.String())
 			}
 			base := strings.TrimSuffix(regexp.MustCompile(`http://[0-9.:]+/`).FindString(line), "/")
 			resp, err := http.Get(base + "/")
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("http.Get: got error %v, want nil", err)
 			}
 			resp.Body.Close()
 			cmd.Process.Signal(sig)
@@ -541,17 +541,17 @@ func TestSignals(t *testing.T) {
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Errorf("exit: %v; stderr: %s", err, stderr.String())
+					t.Errorf("exit: got error %v, want nil; stderr: %s", err, stderr.String())
 				}
 			case <-time.After(15 * time.Second):
 				cmd.Process.Kill()
-				t.Fatal("server did not exit after the signal")
+				t.Fatal("after the signal: got a server still running after 15 s, want it exited")
 			}
 			if !strings.Contains(string(rest), "shutting down") {
-				t.Errorf("stdout after the signal: %q", rest)
+				t.Errorf("stdout after the signal: got %q, want \"shutting down\"", rest)
 			}
 			if !strings.Contains(stderr.String(), `GET "/" 200`) {
-				t.Errorf("access log lacks the request: %q", stderr.String())
+				t.Errorf("access log: got %q, want the request GET \"/\" 200", stderr.String())
 			}
 		})
 	}
