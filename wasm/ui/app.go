@@ -55,6 +55,13 @@ type app struct {
 
 	// moveTimer delays the rescoring of a moved level line.
 	moveTimer *time.Timer
+
+	// pacs is the PACS panel's state. shownJob is the job whose scan is
+	// on screen (0: none, or the worker was restarted); keeping is set
+	// while a retrieval from the PACS runs that has not replaced it yet.
+	pacs     pacsState
+	shownJob int
+	keeping  bool
 }
 
 func newApp() *app {
@@ -64,7 +71,7 @@ func newApp() *app {
 		heat:       map[int]map[string]*heatView{},
 		heatRange:  map[string]float64{},
 		heatScore:  protocol.ScoreTOT,
-		stageOrder: []string{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
+		stageOrder: []string{protocol.StageDownload, protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
 		window:     view.Lung,
 		lut:        view.Lung.LUT(),
 	}
@@ -74,6 +81,7 @@ func (a *app) start() {
 	a.setState("starting")
 	a.bindInput()
 	a.bindControls()
+	a.bindPACS()
 	a.startWorker()
 	a.status("Starting the scan reader…")
 }
@@ -105,6 +113,8 @@ func (a *app) clearError() { hide(a.byID("error")) }
 func (a *app) startWorker() {
 	a.stopWorker()
 	a.ready = nil
+	a.shownJob = 0 // a new worker holds no scan
+	a.pacs.store = 0
 	a.setInputsEnabled(false)
 	w := js.Global().Get("Worker").New("worker.js", map[string]any{"name": "sscscore"})
 	onMsg := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -164,10 +174,21 @@ func (a *app) newJob(m *protocol.Msg, files []any) {
 	a.resetProgress()
 	show(a.byID("work"))
 	a.button("cancel").SetDisabled(false)
-	if m.Kind != protocol.Choose {
-		a.resetReport()
+	// A retrieval from the PACS keeps the scan on screen until the series
+	// has arrived (see onWorkerMessage).
+	a.keeping = m.Kind == protocol.PACSOpen && a.shownJob != 0
+	dl := query(nil, `#stages li[data-stage="download"]`)
+	if m.Kind == protocol.PACSOpen {
+		show(dl)
 	} else {
+		hide(dl)
+	}
+	switch {
+	case a.keeping:
+	case m.Kind == protocol.Choose:
 		a.resetResult()
+	default:
+		a.resetReport()
 	}
 	a.setState("working")
 	ds := document.Get("documentElement").Get("dataset")
@@ -199,6 +220,23 @@ func (a *app) cancel() {
 func (a *app) finishJob(cancelled bool) {
 	a.running = false
 	hide(a.byID("work"))
+	if a.keeping {
+		// The retrieval ended before its series replaced the scan on
+		// screen: that scan stays, and so does the worker's.
+		a.keeping = false
+		if a.shownJob != 0 {
+			a.job = a.shownJob
+			a.updateExportButtons()
+			if cancelled {
+				a.status("Cancelled; the scan on screen is unchanged.")
+				a.setState("idle")
+			} else {
+				a.status("Stopped: see the message below. The scan on screen is unchanged.")
+				a.setState("error")
+			}
+			return
+		}
+	}
 	switch {
 	case cancelled:
 		a.status("Cancelled. Drop a scan or try the demo to start again.")
@@ -229,6 +267,11 @@ func (a *app) onWorkerMessage(data js.Value) {
 		a.onReady(m.Ready)
 		return
 	}
+	switch m.Task {
+	case protocol.PACSSearch, protocol.PACSSeries, protocol.Store:
+		a.onPACS(m) // tasks beside the scan jobs, numbered apart
+		return
+	}
 	if m.Job != a.job {
 		return // a cancelled or replaced job
 	}
@@ -249,6 +292,11 @@ func (a *app) onWorkerMessage(data js.Value) {
 		}
 		a.onProgress(m.Progress)
 	case protocol.Inventory:
+		if a.keeping {
+			a.keeping = false // the new series replaces the scan on screen
+			a.resetReport()
+		}
+		a.shownJob = a.job
 		a.onInventory(m.Inventory)
 	case protocol.Image:
 		a.onImage(m.Image, data.Get("buf"))
@@ -259,7 +307,7 @@ func (a *app) onWorkerMessage(data js.Value) {
 			a.onHeatmap(m.Heatmap, data.Get("buf"))
 		}
 	case protocol.Exported:
-		download(m.Export)
+		download(m.Export, data.Get("buf"))
 	case protocol.Error:
 		a.showError(m.Error)
 	case protocol.Done:
@@ -267,7 +315,9 @@ func (a *app) onWorkerMessage(data js.Value) {
 			a.onTaskDone(m)
 			return
 		}
-		a.showTimings(m)
+		if !a.keeping { // a failed retrieval leaves the scan on screen and its timings
+			a.showTimings(m)
+		}
 		if a.running {
 			a.finishJob(m.Cancelled)
 		}
@@ -319,9 +369,10 @@ func (a *app) buildText() string {
 // setInputsEnabled enables or disables the ways to open a scan (the demo
 // only when the build has it).
 func (a *app) setInputsEnabled(on bool) {
-	for _, id := range []string{"pick-files", "pick-folder"} {
+	for _, id := range []string{"pick-files", "pick-folder", "pacs-search"} {
 		a.button(id).SetDisabled(!on)
 	}
+	a.button("pacs-open").SetDisabled(!on || a.pacs.chosen == "")
 	demo := on && a.ready != nil && a.ready.Demo
 	a.button("demo").SetDisabled(!demo)
 	note := a.byID("demo-note")
@@ -361,7 +412,11 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 			prog := &dom.HTMLProgressElement{BasicHTMLElement: query(li, "progress")}
 			prog.SetMax(float64(max(p.Total, 1)))
 			prog.SetValue(float64(p.Done))
-			query(li, ".stage-count").SetTextContent(view.Count(p.Done, p.Total, p.Unit))
+			count := view.Count(p.Done, p.Total, p.Unit)
+			if st == protocol.StageDownload {
+				count = downloadProgress(p)
+			}
+			query(li, ".stage-count").SetTextContent(count)
 			eta := ""
 			if p.Done >= p.Total && p.Total > 0 {
 				li.Class().Remove("active")
@@ -396,7 +451,7 @@ func (a *app) showTimings(m *protocol.Msg) {
 		a.byID("timings").SetTextContent("")
 		return
 	}
-	names := map[string]string{"demo": "making the demo scan", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
+	names := map[string]string{"demo": "making the demo scan", protocol.StageDownload: "receiving from the PACS", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
 		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring", protocol.StageMaps: "level images"}
 	var parts []string
 	for _, st := range append([]string{"demo"}, a.stageOrder...) {

@@ -68,12 +68,16 @@ func (a *app) bindControls() {
 
 // download saves an export through a Blob URL: the file is made on this
 // computer and never leaves it.
-func download(e *protocol.ExportInfo) {
+func download(e *protocol.ExportInfo, buf js.Value) {
 	if e == nil {
 		return
 	}
 	g := js.Global()
-	blob := g.Get("Blob").New([]any{e.Text}, map[string]any{"type": e.Type})
+	var part any = e.Text
+	if e.Binary && buf.Truthy() {
+		part = buf
+	}
+	blob := g.Get("Blob").New([]any{part}, map[string]any{"type": e.Type})
 	url := g.Get("URL").Call("createObjectURL", blob)
 	link := document.Call("createElement", "a")
 	link.Set("href", url)

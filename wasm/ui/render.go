@@ -586,7 +586,8 @@ func (a *app) renderScores() {
 // updateExportButtons enables CSV and JSON export once there is a result.
 func (a *app) updateExportButtons() {
 	has := a.result != nil
-	for _, id := range []string{"export-csv", "export-json"} {
+	a.button("pacs-store").SetDisabled(!has || a.pacs.store != 0)
+	for _, id := range []string{"export-csv", "export-json", "export-sr"} {
 		b := a.button(id)
 		b.SetDisabled(!has)
 		if has {

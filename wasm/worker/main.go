@@ -116,7 +116,7 @@ func (w *worker) onMessage(data js.Value) {
 			w.cancel()
 			w.cancelTask()
 		}
-	case protocol.Open, protocol.Demo, protocol.Choose:
+	case protocol.Open, protocol.Demo, protocol.Choose, protocol.PACSOpen:
 		w.cancel() // a new scan replaces the running one
 		w.cancelTask()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -139,8 +139,18 @@ func (w *worker) onMessage(data js.Value) {
 				w.eng.Demo(ctx, m.Job, w.send)
 			case protocol.Choose:
 				w.eng.Choose(ctx, m.Job, m.Series, w.send)
+			case protocol.PACSOpen:
+				w.eng.PACSOpen(ctx, m.Job, m.PACS, m.Study, m.Series, m.Total, w.send)
 			}
 		})
+	case protocol.PACSSearch:
+		// Searches only wait for the PACS: they run beside the queued
+		// jobs, never behind a scan.
+		go w.eng.PACSSearch(context.Background(), m.Job, m.PACS, m.Query, w.send)
+	case protocol.PACSSeries:
+		go w.eng.PACSSeries(context.Background(), m.Job, m.PACS, m.Study, w.send)
+	case protocol.Store:
+		w.enqueue(func() { w.eng.Store(context.Background(), m.Job, m.PACS, m.PDF, w.send) })
 	case protocol.Move:
 		w.enqueue(func() { w.eng.Move(context.Background(), m.Job, m.Level, m.Slice, w.send) })
 	case protocol.Export:

@@ -24,7 +24,7 @@ func benchOpen(b *testing.B, files []ingest.File) {
 				done = m
 			}
 			if m.Kind == protocol.Error {
-				b.Fatal(m.Error)
+				b.Fatalf("Open: got error %q, want none", m.Error)
 			}
 		})
 		for k, v := range done.Timings {
@@ -39,7 +39,7 @@ func benchOpen(b *testing.B, files []ingest.File) {
 func BenchmarkOpenA0002(b *testing.B) {
 	files, err := ingest.DiskFiles(shareddata.Path(b, "chest-ct/A0002-B40f"))
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	benchOpen(b, files)
 }
@@ -47,11 +47,11 @@ func BenchmarkOpenA0002(b *testing.B) {
 func BenchmarkOpenPhantom300(b *testing.B) {
 	dir, err := benchdata.Phantom300(context.Background())
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("benchdata.Phantom300: got error %v, want nil", err)
 	}
 	files, err := ingest.DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	benchOpen(b, files)
 }
@@ -62,18 +62,18 @@ func BenchmarkOpenPhantom300(b *testing.B) {
 func BenchmarkMoveA0002(b *testing.B) {
 	files, err := ingest.DiskFiles(shareddata.Path(b, "chest-ct/A0002-B40f"))
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	e := New(Options{Cascade: defaultCascade(b)})
 	e.Open(context.Background(), 1, files, func(*protocol.Msg, []byte) {})
 	if e.result == nil {
-		b.Fatal("A0002 not scored")
+		b.Fatal("Open(A0002): got no result, want A0002 scored")
 	}
 	i := 0
 	for b.Loop() {
 		e.Move(context.Background(), 1, 3, 14+i%2, func(m *protocol.Msg, _ []byte) {
 			if m.Kind == protocol.Error {
-				b.Fatal(m.Error)
+				b.Fatalf("Move: got error %q, want none", m.Error)
 			}
 		})
 		i++

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -67,6 +68,9 @@ type Options struct {
 	// ReadAhead is the number of slices read ahead of the cascade's
 	// sequential pass; 0 means max(Parallel, 4).
 	ReadAhead int
+	// HTTP is the client of the PACS requests (DICOMweb); nil means
+	// http.DefaultClient (in the browser: the worker's fetch).
+	HTTP *http.Client
 }
 
 // Engine holds the state of the worker: the last inventory, the series in
@@ -156,6 +160,9 @@ type progress struct {
 	start  time.Time
 	last   time.Time
 	sentAt int
+	// bytes, when set, is reported with the next report (the bytes
+	// received of a download).
+	bytes int64
 }
 
 func (e *Engine) stage(send Send, job int, stage, unit string) *progress {
@@ -185,7 +192,7 @@ func (p *progress) report(done, total int) {
 	p.last, p.sentAt = now, done
 	p.send(&protocol.Msg{Kind: protocol.Progress, Job: p.job, Progress: &protocol.ProgressInfo{
 		Stage: p.stage, Done: done, Total: total, Unit: p.unit,
-		ElapsedMS: float64(now.Sub(p.start).Microseconds()) / 1000,
+		ElapsedMS: float64(now.Sub(p.start).Microseconds()) / 1000, Bytes: p.bytes,
 	}}, nil)
 }
 
@@ -242,6 +249,15 @@ func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Se
 	if len(files) == 0 {
 		return errors.New("No files were given.")
 	}
+	inv, err := e.scan(ctx, job, files, send)
+	if err != nil {
+		return err
+	}
+	return e.useInventory(ctx, job, inv, len(files), send)
+}
+
+// scan runs the header pass over files, reporting its progress.
+func (e *Engine) scan(ctx context.Context, job int, files []ingest.File, send Send) (*ingest.Inventory, error) {
 	prog := e.stage(send, job, protocol.StageRead, "files")
 	prog.report(0, len(files))
 	var yieldErr error
@@ -258,15 +274,21 @@ func (e *Engine) open(ctx context.Context, job int, files []ingest.File, send Se
 		err = yieldErr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	prog.report(len(inv.Files), len(inv.Files))
+	return inv, nil
+}
+
+// useInventory keeps inv, the header pass over n input files, as the last
+// inventory and goes on with its chosen series.
+func (e *Engine) useInventory(ctx context.Context, job int, inv *ingest.Inventory, n int, send Send) error {
 	e.inv = inv
 	if inv.Chosen == "" {
 		info := summarize(inv, "", false)
 		e.invInfo = info
 		send(&protocol.Msg{Kind: protocol.Inventory, Job: job, Inventory: info}, nil)
-		return fmt.Errorf("No usable CT series was found in the %s: %s.", plural(len(files), "file", "files"), inv.ChosenWhy)
+		return fmt.Errorf("No usable CT series was found in the %s: %s.", plural(n, "file", "files"), inv.ChosenWhy)
 	}
 	return e.use(ctx, job, inv.Chosen, false, send)
 }

@@ -18,7 +18,7 @@ func diskFiles(t *testing.T, paths ...string) []ingest.File {
 	t.Helper()
 	files, err := ingest.DiskFiles(paths...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	return files
 }
@@ -74,14 +74,14 @@ func (r *recorder) last(k string) *protocol.Msg {
 func (r *recorder) checkEnd(t *testing.T, job int, cancelled bool) {
 	t.Helper()
 	if len(r.events) == 0 {
-		t.Fatal("no events")
+		t.Fatalf("no events: got %v, want != 0", len(r.events))
 	}
 	last := r.events[len(r.events)-1].m
 	if last.Kind != protocol.Done || last.Job != job || last.Cancelled != cancelled {
 		t.Fatalf("last event %+v, want done{job %d, cancelled %v}", last, job, cancelled)
 	}
 	if n := len(r.kind(protocol.Done)); n != 1 {
-		t.Fatalf("%d done events", n)
+		t.Fatalf("%d done events, want 1", n)
 	}
 	for _, e := range r.events {
 		if e.m.Job != job {
@@ -94,23 +94,23 @@ func TestOpenA0002(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	e := New(Options{})
 	if r := e.Ready(); r.Scoring || r.NoScoring == "" || r.Model != nil {
-		t.Errorf("ready without a scorer: %+v", r)
+		t.Errorf("Ready without a scorer: got %+v, want no scoring, a reason, no model", r)
 	}
 	var rec recorder
 	e.Open(context.Background(), 7, diskFiles(t, dir), rec.send)
 	rec.checkEnd(t, 7, false)
 	if m := rec.last(protocol.Error); m != nil {
-		t.Fatalf("error: %s", m.Error)
+		t.Fatalf("Open: got error %q, want none", m.Error)
 	}
 	if tm := rec.last(protocol.Done).Timings; tm["read"] <= 0 || tm["decode"] <= 0 || tm["total"] < tm["read"]+tm["decode"] {
-		t.Errorf("timings %v", tm)
+		t.Errorf("timings: got %v, want read and decode > 0, total >= their sum", tm)
 	}
 	inv := rec.last(protocol.Inventory).Inventory
 	if inv.Chosen == "" || inv.Files != 30 || inv.Used != 30 || len(inv.Groups) != 0 {
-		t.Errorf("inventory: chosen %q, files %d, used %d, groups %+v", inv.Chosen, inv.Files, inv.Used, inv.Groups)
+		t.Errorf("inventory: got chosen %q, files %d, used %d, groups %+v; want a series chosen, 30 files used, no groups", inv.Chosen, inv.Files, inv.Used, inv.Groups)
 	}
 	if len(inv.Series) != 1 || inv.Series[0].Slices != 30 || inv.Series[0].Kernel != "B40f" || inv.Series[0].Thickness != 8 {
-		t.Errorf("series: %+v", inv.Series)
+		t.Errorf("series: got %+v, want one of 30 slices, B40f, 8 mm", inv.Series)
 	}
 	// Progress: reading files then decoding slices, ending complete.
 	var stages []string
@@ -120,11 +120,11 @@ func TestOpenA0002(t *testing.T) {
 			stages = append(stages, p.Stage)
 		}
 		if p.Done > p.Total {
-			t.Errorf("progress %d of %d", p.Done, p.Total)
+			t.Errorf("progress: got %d of %d, want done <= total", p.Done, p.Total)
 		}
 	}
 	if strings.Join(stages, ",") != "read,decode" {
-		t.Errorf("stages %v", stages)
+		t.Errorf("stages: got %v, want read, decode", stages)
 	}
 	// The coronal reformat: one row per slice, head first.
 	imgs := rec.kind(protocol.Image)
@@ -133,10 +133,10 @@ func TestOpenA0002(t *testing.T) {
 	}
 	img := imgs[0].m.Image
 	if img.Role != protocol.RoleCoronal || img.Width != 512 || img.Height != 30 || len(imgs[0].pixels()) != 512*30 {
-		t.Fatalf("coronal %+v with %d pixels", img, len(imgs[0].pixels()))
+		t.Fatalf("coronal: got %+v with %d pixels, want 512 x 30", img, len(imgs[0].pixels()))
 	}
 	if img.SliceZ[0] != 312 || img.SliceZ[29] != 80 || img.RowSlice[29] != 29 {
-		t.Errorf("coronal z %v..%v", img.SliceZ[0], img.SliceZ[29])
+		t.Errorf("coronal: got z %v..%v, row 29 slice %d; want 312..80, 29", img.SliceZ[0], img.SliceZ[29], img.RowSlice[29])
 	}
 	// Lung (air inside the body) in the middle rows, body at the sides.
 	row := imgs[0].pixels()[15*512 : 16*512]
@@ -147,16 +147,16 @@ func TestOpenA0002(t *testing.T) {
 		}
 	}
 	if lung < 100 {
-		t.Errorf("only %d lung pixels across the middle row of the coronal reformat", lung)
+		t.Errorf("only %d lung pixels across the middle row of the coronal reformat, want >= 100", lung)
 	}
 	if rec.last(protocol.Result) != nil {
-		t.Error("a result without a scorer")
+		t.Error("without a scorer: got a result, want none")
 	}
 	// Nothing to export without a result.
 	var rec2 recorder
 	e.Export(7, "csv", false, rec2.send)
 	if m := rec2.last(protocol.Error); m == nil || rec2.last(protocol.Exported) != nil {
-		t.Error("export without a result did not fail")
+		t.Error("Export without a result: got no error, want one")
 	}
 }
 
@@ -178,7 +178,7 @@ func TestMixedFolder(t *testing.T) {
 		t.Fatalf("chosen %+v, want A0002-B40f; why: %s", chosen, inv.Why)
 	}
 	if inv.Used != 30 {
-		t.Errorf("used %d", inv.Used)
+		t.Errorf("used %d, want 30", inv.Used)
 	}
 	// Every file not used is in exactly one group, with its own reason.
 	n := 0
@@ -186,28 +186,28 @@ func TestMixedFolder(t *testing.T) {
 	rejected := false
 	for _, g := range inv.Groups {
 		if g.Count != len(g.Paths) || len(g.Paths) != len(g.Reasons) || g.Text == "" {
-			t.Errorf("group %+v", g)
+			t.Errorf("group: got %+v, want count = paths = reasons and a text", g)
 		}
 		if !strings.HasPrefix(g.Text, "1 file ") && !strings.HasPrefix(g.Text, strings.Fields(g.Text)[0]+" files ") {
-			t.Errorf("group text %q does not start with its count", g.Text)
+			t.Errorf("group text: got %q, want it to start with its count", g.Text)
 		}
 		rejected = rejected || g.Status == "rejected"
 		n += g.Count
 		for i, p := range g.Paths {
 			if seen[p] {
-				t.Errorf("%s in two groups", p)
+				t.Errorf("%s: got it in two groups, want one", p)
 			}
 			seen[p] = true
 			if g.Reasons[i] == "" {
-				t.Errorf("%s has no reason", p)
+				t.Errorf("%s has no reason, got %v, want != %q", p, g.Reasons[i], "")
 			}
 		}
 	}
 	if n+inv.Used != inv.Files {
-		t.Errorf("%d grouped + %d used != %d files", n, inv.Used, inv.Files)
+		t.Errorf("got %d grouped + %d used, want %d files", n, inv.Used, inv.Files)
 	}
 	if !rejected {
-		t.Error("no rejected group: the corpus holds damaged files")
+		t.Error("groups: got none rejected, want one (the corpus holds damaged files)")
 	}
 	for _, g := range inv.Groups {
 		t.Logf("%s: %s", g.Status, g.Text)
@@ -222,11 +222,11 @@ func TestNoUsableSeries(t *testing.T) {
 	rec.checkEnd(t, 2, false)
 	m := rec.last(protocol.Error)
 	if m == nil || !strings.Contains(m.Error, "No usable CT series") {
-		t.Fatalf("error %+v", m)
+		t.Fatalf("error: got %+v, want \"No usable CT series\"", m)
 	}
 	inv := rec.last(protocol.Inventory).Inventory
 	if inv.Chosen != "" || inv.Files != 2 || len(inv.Groups) != 2 {
-		t.Errorf("inventory %+v", inv)
+		t.Errorf("inventory: got %+v, want none chosen, 2 files in 2 groups", inv)
 	}
 }
 
@@ -237,7 +237,7 @@ func TestZipArchive(t *testing.T) {
 	for _, f := range diskFiles(t, dir) {
 		b := make([]byte, f.Size)
 		if _, err := f.R.ReadAt(b, 0); err != nil {
-			t.Fatal(err)
+			t.Fatalf("f.R.ReadAt: got error %v, want nil", err)
 		}
 		w, _ := zw.Create("scan/" + filepath.Base(f.Path))
 		w.Write(b)
@@ -249,10 +249,10 @@ func TestZipArchive(t *testing.T) {
 	rec.checkEnd(t, 3, false)
 	inv := rec.last(protocol.Inventory).Inventory
 	if inv.Used != 30 || inv.Files != 30 {
-		t.Errorf("zip: used %d of %d files", inv.Used, inv.Files)
+		t.Errorf("zip: got %d used of %d files, want 30 of 30", inv.Used, inv.Files)
 	}
 	if !strings.Contains(strings.Join(inv.Warnings, " "), "zip archive") {
-		t.Errorf("warnings %q do not mention the archive", inv.Warnings)
+		t.Errorf("warnings: got %q, want one about the zip archive", inv.Warnings)
 	}
 }
 
@@ -270,24 +270,24 @@ func TestCancel(t *testing.T) {
 	e.Open(ctx, 4, diskFiles(t, dir), rec.send)
 	rec.checkEnd(t, 4, true)
 	if rec.last(protocol.Error) != nil {
-		t.Errorf("error after a cancel: %s", rec.last(protocol.Error).Error)
+		t.Errorf("after a cancel: got error %q, want none", rec.last(protocol.Error).Error)
 	}
 	if len(rec.kind(protocol.Image)) != 0 {
-		t.Error("an image after the cancel")
+		t.Errorf("after the cancel: got %d images, want none", len(rec.kind(protocol.Image)))
 	}
 }
 
 func TestPickRows(t *testing.T) {
 	if got := pickRows(5, 10); len(got) != 5 || got[4] != 4 {
-		t.Errorf("pickRows(5,10) = %v", got)
+		t.Errorf("pickRows(5,10) = %v, want [0 1 2 3 4]", got)
 	}
 	got := pickRows(3000, 768)
 	if len(got) != 768 || got[0] != 0 || got[767] != 2999 {
-		t.Errorf("pickRows(3000,768): %d rows, ends %d %d", len(got), got[0], got[len(got)-1])
+		t.Errorf("pickRows(3000,768): got %d rows, ends %d %d; want 768, ends 0 2999", len(got), got[0], got[len(got)-1])
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i] <= got[i-1] {
-			t.Fatalf("rows not increasing at %d", i)
+			t.Fatalf("rows not increasing at %d, got %v, want > %v", i, got[i], got[i-1])
 		}
 	}
 }
@@ -302,24 +302,24 @@ func TestDemoHook(t *testing.T) {
 		return diskFiles(t, dir), nil
 	}})
 	if r := e.Ready(); !r.Demo || r.NoDemo != "" {
-		t.Errorf("ready %+v", r)
+		t.Errorf("Ready: got %+v, want the demo", r)
 	}
 	var rec recorder
 	e.Demo(context.Background(), 9, rec.send)
 	rec.checkEnd(t, 9, false)
 	if calls != 1 || rec.last(protocol.Inventory).Inventory.Used != 30 {
-		t.Errorf("demo: %d calls, inventory %+v", calls, rec.last(protocol.Inventory).Inventory)
+		t.Errorf("demo: got %d calls, inventory %+v; want 1 call, 30 files used", calls, rec.last(protocol.Inventory).Inventory)
 	}
 	if p := rec.kind(protocol.Progress)[0].m.Progress; p.Unit != "demo slices made" {
-		t.Errorf("first progress %+v", p)
+		t.Errorf("first progress %+v, got %v, want %q", p, p.Unit, "demo slices made")
 	}
 	if _, ok := rec.last(protocol.Done).Timings["demo"]; !ok {
-		t.Error("no demo timing")
+		t.Errorf("timings: got %v, want a demo time", rec.last(protocol.Done).Timings)
 	}
 	// Without the hook the demo fails in words.
 	var rec2 recorder
 	New(Options{}).Demo(context.Background(), 1, rec2.send)
 	if m := rec2.last(protocol.Error); m == nil || !strings.Contains(m.Error, "not included") {
-		t.Errorf("demo without the hook: %+v", m)
+		t.Errorf("demo without the hook: got %+v, want an error saying \"not included\"", m)
 	}
 }

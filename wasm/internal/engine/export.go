@@ -54,12 +54,21 @@ func (e *Engine) Report(patient bool) *report.Report {
 // Export makes an export of the current result: "csv" or "json", with the
 // patient's name and ID only when patient is true.
 func (e *Engine) Export(job int, format string, patient bool, send Send) {
-	x, err := e.export(job, format, patient)
+	var (
+		x   *protocol.ExportInfo
+		buf []byte
+		err error
+	)
+	if format == protocol.FormatSR {
+		x, buf, err = e.exportSR(job, patient)
+	} else {
+		x, err = e.export(job, format, patient)
+	}
 	if err != nil {
 		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
 		return
 	}
-	send(&protocol.Msg{Kind: protocol.Exported, Job: job, Export: x}, nil)
+	send(&protocol.Msg{Kind: protocol.Exported, Job: job, Export: x}, buf)
 }
 
 // export formats the current result.

@@ -51,7 +51,7 @@ func TestReadAhead(t *testing.T) {
 	ra := newReadAhead(context.Background(), src, nil, order, 3, func(k int, hu []int16, err error) {
 		visited = append(visited, k)
 		if (err != nil) != (k == 7) || (err == nil && hu[5] != int16(k)) {
-			t.Errorf("visit %d: err %v, value %d", k, err, hu[5])
+			t.Errorf("visit %d: got err %v, value %d; want an error only for slice 7, else value %d", k, err, hu[5], k)
 		}
 	})
 	defer ra.Close()
@@ -59,20 +59,20 @@ func TestReadAhead(t *testing.T) {
 	for k := range 50 {
 		err := ra.Slice(context.Background(), k, buf)
 		if (err != nil) != (k == 7) || (err == nil && buf[15] != int16(k)) {
-			t.Fatalf("slice %d: err %v, value %d", k, err, buf[15])
+			t.Fatalf("slice %d: got err %v, value %d; want an error only for slice 7, else value %d", k, err, buf[15], k)
 		}
 		if k == 20 { // an out-of-order read in the middle of the pass
 			if err := ra.Slice(context.Background(), 3, buf); err != nil || buf[0] != 3 {
-				t.Fatalf("out-of-order read: %v %d", err, buf[0])
+				t.Fatalf("out-of-order read of slice 3: got %v, %d; want nil, 3", err, buf[0])
 			}
 		}
 	}
 	if len(visited) != 50 {
-		t.Fatalf("%d visits", len(visited))
+		t.Fatalf("%d visits, want 50", len(visited))
 	}
 	for i, k := range visited {
 		if k != i {
-			t.Fatalf("visit %d is slice %d", i, k)
+			t.Fatalf("visit %d: got slice %d, want %d", i, k, i)
 		}
 	}
 	for k := range 50 {
@@ -92,14 +92,14 @@ func TestReadAheadCancel(t *testing.T) {
 	ra := newReadAhead(ctx, src, nil, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 2, nil)
 	buf := make([]int16, 16)
 	if err := ra.Slice(ctx, 0, buf); err != nil {
-		t.Fatal(err)
+		t.Fatalf("ra.Slice: got error %v, want nil", err)
 	}
 	cancel()
 	ra.Close()
 	// Slices not yet fetched are not waited for.
 	for k := 1; k < 10; k++ {
 		if err := ra.Slice(ctx, k, buf); err == nil && k > 3 {
-			t.Fatalf("slice %d read after the cancel", k)
+			t.Fatalf("slice %d after the cancel: got it read, want an error", k)
 		}
 	}
 }
@@ -110,7 +110,7 @@ func TestSliceCache(t *testing.T) {
 	buf := make([]int16, 16)
 	for _, k := range []int{1, 2, 1, 3, 1, 4, 1, 2} {
 		if err := c.Slice(context.Background(), k, buf); err != nil || buf[3] != int16(k) {
-			t.Fatalf("slice %d: %v %d", k, err, buf[3])
+			t.Fatalf("slice %d: got %v, %d; want nil, %d", k, err, buf[3], k)
 		}
 	}
 	// 1, 2, 3 cached; 4 evicts 1 (the oldest), then 1 evicts 2.
@@ -121,7 +121,7 @@ func TestSliceCache(t *testing.T) {
 		}
 	}
 	if err := c.Slice(context.Background(), 9, buf); err == nil {
-		t.Error("broken slice read")
+		t.Errorf("broken slice read: got nil error, want an error")
 	}
 }
 
@@ -143,7 +143,7 @@ func TestDownsample(t *testing.T) {
 	got, w, h := downsample(v, lung, 4, 4, 2)
 	want := []float32{3, 3, 2, 4}
 	if w != 2 || h != 2 {
-		t.Fatalf("%dx%d", w, h)
+		t.Fatalf("downsample: got %dx%d, want 2x2", w, h)
 	}
 	for i := range want {
 		if got[i] != want[i] {
@@ -151,6 +151,6 @@ func TestDownsample(t *testing.T) {
 		}
 	}
 	if heatStep(512) != 2 || heatStep(256) != 1 || heatStep(100) != 1 || heatStep(1024) != 4 {
-		t.Error("heatStep")
+		t.Errorf("heatStep(512, 256, 100, 1024): got %d %d %d %d, want 2 1 1 4", heatStep(512), heatStep(256), heatStep(100), heatStep(1024))
 	}
 }

@@ -19,7 +19,7 @@ func defaultCascade(t testing.TB) *cascade.Cascade {
 	t.Helper()
 	c, err := cascade.Default()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cascade.Default: got error %v, want nil", err)
 	}
 	return c
 }
@@ -30,15 +30,15 @@ func direct(t *testing.T, c *cascade.Cascade, files []ingest.File) (*cascade.Res
 	t.Helper()
 	inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	lv, err := inv.Open("")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	res, err := c.Score(context.Background(), lv, cascade.Options{SeriesUID: lv.Series().UID})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.Score: got error %v, want nil", err)
 	}
 	return res, lv
 }
@@ -47,7 +47,7 @@ func jsonOf(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	return string(b)
 }
@@ -344,10 +344,10 @@ func TestCancelScoring(t *testing.T) {
 		e.Open(ctx, 4, diskFiles(t, dir), rec.send)
 		rec.checkEnd(t, 4, true)
 		if rec.last(protocol.Error) != nil {
-			t.Errorf("cancel in %s: error %s", stage, rec.last(protocol.Error).Error)
+			t.Errorf("cancel in %s: got error %q, want none", stage, rec.last(protocol.Error).Error)
 		}
 		if stage != protocol.StageMaps && rec.last(protocol.Result) != nil {
-			t.Errorf("cancel in %s: a result", stage)
+			t.Errorf("cancel in %s: got a result, want none", stage)
 		}
 		cancel()
 	}
@@ -366,14 +366,14 @@ func TestMaskRuns(t *testing.T) {
 		}
 	}
 	if maskRuns(make([]bool, 5)) != nil {
-		t.Error("runs of an empty mask")
+		t.Errorf("maskRuns(empty mask): got %v, want nil", maskRuns(make([]bool, 5)))
 	}
 }
 
 func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
 		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q", n, got)
+			t.Errorf("thousands(%d) = %q, want %v", n, got, want)
 		}
 	}
 }

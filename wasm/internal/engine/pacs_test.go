@@ -1,0 +1,261 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"sscscore/model/dicomweb/orthanctest"
+	"sscscore/model/shareddata"
+	"sscscore/model/sr"
+	"sscscore/wasm/internal/protocol"
+)
+
+// TestPACSOpenA0002 searches a real Orthanc (started by orthanctest,
+// loaded with A0002-B40f) for the study, lists its series, retrieves the
+// series into the engine and scores it: the same result as the folder
+// opened from disk. Then the SR is stored back with STOW-RS, found in
+// Orthanc, and its numbers are the result's.
+func TestPACSOpenA0002(t *testing.T) {
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
+	srv := orthanctest.Start(t, orthanctest.Options{})
+	srv.Upload(t, dir)
+	c := defaultCascade(t)
+	want, _ := direct(t, c, diskFiles(t, dir))
+	e := New(Options{Cascade: c})
+	pacs := &protocol.PACS{URL: srv.DICOMweb}
+	ctx := context.Background()
+
+	var rec recorder
+	e.PACSSearch(ctx, 1, pacs, &protocol.StudyQuery{PatientID: "Lung_Dx-A0002"}, rec.send)
+	found := rec.last(protocol.Found)
+	if found == nil || len(found.Found.Studies) != 1 {
+		t.Fatalf("search: got %+v, want one study", rec.events)
+	}
+	study := found.Found.Studies[0]
+	if found.Task != protocol.PACSSearch || study.Instances != 30 {
+		t.Errorf("search answer task %q, %d images; want %q, 30", found.Task, study.Instances, protocol.PACSSearch)
+	}
+
+	rec = recorder{}
+	e.PACSSeries(ctx, 2, pacs, study.UID, rec.send)
+	list := rec.last(protocol.Found)
+	if list == nil || len(list.Found.Series) != 1 || list.Found.Chosen == "" {
+		t.Fatalf("series: got %+v, want one series chosen", rec.events)
+	}
+	series := list.Found.Series[0]
+	if series.Instances != 30 || !series.Usable || !strings.Contains(list.Found.Why, "only CT series") {
+		t.Errorf("series %+v, why %q", series, list.Found.Why)
+	}
+
+	rec = recorder{}
+	e.PACSOpen(ctx, 3, pacs, study.UID, series.UID, series.Instances, rec.send)
+	rec.checkEnd(t, 3, false)
+	if m := rec.last(protocol.Error); m != nil {
+		t.Fatalf("retrieval failed: %s", m.Error)
+	}
+	var last *protocol.ProgressInfo
+	for _, ev := range rec.kind(protocol.Progress) {
+		if ev.m.Progress.Stage == protocol.StageDownload {
+			last = ev.m.Progress
+		}
+	}
+	if last == nil || last.Done != 30 || last.Total != 30 || last.Bytes < 15e6 {
+		t.Errorf("last download progress %+v, want 30 of 30 images, over 15 MB", last)
+	}
+	inv := rec.last(protocol.Inventory).Inventory
+	if inv.Files != 30 || inv.Used != 30 || inv.Chosen != series.UID {
+		t.Errorf("inventory: %d files, %d used, chose %s; want 30, 30, %s", inv.Files, inv.Used, inv.Chosen, series.UID)
+	}
+	if got := e.result.res; jsonOf(t, got.Levels) != jsonOf(t, want.Levels) || jsonOf(t, got.Mean) != jsonOf(t, want.Mean) {
+		t.Errorf("levels from the PACS %s\nwant (from the folder) %s", jsonOf(t, got.Levels), jsonOf(t, want.Levels))
+	}
+
+	// Store the SR, find it in Orthanc, read it back.
+	rec = recorder{}
+	e.Store(ctx, 4, pacs, false, rec.send)
+	st := rec.last(protocol.Stored)
+	if st == nil {
+		t.Fatalf("store: %+v", rec.last(protocol.Error))
+	}
+	if len(st.Stored.SOPInstanceUIDs) != 1 || st.Stored.Bytes == 0 {
+		t.Fatalf("stored %+v", st.Stored)
+	}
+	b := findInstance(t, srv, st.Stored.SOPInstanceUIDs[0])
+	back, err := sr.Read(b)
+	if err != nil {
+		t.Fatalf("sr.Read: got error %v, want nil", err)
+	}
+	checkSR(t, back, e)
+}
+
+// findInstance returns the DICOM file of the instance with the given SOP
+// Instance UID from Orthanc's REST API.
+func findInstance(t *testing.T, srv *orthanctest.Server, uid string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	body := strings.NewReader(uid)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.Root+"/tools/lookup", body)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
+	}
+	defer resp.Body.Close()
+	var found []struct {
+		ID   string `json:"ID"`
+		Type string `json:"Type"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil || len(found) != 1 || found[0].Type != "Instance" {
+		t.Fatalf("Orthanc lookup of %s: %v %+v", uid, err, found)
+	}
+	b, err := srv.Get(ctx, "/instances/"+found[0].ID+"/file")
+	if err != nil {
+		t.Fatalf("srv.Get: got error %v, want nil", err)
+	}
+	return b
+}
+
+// checkSR checks that every number of the SR is the engine's result's.
+func checkSR(t *testing.T, back *sr.Report, e *Engine) {
+	t.Helper()
+	res := e.result.res
+	if len(back.Levels) != len(res.Levels) {
+		t.Fatalf("SR has %d levels, want %d", len(back.Levels), len(res.Levels))
+	}
+	for i, l := range res.Levels {
+		g := back.Levels[i]
+		if !eq(g.TOT, l.TOT) || !eq(g.GG, l.GG) || !eq(g.RET, l.RET) || !eq(g.ZMM, l.ZMM) {
+			t.Errorf("%s: SR has TOT %v GG %v RET %v z %v, want %v %v %v %v", l.Name, fmtp(g.TOT), fmtp(g.GG), fmtp(g.RET), fmtp(g.ZMM),
+				fmtp(l.TOT), fmtp(l.GG), fmtp(l.RET), fmtp(l.ZMM))
+		}
+	}
+	if !eq(back.Mean.TOT, res.Mean.TOT) || !eq(back.Mean.GG, res.Mean.GG) || !eq(back.Mean.RET, res.Mean.RET) {
+		t.Errorf("SR mean %v %v %v, want %v %v %v", fmtp(back.Mean.TOT), fmtp(back.Mean.GG), fmtp(back.Mean.RET),
+			fmtp(res.Mean.TOT), fmtp(res.Mean.GG), fmtp(res.Mean.RET))
+	}
+	if back.ScoredSeriesUID != e.series.UID {
+		t.Errorf("SR refers to series %s, want %s", back.ScoredSeriesUID, e.series.UID)
+	}
+}
+
+func fmtp(v *float64) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*v)
+}
+
+// TestPACSFailures: a wrong address, refused credentials, a server that
+// answers garbage and one that stops mid-stream each end the retrieval
+// with a plain message, and the scan in use (scored before) stays.
+func TestPACSFailures(t *testing.T) {
+	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
+	files := diskFiles(t, dir)
+	e := New(Options{Cascade: defaultCascade(t)})
+	var rec recorder
+	e.Open(context.Background(), 1, files, rec.send)
+	if e.result == nil {
+		t.Fatalf("the folder was not scored: %+v", rec.last(protocol.Error))
+	}
+	before := jsonOf(t, e.result.res)
+
+	parts := partsOf(t, dir)
+	stop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Two whole parts, then half of the third, then the connection
+		// closes.
+		w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=XYZ`)
+		for i, p := range parts[:3] {
+			if i == 2 {
+				p = p[:len(p)/2]
+			}
+			fmt.Fprintf(w, "--XYZ\r\nContent-Type: application/dicom\r\n\r\n")
+			w.Write(p)
+			if i < 2 {
+				fmt.Fprintf(w, "\r\n")
+			}
+		}
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	defer stop.Close()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body>Welcome to the intranet</body></html>")
+	}))
+	defer garbage.Close()
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="pacs"`)
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	}))
+	defer refuse.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+
+	for _, tc := range []struct {
+		name, url string
+		want      []string
+	}{
+		{"stops mid-stream", stop.URL, []string{"ended too early", "2 of 30 images", "not scored"}},
+		{"garbage", garbage.URL, []string{"not DICOMweb", "DICOMweb root"}},
+		{"refused", refuse.URL, []string{"refused", "HTTP 401"}},
+		{"wrong address", closedURL, []string{"cannot be reached", "Check the address"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rec recorder
+			e.PACSOpen(context.Background(), 9, &protocol.PACS{URL: tc.url, User: "u", Password: "p"}, "1.2.3", "1.2.3.4", 30, rec.send)
+			rec.checkEnd(t, 9, false)
+			m := rec.last(protocol.Error)
+			if m == nil {
+				t.Fatalf("no error event: %+v", rec.events)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(m.Error, w) {
+					t.Errorf("error %q does not say %q", m.Error, w)
+				}
+			}
+			if strings.Contains(m.Error, ":p@") || strings.Contains(m.Error, "Basic ") {
+				t.Errorf("error %q shows the credentials", m.Error)
+			}
+			if rec.last(protocol.Inventory) != nil || rec.last(protocol.Result) != nil {
+				t.Errorf("a failed retrieval sent an inventory or a result")
+			}
+			if e.job != 1 || e.result == nil || jsonOf(t, e.result.res) != before {
+				t.Errorf("the scan in use changed (job %d)", e.job)
+			}
+		})
+	}
+	// The search answers with the task named, so the page shows it in the
+	// PACS panel.
+	rec = recorder{}
+	e.PACSSearch(context.Background(), 5, &protocol.PACS{URL: refuse.URL}, nil, rec.send)
+	if m := rec.last(protocol.Error); m == nil || m.Task != protocol.PACSSearch || !strings.Contains(m.Error, "refused") {
+		t.Errorf("search error %+v, want task %q saying refused", m, protocol.PACSSearch)
+	}
+}
+
+// partsOf reads the DICOM files of dir, sorted by name.
+func partsOf(t *testing.T, dir string) [][]byte {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*.dcm"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no DICOM files in %s: %v", dir, err)
+	}
+	sort.Strings(names)
+	var out [][]byte
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatalf("os.ReadFile: got error %v, want nil", err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
