@@ -32,8 +32,12 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var req = event.request;
-  if (req.method !== "GET" || new URL(req.url).origin !== self.location.origin) {
-    return; // nothing else is ever requested; let the browser handle it
+  var url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) {
+    return; // a PACS, or a store request: let the browser handle it
+  }
+  if (url.pathname.indexOf("/dicom-web/") === 0) {
+    return; // the server's proxy to a PACS: never from the cache
   }
   event.respondWith(
     caches.open(CACHE).then(function (cache) {
