@@ -52,6 +52,8 @@ build_wasm() {
   if [ -d wasm/ui ]; then
     GOOS=js GOARCH=wasm GOEXPERIMENT=simd go build -trimpath -ldflags="-s -w $STAMP" -o web/static/ui.wasm ./wasm/ui
   fi
+  # The stamp the wasm carries: the browser tests build the native tools with it.
+  mkdir -p bin && echo "$STAMP" >bin/wasm.ldflags
   if [ -d cmd/precompress ]; then
     go run ./cmd/precompress web/static/*.wasm
   fi

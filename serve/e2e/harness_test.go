@@ -113,11 +113,15 @@ func setup() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The binaries carry the stamp build.sh gave the wasm (version and
-	// commit), so that the page and the native tool name the same build.
-	stamp, err := exec.Command("bash", filepath.Join(root, "build.sh"), "ldflags").Output()
+	// The binaries carry the stamp (version and commit) build.sh gave the
+	// wasm (bin/wasm.ldflags; else what it would give now), so that the
+	// page and the native tool name the same build.
+	stamp, err := os.ReadFile(filepath.Join(root, "bin", "wasm.ldflags"))
 	if err != nil {
-		return nil, fmt.Errorf("./build.sh ldflags: %w", err)
+		stamp, err = exec.Command("bash", filepath.Join(root, "build.sh"), "ldflags").Output()
+		if err != nil {
+			return nil, fmt.Errorf("./build.sh ldflags: %w", err)
+		}
 	}
 	ldflags := strings.TrimSpace(string(stamp))
 	bin := filepath.Join(tmp, "serve")
