@@ -29,6 +29,9 @@ type SheetOptions struct {
 	Title string
 	// Notes are written under each level panel (e.g. the scores).
 	Notes [5]string
+	// Legend heads the list of the levels' z (default "true levels:", a
+	// phantom's; a scored scan's are the found levels).
+	Legend string
 }
 
 // levelColors are the line colours of L1..L5.
@@ -164,7 +167,10 @@ func ContactSheet(ctx context.Context, src volume.Source, levels [5]float64, opt
 		}
 	}
 	lx, ly := cw+8+2*P, 16+P
-	drawText(img, lx+4, ly+16, "true levels:", white)
+	if opt.Legend == "" {
+		opt.Legend = "true levels:"
+	}
+	drawText(img, lx+4, ly+16, opt.Legend, white)
 	for i, z := range levels {
 		drawText(img, lx+4, ly+34+16*i, fmt.Sprintf("L%d %8.1f mm", i+1, z), uint8(248+i))
 	}

@@ -92,23 +92,7 @@ func Build(res *cascade.Result, opt Options) ([]byte, error) {
 		return nil, fmt.Errorf("sr: %w", err)
 	}
 	src := res.Source
-	if opt.Time.IsZero() {
-		opt.Time = time.Now()
-	}
-	if opt.SeriesNumber == 0 {
-		opt.SeriesNumber = 9901
-	}
-	bi := buildinfo.Get()
-	if opt.Build != nil {
-		bi = *opt.Build
-	}
-	stamp := opt.Time.Format("20060102150405.000000")
-	if opt.InstanceUID == "" {
-		opt.InstanceUID = dcmwrite.UID("sscscore/sr/" + res.SeriesUID + "/" + stamp)
-	}
-	if opt.SeriesUID == "" {
-		opt.SeriesUID = dcmwrite.UID("sscscore/sr-series/" + res.SeriesUID + "/" + stamp)
-	}
+	opt, bi := opt.resolve(res, "sr", 9901)
 
 	images := levelImages(res)
 	root := &node{vt: vtContainer, name: &codeReport, template: templateReport}
@@ -152,7 +136,8 @@ func Build(res *cascade.Result, opt Options) ([]byte, error) {
 	}
 	root.kids = append(root.kids, qual)
 
-	attrs := header(res, src, opt, bi, evidence)
+	attrs := common(res, opt, bi, "SR", "sscscore Goh scores (research use only)")
+	attrs = append(attrs, srDocument(res, src, evidence)...)
 	attrs = append(attrs, root.item()...)
 	var buf bytes.Buffer
 	if err := dcmwrite.WriteDataset(&buf, ComprehensiveSRStorage, opt.InstanceUID, attrs); err != nil {
@@ -330,72 +315,108 @@ func meanGroup(res *cascade.Result, images []*Image, docUID string, algo []*node
 	return g
 }
 
-// header returns the attributes outside the content tree: SOP common,
-// patient, study, series, equipment and document general modules.
-func header(res *cascade.Result, src *cascade.Source, opt Options, bi buildinfo.Info, evidence []Image) []dcmwrite.Attr {
-	s := func(v string) []string { return []string{v} }
+// resolve fills opt's defaults: the time, the series number and UIDs
+// derived from the scored series, the time and kind ("sr", "pdf").
+func (opt Options) resolve(res *cascade.Result, kind string, series int) (Options, buildinfo.Info) {
+	if opt.Time.IsZero() {
+		opt.Time = time.Now()
+	}
+	if opt.SeriesNumber == 0 {
+		opt.SeriesNumber = series
+	}
+	bi := buildinfo.Get()
+	if opt.Build != nil {
+		bi = *opt.Build
+	}
+	stamp := opt.Time.Format("20060102150405.000000")
+	if opt.InstanceUID == "" {
+		opt.InstanceUID = dcmwrite.UID("sscscore/" + kind + "/" + res.SeriesUID + "/" + stamp)
+	}
+	if opt.SeriesUID == "" {
+		opt.SeriesUID = dcmwrite.UID("sscscore/" + kind + "-series/" + res.SeriesUID + "/" + stamp)
+	}
+	return opt, bi
+}
+
+// str is a one-valued text attribute value.
+func str(v string) []string { return []string{v} }
+
+// common returns the attributes every report of a result has: SOP common,
+// patient, general study (copied from the source), series (new), general
+// equipment, and the instance number and content date and time.
+func common(res *cascade.Result, opt Options, bi buildinfo.Info, modality, description string) []dcmwrite.Attr {
+	src := res.Source
 	var p cascade.Patient
 	if src.Patient != nil {
 		p = *src.Patient
 	}
 	date, clock := opt.Time.Format("20060102"), opt.Time.Format("150405")
-	// The evidence lists instances (never frames), each once.
+	return []dcmwrite.Attr{
+		// SOP Common
+		{Tag: tag.SpecificCharacterSet, Value: str("ISO_IR 192")},
+		{Tag: tag.InstanceCreationDate, Value: str(date)},
+		{Tag: tag.InstanceCreationTime, Value: str(clock)},
+		// Patient
+		{Tag: tag.PatientName, Value: str(p.Name)},
+		{Tag: tag.PatientID, Value: str(p.ID)},
+		{Tag: tag.PatientBirthDate, Value: str(p.BirthDate)},
+		{Tag: tag.PatientSex, Value: str(p.Sex)},
+		// General Study
+		{Tag: tag.StudyInstanceUID, Value: str(src.StudyUID)},
+		{Tag: tag.StudyDate, Value: str(src.StudyDate)},
+		{Tag: tag.StudyTime, Value: str(src.StudyTime)},
+		{Tag: tag.ReferringPhysicianName, Value: str(src.ReferringPhysician)},
+		{Tag: tag.StudyID, Value: str(src.StudyID)},
+		{Tag: tag.AccessionNumber, Value: str(src.AccessionNumber)},
+		// Series
+		{Tag: tag.Modality, Value: str(modality)},
+		{Tag: tag.SeriesInstanceUID, Value: str(opt.SeriesUID)},
+		{Tag: tag.SeriesNumber, Value: str(fmt.Sprint(opt.SeriesNumber))},
+		{Tag: tag.SeriesDescription, Value: str(description)},
+		// General Equipment
+		{Tag: tag.Manufacturer, Value: str(Manufacturer)},
+		{Tag: tag.ManufacturerModelName, Value: str(ModelName)},
+		{Tag: tag.SoftwareVersions, Value: str(bi.String())},
+		// Instance
+		{Tag: tag.InstanceNumber, Value: str("1")},
+		{Tag: tag.ContentDate, Value: str(date)},
+		{Tag: tag.ContentTime, Value: str(clock)},
+	}
+}
+
+// instanceRefs are the reference items of the images' instances (never
+// frames), each once.
+func instanceRefs(images []Image) []dcmwrite.Item {
 	var refs []dcmwrite.Item
 	listed := map[string]bool{}
-	for _, im := range evidence {
+	for _, im := range images {
 		if !listed[im.SOPInstanceUID] {
 			listed[im.SOPInstanceUID] = true
 			refs = append(refs, Image{SOPClassUID: im.SOPClassUID, SOPInstanceUID: im.SOPInstanceUID}.refItem())
 		}
 	}
-	var ev []dcmwrite.Item
-	if len(refs) > 0 {
-		ev = []dcmwrite.Item{{
-			{Tag: tag.StudyInstanceUID, Value: s(src.StudyUID)},
-			{Tag: tag.ReferencedSeriesSequence, Value: []dcmwrite.Item{{
-				{Tag: tag.SeriesInstanceUID, Value: s(res.SeriesUID)},
-				{Tag: tag.ReferencedSOPSequence, Value: refs},
-			}}},
-		}}
-	}
+	return refs
+}
+
+// srDocument returns the SR Document Series and General modules'
+// attributes beyond the common ones, with the evidence: the referenced
+// instances of the scored series.
+func srDocument(res *cascade.Result, src *cascade.Source, evidence []Image) []dcmwrite.Attr {
 	attrs := []dcmwrite.Attr{
-		// SOP Common
-		{Tag: tag.SpecificCharacterSet, Value: s("ISO_IR 192")},
-		{Tag: tag.InstanceCreationDate, Value: s(date)},
-		{Tag: tag.InstanceCreationTime, Value: s(clock)},
 		{Tag: tag.CodingSchemeIdentificationSequence, Value: codingSchemes()},
-		// Patient
-		{Tag: tag.PatientName, Value: s(p.Name)},
-		{Tag: tag.PatientID, Value: s(p.ID)},
-		{Tag: tag.PatientBirthDate, Value: s(p.BirthDate)},
-		{Tag: tag.PatientSex, Value: s(p.Sex)},
-		// General Study
-		{Tag: tag.StudyInstanceUID, Value: s(src.StudyUID)},
-		{Tag: tag.StudyDate, Value: s(src.StudyDate)},
-		{Tag: tag.StudyTime, Value: s(src.StudyTime)},
-		{Tag: tag.ReferringPhysicianName, Value: s(src.ReferringPhysician)},
-		{Tag: tag.StudyID, Value: s(src.StudyID)},
-		{Tag: tag.AccessionNumber, Value: s(src.AccessionNumber)},
-		// SR Document Series
-		{Tag: tag.Modality, Value: s("SR")},
-		{Tag: tag.SeriesInstanceUID, Value: s(opt.SeriesUID)},
-		{Tag: tag.SeriesNumber, Value: s(fmt.Sprint(opt.SeriesNumber))},
-		{Tag: tag.SeriesDescription, Value: s("sscscore Goh scores (research use only)")},
 		{Tag: tag.ReferencedPerformedProcedureStepSequence, Value: []dcmwrite.Item{}},
-		// General Equipment
-		{Tag: tag.Manufacturer, Value: s(Manufacturer)},
-		{Tag: tag.ManufacturerModelName, Value: s(ModelName)},
-		{Tag: tag.SoftwareVersions, Value: s(bi.String())},
-		// SR Document General
-		{Tag: tag.InstanceNumber, Value: s("1")},
-		{Tag: tag.CompletionFlag, Value: s("COMPLETE")},
-		{Tag: tag.VerificationFlag, Value: s("UNVERIFIED")},
-		{Tag: tag.ContentDate, Value: s(date)},
-		{Tag: tag.ContentTime, Value: s(clock)},
+		{Tag: tag.CompletionFlag, Value: str("COMPLETE")},
+		{Tag: tag.VerificationFlag, Value: str("UNVERIFIED")},
 		{Tag: tag.PerformedProcedureCodeSequence, Value: []dcmwrite.Item{}},
 	}
-	if ev != nil {
-		attrs = append(attrs, dcmwrite.Attr{Tag: tag.CurrentRequestedProcedureEvidenceSequence, Value: ev})
+	if refs := instanceRefs(evidence); len(refs) > 0 {
+		attrs = append(attrs, dcmwrite.Attr{Tag: tag.CurrentRequestedProcedureEvidenceSequence, Value: []dcmwrite.Item{{
+			{Tag: tag.StudyInstanceUID, Value: str(src.StudyUID)},
+			{Tag: tag.ReferencedSeriesSequence, Value: []dcmwrite.Item{{
+				{Tag: tag.SeriesInstanceUID, Value: str(res.SeriesUID)},
+				{Tag: tag.ReferencedSOPSequence, Value: refs},
+			}}},
+		}}})
 	}
 	return attrs
 }

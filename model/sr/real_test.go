@@ -1,6 +1,7 @@
 package sr
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/dcmwrite"
 	"sscscore/model/ingest"
+	"sscscore/model/printout"
 	"sscscore/model/shareddata"
 )
 
@@ -204,4 +206,47 @@ func TestRealReports(t *testing.T) {
 func closeZ(ds string, z float64) bool {
 	v, err := strconv.ParseFloat(ds, 64)
 	return err == nil && math.Abs(v-z) < 1e-3
+}
+
+func TestRealEncapsulatedPDF(t *testing.T) {
+	for _, rel := range realSeries {
+		t.Run(filepath.Base(rel), func(t *testing.T) {
+			res, _ := scoreReal(t, rel)
+			doc, err := printout.PDF(printout.Report{Result: res, Series: rel, Created: fixedTime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := EncapsulatePDF(res, doc, Options{Time: fixedTime})
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ReadPDF(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(back, doc) {
+				t.Errorf("the PDF read back (%d bytes) differs from the one encapsulated (%d bytes)", len(back), len(doc))
+			}
+			path := filepath.Join(t.TempDir(), "pdf.dcm")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dciodvfy(t, path)
+		})
+	}
+	if _, err := EncapsulatePDF(handResult(), []byte("not a pdf"), Options{}); err == nil {
+		t.Error("EncapsulatePDF of a non-PDF: got no error, want one")
+	}
+	if _, err := ReadPDF(mustBuild(t)); err == nil || !strings.Contains(err.Error(), "not Encapsulated PDF") {
+		t.Errorf("ReadPDF of an SR: got %v, want an error saying it is not Encapsulated PDF", err)
+	}
+}
+
+func mustBuild(t *testing.T) []byte {
+	t.Helper()
+	b, err := Build(handResult(), Options{Time: fixedTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
