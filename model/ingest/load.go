@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"sscscore/model/parallel"
 	"sscscore/model/volume"
 )
 
@@ -160,7 +161,7 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 		failed = map[int]FileError{}
 		prog   = Progress{Phase: PhaseLoad, FilesTotal: g.Nz, BytesTotal: int64(len(vox)) * 2}
 	)
-	err = parallel(ctx, g.Nz, inv.workers, func(k int) {
+	err = parallel.For(ctx, g.Nz, inv.workers, func(_, k int) error {
 		f := s.slices[k]
 		sc := scratchPool.Get().(*scratch)
 		c, err := decodeFrame(f, vox[k*n:(k+1)*n], s.flipX, s.flipY, sc)
@@ -177,6 +178,7 @@ func (inv *Inventory) Load(ctx context.Context, uid string, progress func(Progre
 		if progress != nil {
 			progress(prog)
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -279,7 +281,7 @@ func (inv *Inventory) Verify(ctx context.Context, progress func(Progress)) error
 		seen = map[string]bool{}
 		prog = Progress{Phase: PhaseVerify, FilesTotal: len(frames)}
 	)
-	err := parallel(ctx, len(frames), inv.workers, func(i int) {
+	err := parallel.For(ctx, len(frames), inv.workers, func(_, i int) error {
 		f := frames[i]
 		sc := scratchPool.Get().(*scratch)
 		dst := make([]int16, f.img.rows*f.img.cols)
@@ -303,6 +305,7 @@ func (inv *Inventory) Verify(ctx context.Context, progress func(Progress)) error
 		if progress != nil {
 			progress(prog)
 		}
+		return nil
 	})
 	if err != nil {
 		return err

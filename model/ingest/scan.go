@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"sscscore/model/codec"
+	"sscscore/model/parallel"
 )
 
 // Options configure Scan.
@@ -173,10 +174,11 @@ func Scan(ctx context.Context, files []File, opt Options) (*Inventory, error) {
 			inputs[f.Path] = f
 		}
 		res := make([]fileResult, len(queue))
-		err := parallel(ctx, len(queue), workers, func(i int) {
+		err := parallel.For(ctx, len(queue), workers, func(_, i int) error {
 			res[i] = classify(queue[i])
 			f := queue[i]
 			report(func(p *Progress) { p.FilesDone++; p.BytesDone += f.Size })
+			return nil
 		})
 		if err != nil {
 			return nil, err
@@ -258,47 +260,6 @@ func inventory(results []fileResult, workers int) *Inventory {
 		inv.Warnings = append(inv.Warnings, "no image series found")
 	}
 	return inv
-}
-
-// parallel calls fn(i) for i in [0, n) on up to workers goroutines and
-// stops early (returning ctx.Err()) when ctx is cancelled.
-func parallel(ctx context.Context, n, workers int, fn func(i int)) error {
-	if workers <= 1 || n <= 1 {
-		for i := 0; i < n; i++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			fn(i)
-		}
-		return ctx.Err()
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	var err error
-loop:
-	for i := 0; i < n; i++ {
-		select {
-		case <-ctx.Done():
-			err = ctx.Err()
-			break loop
-		case next <- i:
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		err = ctx.Err()
-	}
-	return err
 }
 
 // nameOfSyntax names a transfer syntax UID.
