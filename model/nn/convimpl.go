@@ -1,11 +1,13 @@
 package nn
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	"sscscore/model/nn/gemm"
 	"sscscore/model/nn/vec"
+	"sscscore/model/parallel"
 )
 
 // convGeom is the geometry of a 2-D or 3-D convolution (2-D: kernel, stride 1 and no padding
@@ -326,20 +328,13 @@ func convForward[T Float](g convGeom, w *gemm.PackedA[T], x []T, xl layout, y []
 		return s
 	}
 	if sampleParallel {
-		var mu sync.Mutex
-		next := 0
-		gemm.Parallel(min(threads, xl.N), func(int) {
-			scratch := newScratch()
-			for {
-				mu.Lock()
-				n := next
-				next++
-				mu.Unlock()
-				if n >= xl.N {
-					return
-				}
-				run(n, scratch, 1)
+		scratch := make([][]T, parallel.Workers(xl.N, threads))
+		_ = parallel.For(context.Background(), xl.N, threads, func(w, n int) error {
+			if scratch[w] == nil {
+				scratch[w] = newScratch()
 			}
+			run(n, scratch[w], 1)
+			return nil
 		})
 		return
 	}

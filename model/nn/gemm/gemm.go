@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"sscscore/model/parallel"
 )
 
 // Float is the element type of the products: float32 (training and inference) or float64
@@ -212,7 +214,7 @@ func Run[T Float](p *Problem[T]) {
 		// Column split: each worker owns a contiguous, NR-aligned column range.
 		cols := roundUp(ceilDiv(n, threads), nr)
 		workers := ceilDiv(n, cols)
-		parallel(workers, func(w int) {
+		parallel.Do(workers, func(w int) {
 			j0, j1 := w*cols, min(n, (w+1)*cols)
 			r.columns(j0, j1, nc, 0, k, true, nil)
 		})
@@ -224,7 +226,7 @@ func Run[T Float](p *Problem[T]) {
 		per := ceilDiv(blocks, threads)
 		workers := ceilDiv(blocks, per)
 		parts := make([][]T, workers)
-		parallel(workers, func(w int) {
+		parallel.Do(workers, func(w int) {
 			k0, k1 := w*per*kc, min(k, (w+1)*per*kc)
 			parts[w] = make([]T, mp*ncAll)
 			r.columns(0, n, ncAll, k0, k1, false, parts[w])

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"sscscore/model/parallel"
 )
 
 // threadLimit is the goroutine count set by SetThreads (0: follow GOMAXPROCS).
@@ -25,31 +27,6 @@ func SetThreads(n int) int {
 	return int(threadLimit.Swap(int32(max(n, 0))))
 }
 
-// Parallel runs f(0) … f(n-1) concurrently, f(0) on the calling goroutine, and returns when
-// all are done.
-func Parallel(n int, f func(i int)) {
-	parallel(n, f)
-}
-
-func parallel(n int, f func(i int)) {
-	if n <= 1 {
-		if n == 1 {
-			f(0)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(n - 1)
-	for i := 1; i < n; i++ {
-		go func() {
-			defer wg.Done()
-			f(i)
-		}()
-	}
-	f(0)
-	wg.Wait()
-}
-
 // ParallelRange splits [0, n) into at most Threads() contiguous chunks of at least grain
 // elements and runs f on each concurrently.
 func ParallelRange(n, grain int, f func(lo, hi int)) {
@@ -62,7 +39,7 @@ func ParallelRange(n, grain int, f func(lo, hi int)) {
 		return
 	}
 	chunk := ceilDiv(n, t)
-	parallel(ceilDiv(n, chunk), func(i int) {
+	parallel.Do(ceilDiv(n, chunk), func(i int) {
 		f(i*chunk, min(n, (i+1)*chunk))
 	})
 }
