@@ -84,7 +84,7 @@ func benchScan(b *testing.B, files []string, cliArgs ...string) {
 		tb.waitFor(`document.documentElement.dataset.scoresAt !== undefined || ["done", "error"].includes(document.documentElement.dataset.state)`, 5*time.Minute)
 		cpuScores := chromiumCPU()
 		if s := tb.scanEnd(); s != "done" {
-			b.Fatalf("scan ended in state %s: %s", s, eval[string](tb, `document.getElementById("error").textContent`))
+			b.Fatalf("scan ended in state %s: %s, want %q", s, eval[string](tb, `document.getElementById("error").textContent`), "done")
 		}
 		cpu1 := chromiumCPU()
 		tb.addStages(sums)
@@ -180,7 +180,7 @@ func benchCLI(b *testing.B, args ...string) {
 		t0 := time.Now()
 		cmd := exec.Command(cliBin, append([]string{"score", "-q", "--json"}, args...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("sscscore %v: %v\n%s", args, err, out)
+			b.Fatalf("sscscore %v: got error %v, want nil\n%s", args, err, out)
 		}
 		ms := float64(time.Since(t0).Microseconds()) / 1000
 		if i == 1 || (i > 1 && ms < best) {
@@ -211,11 +211,11 @@ func BenchmarkDemo(b *testing.B) {
 		tb := benchTab(b)
 		tb.open()
 		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
-			b.Fatal(err)
+			b.Fatalf("chromedp.Do: got error %v, want nil", err)
 		}
 		tb.waitFor(`document.documentElement.dataset.state === "working"`, time.Minute)
 		if s := tb.scanEnd(); s != "done" {
-			b.Fatalf("demo ended in state %s", s)
+			b.Fatalf("demo ended in state %s, want %q", s, "done")
 		}
 		tb.addStages(sums)
 	}
@@ -235,7 +235,7 @@ func BenchmarkOcclusionA0002(b *testing.B) {
 		tb.open()
 		tb.pick(files)
 		if s := tb.scanEnd(); s != "done" {
-			b.Fatalf("scan ended in state %s", s)
+			b.Fatalf("scan ended in state %s, want %q", s, "done")
 		}
 		btn := `document.querySelector("#axials figure.axial button[data-method=occlusion]")`
 		t0 := eval[float64](tb, `(() => { const t = performance.now(); `+btn+`.click(); return t; })()`)
@@ -252,7 +252,7 @@ func BenchmarkScanPhantom300(b *testing.B) {
 	defer cancel()
 	dir, err := benchdata.Phantom300(ctx)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("benchdata.Phantom300: got error %v, want nil", err)
 	}
 	benchScan(b, listFiles(b, dir), dir)
 	// The int16 volume the memory target is measured against.
@@ -262,7 +262,7 @@ func BenchmarkScanPhantom300(b *testing.B) {
 func listFiles(b testing.TB, dir string) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("os.ReadDir: got error %v, want nil", err)
 	}
 	var out []string
 	for _, e := range ents {

@@ -190,7 +190,7 @@ func needBrowser(t testing.TB) {
 	t.Helper()
 	if setupErr != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal(setupErr)
+			t.Fatalf("browser test setup: got error %v, want nil (CI=true)", setupErr)
 		}
 		t.Skip(setupErr)
 	}
@@ -243,7 +243,7 @@ func newTab(t testing.TB) *tab {
 	tb := &tab{t: t, ctx: ctx, logStart: len(serverLog.String())}
 	attached := chromedp.Events(ctx, target.AttachedToTarget)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	record := func(worker bool) func(ev any) {
 		return func(ev any) {
@@ -273,7 +273,7 @@ func newTab(t testing.TB) *tab {
 		}
 	}
 	if err := chromedp.Listen(ctx, record(false)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Listen: got error %v, want nil", err)
 	}
 	// Workers: attach to each as it appears and record its requests too.
 	go func() {
@@ -293,7 +293,7 @@ func newTab(t testing.TB) *tab {
 		}
 	}()
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageScript}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Call: got error %v, want nil", err)
 	}
 	return tb
 }
@@ -312,7 +312,7 @@ func eval[T any](tb *tab, expr string) T {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		tb.t.Fatalf("evaluating %s: %v", expr, err)
+		tb.t.Fatalf("evaluating %s: got error %v, want nil", expr, err)
 	}
 	return v
 }
@@ -328,7 +328,7 @@ func (tb *tab) waitFor(cond string, timeout time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.documentElement.dataset.state + " | " + document.getElementById("app-status").textContent + " | " + document.getElementById("error").textContent`))
-			tb.t.Fatalf("timed out waiting for %s (err %v); page: %s", cond, err, state)
+			tb.t.Fatalf("waiting for %s: got a time-out (err %v; page: %s), want it to hold", cond, err, state)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -338,7 +338,7 @@ func (tb *tab) waitFor(cond string, timeout time.Duration) {
 func (tb *tab) open() {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(baseURL+"/")); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.waitFor(`document.documentElement.dataset.state === "idle"`, time.Minute)
 }
@@ -348,15 +348,15 @@ func (tb *tab) screenshot(name string) string {
 	tb.t.Helper()
 	buf, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		tb.t.Fatalf("screenshot: %v", err)
+		tb.t.Fatalf("screenshot: got error %v, want nil", err)
 	}
 	dir := filepath.Join(root, "out", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("os.MkdirAll: got error %v, want nil", err)
 	}
 	p := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	return p
 }
@@ -366,18 +366,18 @@ func (tb *tab) screenshot(name string) string {
 func (tb *tab) elementScreenshot(sel, name string) string {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.ScrollIntoView(sel)); err != nil {
-		tb.t.Fatalf("scrolling to %s: %v", sel, err)
+		tb.t.Fatalf("scrolling to %s: got error %v, want nil", sel, err)
 	}
 	buf, err := chromedp.Run(tb.ctx, chromedp.Screenshot(sel))
 	if err != nil {
-		tb.t.Fatalf("screenshot of %s: %v", sel, err)
+		tb.t.Fatalf("screenshot of %s: got error %v, want nil", sel, err)
 	}
 	p := filepath.Join(root, "out", "screenshots", name+".png")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("os.MkdirAll: got error %v, want nil", err)
 	}
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	return p
 }
@@ -398,13 +398,13 @@ func (tb *tab) checkRequests() {
 	defer tb.mu.Unlock()
 	base, _ := url.Parse(baseURL)
 	if tb.workers == 0 {
-		tb.t.Error("no worker target was attached: the worker's requests were not recorded")
+		tb.t.Errorf("worker targets attached: got %v, want at least one (else the worker's requests go unrecorded)", tb.workers)
 	}
 	for _, c := range tb.console {
-		tb.t.Errorf("console: %s", c)
+		tb.t.Errorf("console: got %s, want no console errors", c)
 	}
 	if v := evalNoFail[[]string](tb, `window.__violations || []`); len(v) > 0 {
-		tb.t.Errorf("CSP violations: %q", v)
+		tb.t.Errorf("CSP violations: got %q, want none", v)
 	}
 	for _, line := range strings.Split(serverLog.String()[tb.logStart:], "\n") {
 		m := regexp.MustCompile(`\d\d:\d\d:\d\d (\S+) "([^"]*)" (\d+)`).FindStringSubmatch(line)
@@ -413,13 +413,13 @@ func (tb *tab) checkRequests() {
 		}
 		p := strings.SplitN(m[2], "?", 2)[0]
 		if (m[1] != "GET" && m[1] != "HEAD") || !staticAssets[p] {
-			tb.t.Errorf("server saw a request that is not a GET of a static asset: %s", line)
+			tb.t.Errorf("server log: got %s, want only GETs of static assets", line)
 		}
 	}
 	for _, r := range tb.requests {
 		u, err := url.Parse(r.URL)
 		if err != nil {
-			tb.t.Errorf("unparsable request URL %q", r.URL)
+			tb.t.Errorf("request URL: got %q (%v), want a parsable URL", r.URL, err)
 			continue
 		}
 		switch u.Scheme {
@@ -427,10 +427,10 @@ func (tb *tab) checkRequests() {
 			continue // local downloads and images, never on the network
 		}
 		if r.Method != "GET" || r.HasBody || u.Host != base.Host || u.Scheme != base.Scheme {
-			tb.t.Errorf("forbidden request: %s %s (body %v)", r.Method, r.URL, r.HasBody)
+			tb.t.Errorf("request: got %s %s (body %v), want only GETs without a body to %s", r.Method, r.URL, r.HasBody, base.Host)
 		}
 		if !staticAssets[u.Path] {
-			tb.t.Errorf("request for something that is not a static asset: %s %s", r.Method, r.URL)
+			tb.t.Errorf("request: got %s %s, want only static assets", r.Method, r.URL)
 		}
 	}
 }

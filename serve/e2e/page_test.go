@@ -22,23 +22,23 @@ func TestLoad(t *testing.T) {
 	tb.open()
 	tb.screenshot("01-start")
 	if !eval[bool](tb, `self.crossOriginIsolated === true`) {
-		t.Error("the page is not cross-origin isolated (COOP/COEP)")
+		t.Error("crossOriginIsolated: got false, want true (COOP/COEP)")
 	}
 	if ms := eval[string](tb, `document.documentElement.dataset.readyMs`); ms == "" {
-		t.Error("no time to interactive recorded")
+		t.Errorf("no time to interactive recorded: got %v, want != %q", ms, "")
 	} else {
 		t.Logf("time to interactive: %s ms", ms)
 	}
 	for _, id := range []string{"pick-files", "pick-folder"} {
 		if eval[bool](tb, `document.getElementById("`+id+`").disabled`) {
-			t.Errorf("#%s disabled once ready", id)
+			t.Errorf("#%s once ready: got disabled, want enabled", id)
 		}
 	}
 	// The demo button works exactly when the build has the demo.
 	demoOff := eval[bool](tb, `document.getElementById("demo").disabled`)
 	noteShown := !eval[bool](tb, `document.getElementById("demo-note").hidden`)
 	if demoOff != noteShown {
-		t.Errorf("demo disabled %v but its note shown %v", demoOff, noteShown)
+		t.Errorf("demo: got disabled %v, its note shown %v; want both or neither", demoOff, noteShown)
 	}
 	tb.checkBuild()
 	tb.checkRequests()
@@ -55,7 +55,7 @@ func TestAccessibility(t *testing.T) {
 	want := []string{"skip", "pick-files", "pick-folder"}
 	for i, w := range want {
 		if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
-			t.Fatal(err)
+			t.Fatalf("chromedp.Do: got error %v, want nil", err)
 		}
 		got := eval[[]string](tb, `(() => { const e = document.activeElement, s = getComputedStyle(e);
 		  return [e.id || e.className, s.outlineStyle, s.outlineWidth]; })()`)
@@ -85,7 +85,7 @@ func TestAccessibility(t *testing.T) {
 	  return out;
 	})()`)
 	if len(low) > 0 {
-		t.Errorf("text below 4.5:1 contrast: %q", low)
+		t.Errorf("text below 4.5:1 contrast: %q, got %v, want <= 0", low, len(low))
 	}
 }
 
@@ -103,7 +103,7 @@ func (tb *tab) checkNames() {
 	  return out;
 	})()`)
 	if len(unnamed) > 0 {
-		tb.t.Errorf("controls without a name: %q", unnamed)
+		tb.t.Errorf("controls without a name: %q, got %v, want <= 0", unnamed, len(unnamed))
 	}
 }
 
@@ -116,19 +116,19 @@ func TestOffline(t *testing.T) {
 	srv := exec.Command(serverBin, "-addr", "127.0.0.1:0", "-log=false")
 	out, err := srv.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("srv.StdoutPipe: got error %v, want nil", err)
 	}
 	if err := srv.Start(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("srv.Start: got error %v, want nil", err)
 	}
 	defer srv.Process.Kill()
 	line, _ := bufio.NewReader(out).ReadString('\n')
 	u := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
 	if u == "" {
-		t.Fatalf("no address in %q", line)
+		t.Fatalf("no address in %q, got %v, want != %q", line, u, "")
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(u+"/")); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.waitFor(`document.documentElement.dataset.state === "idle"`, time.Minute)
 	// Wait until the service worker has cached this build and is active.
@@ -138,16 +138,16 @@ func TestOffline(t *testing.T) {
 	srv.Wait()
 	// Offline now: reload, and scan.
 	if err := chromedp.Do(tb.ctx, chromedp.Reload()); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.waitFor(`document.documentElement.dataset.state === "idle"`, time.Minute)
 	tb.pick(filesUnder(t, dir))
 	tb.waitFor(`["done","error"].includes(document.documentElement.dataset.state)`, 2*time.Minute)
 	if s := eval[string](tb, `document.documentElement.dataset.state`); s != "done" {
-		t.Fatalf("offline scan ended in state %s: %s", s, eval[string](tb, `document.getElementById("error").textContent`))
+		t.Fatalf("offline scan ended in state %s: %s, want %q", s, eval[string](tb, `document.getElementById("error").textContent`), "done")
 	}
 	if rows := eval[int](tb, `document.getElementById("coronal").height`); rows < 100 {
-		t.Errorf("offline: coronal reformat of %d rows", rows)
+		t.Errorf("offline: coronal reformat of %d rows, want >= 100", rows)
 	}
 	tb.screenshot("05-offline")
 }

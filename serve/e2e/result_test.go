@@ -54,7 +54,7 @@ var (
 func runCLI(t testing.TB, args ...string) []byte {
 	t.Helper()
 	if cliErr != nil {
-		t.Fatal(cliErr)
+		t.Fatalf("got error %v, want nil", cliErr)
 	}
 	key := strings.Join(args, "\x00")
 	cliMu.Lock()
@@ -67,7 +67,7 @@ func runCLI(t testing.TB, args ...string) []byte {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("sscscore %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		t.Fatalf("sscscore %s: got error %v, want nil\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	cliCache[key] = out
 	return out
@@ -78,7 +78,7 @@ func cliResult(t *testing.T, args ...string) *cascade.Result {
 	t.Helper()
 	var r cascade.Result
 	if err := json.Unmarshal(runCLI(t, append([]string{"score", "--json", "-q"}, args...)...), &r); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	return &r
 }
@@ -114,12 +114,12 @@ func (tb *tab) export(button string) download {
 	eval[bool](tb, downloadHook)
 	n := eval[int](tb, `window.__downloads.length`)
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID(button))); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.waitFor(fmt.Sprintf(`window.__downloads.length > %d`, n), 30*time.Second)
 	d := eval[download](tb, fmt.Sprintf(`(async () => { const d = window.__downloads[%d]; return {name: d.name, href: d.href, text: await window.__blobs[d.href].text()}; })()`, n))
 	if !strings.HasPrefix(d.Href, "blob:") {
-		tb.t.Errorf("download %s from %s, not a local Blob", d.Name, d.Href)
+		tb.t.Errorf("download %s: got it from %s, want a local blob: URL", d.Name, d.Href)
 	}
 	return d
 }
@@ -129,15 +129,15 @@ func (tb *tab) exportedResult() (map[string]json.RawMessage, *cascade.Result) {
 	tb.t.Helper()
 	d := tb.export("export-json")
 	if !strings.HasSuffix(d.Name, ".json") {
-		tb.t.Errorf("JSON export named %q", d.Name)
+		tb.t.Errorf("JSON export: got name %q, want *.json", d.Name)
 	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(d.Text), &doc); err != nil {
-		tb.t.Fatalf("JSON export: %v\n%s", err, d.Text)
+		tb.t.Fatalf("JSON export: got error %v, want nil\n%s", err, d.Text)
 	}
 	var res cascade.Result
 	if err := json.Unmarshal(doc["result"], &res); err != nil {
-		tb.t.Fatalf("JSON export's result: %v", err)
+		tb.t.Fatalf("JSON export's result: got error %v, want nil", err)
 	}
 	return doc, &res
 }
@@ -161,31 +161,31 @@ func fmtP(v *float64) string {
 func compareResults(t *testing.T, got, want *cascade.Result) {
 	t.Helper()
 	if got.SeriesUID != want.SeriesUID || got.Model != want.Model || got.Note != want.Note {
-		t.Errorf("provenance: browser %s %+v, CLI %s %+v", got.SeriesUID, got.Model, want.SeriesUID, want.Model)
+		t.Errorf("provenance: got %s %+v (browser), want %s %+v (CLI)", got.SeriesUID, got.Model, want.SeriesUID, want.Model)
 	}
 	if len(got.Levels) != len(want.Levels) {
-		t.Fatalf("browser %d levels, CLI %d", len(got.Levels), len(want.Levels))
+		t.Fatalf("levels: got %d (browser), want %d (CLI)", len(got.Levels), len(want.Levels))
 	}
 	for i, g := range got.Levels {
 		w := want.Levels[i]
 		if g.Name != w.Name || g.Status != w.Status || g.Outside != w.Outside || (g.Slice == nil) != (w.Slice == nil) ||
 			(g.Slice != nil && *g.Slice != *w.Slice) || fmt.Sprint(g.Slices) != fmt.Sprint(w.Slices) || g.ReaderPlaced != w.ReaderPlaced {
-			t.Errorf("%s: browser %s slice %v (%v), CLI %s slice %v (%v)", g.Name, g.Status, g.Slice, g.Slices, w.Status, w.Slice, w.Slices)
+			t.Errorf("%s: got %s slice %v (%v) (browser), want %s slice %v (%v) (CLI)", g.Name, g.Status, g.Slice, g.Slices, w.Status, w.Slice, w.Slices)
 		}
 		if !near(g.ZMM, w.ZMM, tolMM) || math.Abs(g.EstimateZMM-w.EstimateZMM) > tolMM || math.Abs(g.Confidence-w.Confidence) > tolConf {
-			t.Errorf("%s: browser z %s estimate %.3f conf %.3f, CLI z %s estimate %.3f conf %.3f", g.Name,
+			t.Errorf("%s: got z %s estimate %.3f conf %.3f (browser), want z %s estimate %.3f conf %.3f (CLI)", g.Name,
 				fmtP(g.ZMM), g.EstimateZMM, g.Confidence, fmtP(w.ZMM), w.EstimateZMM, w.Confidence)
 		}
 		if !near(g.TOT, w.TOT, tolScore) || !near(g.GG, w.GG, tolScore) || !near(g.RET, w.RET, tolScore) {
-			t.Errorf("%s: browser TOT/GG/RET %s/%s/%s, CLI %s/%s/%s", g.Name, fmtP(g.TOT), fmtP(g.GG), fmtP(g.RET), fmtP(w.TOT), fmtP(w.GG), fmtP(w.RET))
+			t.Errorf("%s: got TOT/GG/RET %s/%s/%s (browser), want %s/%s/%s (CLI)", g.Name, fmtP(g.TOT), fmtP(g.GG), fmtP(g.RET), fmtP(w.TOT), fmtP(w.GG), fmtP(w.RET))
 		}
 	}
 	if got.Mean.Levels != want.Mean.Levels || !near(got.Mean.TOT, want.Mean.TOT, tolScore) || !near(got.Mean.GG, want.Mean.GG, tolScore) || !near(got.Mean.RET, want.Mean.RET, tolScore) {
-		t.Errorf("whole lung: browser %d levels %s/%s/%s, CLI %d levels %s/%s/%s", got.Mean.Levels, fmtP(got.Mean.TOT), fmtP(got.Mean.GG), fmtP(got.Mean.RET),
+		t.Errorf("whole lung: got %d levels %s/%s/%s (browser), want %d levels %s/%s/%s (CLI)", got.Mean.Levels, fmtP(got.Mean.TOT), fmtP(got.Mean.GG), fmtP(got.Mean.RET),
 			want.Mean.Levels, fmtP(want.Mean.TOT), fmtP(want.Mean.GG), fmtP(want.Mean.RET))
 	}
 	if strings.Join(got.Warnings, "|") != strings.Join(want.Warnings, "|") {
-		t.Errorf("warnings: browser %q, CLI %q", got.Warnings, want.Warnings)
+		t.Errorf("warnings: got %q (browser), want %q (CLI)", got.Warnings, want.Warnings)
 	}
 }
 
@@ -195,14 +195,14 @@ func compareCSV(t *testing.T, got, want string) {
 	t.Helper()
 	g, err := csv.NewReader(strings.NewReader(got)).ReadAll()
 	if err != nil {
-		t.Fatalf("browser CSV: %v\n%s", err, got)
+		t.Fatalf("browser CSV: got error %v, want nil\n%s", err, got)
 	}
 	w, err := csv.NewReader(strings.NewReader(want)).ReadAll()
 	if err != nil {
-		t.Fatalf("CLI CSV: %v\n%s", err, want)
+		t.Fatalf("CLI CSV: got error %v, want nil\n%s", err, want)
 	}
 	if len(g) != len(w) || len(g) != 2 || strings.Join(g[0], ",") != strings.Join(w[0], ",") || len(g[1]) != len(w[1]) {
-		t.Fatalf("CSV layout differs:\nbrowser\n%s\nCLI\n%s", got, want)
+		t.Fatalf("CSV layout: got (browser)\n%s\nwant (CLI)\n%s", got, want)
 	}
 	for i := range g[1] {
 		a, b := g[1][i], w[1][i]
@@ -212,7 +212,7 @@ func compareCSV(t *testing.T, got, want string) {
 		x, err1 := strconv.ParseFloat(a, 64)
 		y, err2 := strconv.ParseFloat(b, 64)
 		if err1 != nil || err2 != nil || math.Abs(x-y) > tolCSV {
-			t.Errorf("CSV column %s: browser %q, CLI %q", g[0][i], a, b)
+			t.Errorf("CSV column %s: got %q (browser), want %q (CLI)", g[0][i], a, b)
 		}
 	}
 }
@@ -225,7 +225,7 @@ func (tb *tab) pageScores() map[string][3]float64 {
 	out := map[string][3]float64{}
 	for _, r := range rows {
 		if len(r) != 5 {
-			tb.t.Fatalf("score row %q", r)
+			tb.t.Fatalf("score row %q, got %v, want 5", r, len(r))
 		}
 		var v [3]float64
 		for i, c := range r[2:] {
@@ -245,7 +245,7 @@ func (tb *tab) setRounded(on bool) {
 	tb.t.Helper()
 	if eval[bool](tb, `document.getElementById("rounded").checked`) != on {
 		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("rounded"))); err != nil {
-			tb.t.Fatal(err)
+			tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 		}
 	}
 }
@@ -259,18 +259,18 @@ func (tb *tab) checkTable(res *cascade.Result) {
 	check := func(name string, tot, gg, ret *float64) {
 		got, ok := shown[name]
 		if !ok {
-			tb.t.Errorf("no %s row", name)
+			tb.t.Errorf("score table: got no %s row, want one", name)
 			return
 		}
 		for i, w := range []*float64{tot, gg, ret} {
 			if w == nil {
 				if !math.IsNaN(got[i]) {
-					tb.t.Errorf("%s: shows %v for a score not computed", name, got[i])
+					tb.t.Errorf("%s: got %v for a score not computed, want a dash", name, got[i])
 				}
 				continue
 			}
 			if math.Abs(got[i]-*w) > 0.05+tolScore {
-				tb.t.Errorf("%s: shows %v, result %.3f", name, got[i], *w)
+				tb.t.Errorf("%s: got %v shown, want %.3f ± %v (the result)", name, got[i], *w, 0.05+tolScore)
 			}
 		}
 	}
@@ -282,7 +282,7 @@ func (tb *tab) checkTable(res *cascade.Result) {
 	rounded := tb.pageScores()
 	for _, l := range res.Levels {
 		if l.Rounded != nil && rounded[l.Name] != [3]float64{float64(l.Rounded.TOT), float64(l.Rounded.GG), float64(l.Rounded.RET)} {
-			tb.t.Errorf("%s rounded: shows %v, result %+v", l.Name, rounded[l.Name], *l.Rounded)
+			tb.t.Errorf("%s rounded: got %v shown, want %+v (the result)", l.Name, rounded[l.Name], *l.Rounded)
 		}
 	}
 }
@@ -293,12 +293,12 @@ func referenceLevels(t *testing.T, series string) ([5]float64, float64) {
 	t.Helper()
 	f, err := os.Open(filepath.Join(shareddata.Path(t, "chest-ct"), "levels.csv"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(f).ReadAll: got error %v, want nil", err)
 	}
 	for _, r := range rows[1:] {
 		if r[0] != series {
@@ -311,7 +311,7 @@ func referenceLevels(t *testing.T, series string) ([5]float64, float64) {
 		tol, _ := strconv.ParseFloat(r[6], 64)
 		return z, tol
 	}
-	t.Fatalf("no %s in levels.csv", series)
+	t.Fatalf("levels.csv: got no row for %s, want one", series)
 	return [5]float64{}, 0
 }
 
@@ -323,23 +323,23 @@ func nativeRescore(t *testing.T, dir string, level, k int) cascade.LevelResult {
 	defer log.SetOutput(os.Stderr)
 	files, err := ingest.DiskFiles(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	lv, err := inv.Open("")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	c, err := cascade.Default()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cascade.Default: got error %v, want nil", err)
 	}
 	lr, err := c.Rescore(context.Background(), lv, level, k)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.Rescore: got error %v, want nil", err)
 	}
 	return lr
 }
@@ -355,7 +355,7 @@ func cliBuild(t testing.TB) buildJSON {
 	t.Helper()
 	var b buildJSON
 	if err := json.Unmarshal(runCLI(t, "version", "--json"), &b); err != nil {
-		t.Fatalf("sscscore version --json: %v", err)
+		t.Fatalf("sscscore version --json: got error %v, want nil", err)
 	}
 	if b.Version == "" || b.Commit == "" {
 		t.Fatalf("sscscore version --json = %+v, want a version and a commit", b)
@@ -389,7 +389,7 @@ func (tb *tab) checkReportBuild(doc map[string]json.RawMessage, res *cascade.Res
 	want := cliBuild(tb.t)
 	var app buildJSON
 	if err := json.Unmarshal(doc["app"], &app); err != nil {
-		tb.t.Fatalf("JSON export's app: %v", err)
+		tb.t.Fatalf("JSON export's app: got error %v, want nil", err)
 	}
 	if app != want {
 		tb.t.Errorf("JSON export's app = %+v, want %+v (sscscore version)", app, want)

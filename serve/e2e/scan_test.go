@@ -35,7 +35,7 @@ func filesUnder(t *testing.T, dirs ...string) []string {
 			return nil
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("filepath.WalkDir: got error %v, want nil", err)
 		}
 	}
 	sort.Strings(out)
@@ -47,7 +47,7 @@ func filesUnder(t *testing.T, dirs ...string) []string {
 func (tb *tab) pick(files []string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.ID("file-input"), files)); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 }
 
@@ -97,7 +97,7 @@ func (tb *tab) checkResponsive() {
 		tb.t.Logf("page events handled in 16 ms or more: %s", strings.Join(slow, ", "))
 	}
 	if longest > 200 {
-		tb.t.Errorf("a main-thread task took %.0f ms (over 200 ms) during the scan: %v", longest, lt)
+		tb.t.Errorf("a main-thread task took %.0f ms (over 200 ms) during the scan: %v, want <= 200", longest, lt)
 	}
 }
 
@@ -129,15 +129,15 @@ func TestDropA0002(t *testing.T) {
 	tb.open()
 	tb.drop([]string{dir})
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("scan ended in state %s: %s", s, eval[string](tb, `document.getElementById("error").textContent`))
+		t.Fatalf("scan ended in state %s: %s, want %q", s, eval[string](tb, `document.getElementById("error").textContent`), "done")
 	}
 	tb.checkResponsive()
 	chosen := eval[string](tb, `document.querySelector("#series-table tr.chosen").innerText`)
 	if !strings.Contains(chosen, "B40f") || !strings.Contains(chosen, "30") {
-		t.Errorf("chosen series row %q", chosen)
+		t.Errorf("chosen series row: got %q, want B40f with 30 slices", chosen)
 	}
 	if got := eval[string](tb, `document.getElementById("files-summary").textContent`); got != "30 files read; 30 files in the series used." {
-		t.Errorf("files summary %q", got)
+		t.Errorf("files summary %q, want %q", got, "30 files read; 30 files in the series used.")
 	}
 	// The coronal reformat: 512 columns, 232 mm tall at 0.6465 mm a row.
 	w, h := eval[int](tb, `document.getElementById("coronal").width`), eval[int](tb, `document.getElementById("coronal").height`)
@@ -146,7 +146,7 @@ func TestDropA0002(t *testing.T) {
 	}
 	lungMean, lungStd := tb.canvasStats("coronal")
 	if lungStd < 20 {
-		t.Errorf("coronal reformat looks blank: grey std %.1f", lungStd)
+		t.Errorf("coronal reformat looks blank: grey std %.1f, want >= 20", lungStd)
 	}
 	if n := eval[int](tb, `document.querySelectorAll("#axials figure.axial").length`); n != 5 {
 		t.Errorf("%d axial level slices, want 5", n)
@@ -159,13 +159,13 @@ func TestDropA0002(t *testing.T) {
 	ref, tol := referenceLevels(t, "A0002-B40f")
 	for i, l := range got.Levels {
 		if l.ZMM == nil {
-			t.Errorf("A0002 %s: %s (%s); the reader placed it at z %.0f", l.Name, l.Status, l.Message, ref[i])
+			t.Errorf("A0002 %s: got %s (%s), want it inside the scan (the reader placed it at z %.0f)", l.Name, l.Status, l.Message, ref[i])
 			continue
 		}
 		d := *l.ZMM - ref[i]
 		t.Logf("A0002 %s at z %.1f mm, the reader's %.0f mm: %+.1f mm", l.Name, *l.ZMM, ref[i], d)
 		if math.Abs(d) > tol {
-			t.Errorf("A0002 %s at z %.1f mm, the reader's %.0f mm: off by %+.1f mm (tolerance ±%.0f mm)", l.Name, *l.ZMM, ref[i], d, tol)
+			t.Errorf("A0002 %s: got z %.1f mm (off by %+.1f mm), want the reader's %.0f ± %.0f mm", l.Name, *l.ZMM, d, ref[i], tol)
 		}
 	}
 	// CSV as the native tool writes it (PatID: the series UID, the patient
@@ -175,14 +175,14 @@ func TestDropA0002(t *testing.T) {
 
 	// The mediastinal window shows the lungs black: the mean grey drops.
 	if err := chromedp.Do(tb.ctx, chromedp.Click(`input[name="window"][value="mediastinum"]`)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	medMean, _ := tb.canvasStats("coronal")
 	if medMean >= lungMean-10 {
-		t.Errorf("mean grey %.1f in the mediastinal window, %.1f in the lung window", medMean, lungMean)
+		t.Errorf("mean grey %.1f in the mediastinal window, %.1f in the lung window, want < %v", medMean, lungMean, lungMean-10)
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.Click(`input[name="window"][value="lung"]`)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.checkHeatToggle()
 	tb.checkOcclusion(got)
@@ -196,16 +196,16 @@ func TestDropA0002(t *testing.T) {
 		}
 	}
 	if lvl < 0 {
-		t.Fatal("no scored level to move")
+		t.Fatalf("no scored level to move: got %v, want >= 0", lvl)
 	}
 	k := *got.Levels[lvl].Slice + 1
 	name := got.Levels[lvl].Name
 	seq := eval[string](tb, `document.documentElement.dataset.resultSeq`)
 	if err := chromedp.Do(tb.ctx, chromedp.Focus("#level-"+name)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.ArrowDown)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	tb.waitFor(fmt.Sprintf(`document.documentElement.dataset.resultSeq !== %q && document.getElementById("score-%s").textContent.includes("slice %d,")`, seq, name, k+1), 30*time.Second)
 	tb.waitFor(fmt.Sprintf(`document.querySelector("#axial-%d figcaption").textContent.includes("slice %d,")`, lvl+1, k+1), 30*time.Second)
@@ -217,14 +217,14 @@ func TestDropA0002(t *testing.T) {
 	shown := tb.pageScores()[name]
 	for i, w := range []*float64{want.TOT, want.GG, want.RET} {
 		if w == nil || math.Abs(shown[i]-*w) > 0.05+tolScore {
-			t.Errorf("%s moved to slice %d shows %v, the cascade's Rescore %s/%s/%s", name, k, shown, fmtP(want.TOT), fmtP(want.GG), fmtP(want.RET))
+			t.Errorf("%s moved to slice %d: got %v shown, want the cascade's Rescore %s/%s/%s", name, k, shown, fmtP(want.TOT), fmtP(want.GG), fmtP(want.RET))
 			break
 		}
 	}
 	_, moved := tb.exportedResult()
 	ml := moved.Levels[lvl]
 	if !ml.ReaderPlaced || ml.Slice == nil || *ml.Slice != k || !near(ml.TOT, want.TOT, tolScore) || !near(ml.GG, want.GG, tolScore) || !near(ml.RET, want.RET, tolScore) {
-		t.Errorf("exported %s after the move: %+v; Rescore: %s/%s/%s", name, ml, fmtP(want.TOT), fmtP(want.GG), fmtP(want.RET))
+		t.Errorf("exported %s after the move: got %+v, want reader-placed at slice %d with Rescore's %s/%s/%s", name, ml, k, fmtP(want.TOT), fmtP(want.GG), fmtP(want.RET))
 	}
 	tb.screenshot("10-moved")
 	tb.checkRequests()
@@ -245,7 +245,7 @@ func (tb *tab) checkOcclusion(res *cascade.Result) {
 	status := fig + " .explain-status"
 	start := func() {
 		if err := chromedp.Do(tb.ctx, chromedp.Click(fig+` button[data-method="occlusion"]`)); err != nil {
-			tb.t.Fatal(err)
+			tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 		}
 	}
 	start()
@@ -255,7 +255,7 @@ func (tb *tab) checkOcclusion(res *cascade.Result) {
 	stopped := eval[float64](tb, `performance.now()`)
 	tb.t.Logf("occlusion map of L%d stopped in %.0f ms or less", level, stopped-clicked)
 	if stopped-clicked > 1000 {
-		tb.t.Errorf("stopping the occlusion map took %.0f ms", stopped-clicked)
+		tb.t.Errorf("stopping the occlusion map took %.0f ms, want <= 1000", stopped-clicked)
 	}
 	start()
 	tb.waitFor(`document.querySelector("`+status+`").textContent === "Done."`, 3*time.Minute)
@@ -263,12 +263,12 @@ func (tb *tab) checkOcclusion(res *cascade.Result) {
 		tb.t.Errorf("heat map method %q after the occlusion map, want occlusion", m)
 	}
 	if eval[string](tb, `document.querySelector("`+fig+`").dataset.heat`) != "true" {
-		tb.t.Error("the occlusion map is not shown")
+		tb.t.Error("occlusion map: got it hidden, want it shown")
 	}
 	tb.screenshot("11-occlusion")
 	// Back to the fast map.
 	if err := chromedp.Do(tb.ctx, chromedp.SetValue("#heat-method", "gradient")); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	eval[bool](tb, `(document.getElementById("heat-method").dispatchEvent(new Event("change")), true)`)
 }
@@ -285,28 +285,28 @@ func (tb *tab) checkHeatToggle() {
 		  return n; }, 0)`)
 	}
 	if eval[bool](tb, `document.getElementById("show-heat").disabled`) {
-		tb.t.Fatal("no heat maps: the heat map box is disabled")
+		tb.t.Fatal("heat map box: got disabled, want enabled (heat maps present)")
 	}
 	if !eval[bool](tb, `document.getElementById("show-heat").checked`) {
-		tb.t.Error("heat maps not shown by default")
+		tb.t.Error("heat map box: got unticked, want heat maps shown by default")
 	}
 	on := painted()
 	if eval[bool](tb, `document.getElementById("heat-legend").hidden`) {
-		tb.t.Error("no legend with the heat maps shown")
+		tb.t.Error("heat maps shown: got the legend hidden, want it shown")
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("show-heat"))); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	off := painted()
 	if !eval[bool](tb, `document.getElementById("heat-legend").hidden`) {
-		tb.t.Error("legend shown without heat maps")
+		tb.t.Error("heat maps hidden: got the legend shown, want it hidden")
 	}
 	tb.t.Logf("overlay pixels: %d with heat maps, %d without (the outline)", on, off)
 	if off < 500 || on <= off {
-		tb.t.Errorf("overlay pixels: %d with heat maps, %d without", on, off)
+		tb.t.Errorf("overlay pixels: got %d with heat maps, %d without; want >= 500 without and more with", on, off)
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("show-heat"))); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 }
 
@@ -317,7 +317,7 @@ func (tb *tab) drop(paths []string) {
 	data := &input.DragData{Files: paths, DragOperationsMask: 1, Items: []*input.DragDataItem{}}
 	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
 		if _, err := chromedp.Call(tb.ctx, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: 400, Y: 250, Data: data}); err != nil {
-			tb.t.Fatalf("drag %s: %v", typ, err)
+			tb.t.Fatalf("drag %s: got error %v, want nil", typ, err)
 		}
 	}
 }
@@ -351,7 +351,7 @@ func mixedFolder(t *testing.T) string {
 			return os.WriteFile(dst, b, 0o644)
 		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("filepath.WalkDir: got error %v, want nil", err)
 		}
 	}
 	return dir
@@ -365,7 +365,7 @@ func TestDropMixedFolder(t *testing.T) {
 	eval[bool](tb, `(window.__frames = 0, window.__maxGap = 0, (function tick(last) { requestAnimationFrame(t => { window.__frames++; if (last) window.__maxGap = Math.max(window.__maxGap, t - last); tick(t); }); })(0), true)`)
 	tb.drop([]string{dir})
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("scan ended in state %s: %s", s, eval[string](tb, `document.getElementById("error").textContent`))
+		t.Fatalf("scan ended in state %s: %s, want %q", s, eval[string](tb, `document.getElementById("error").textContent`), "done")
 	}
 	tb.checkResponsive()
 	t.Logf("animation frames during the scan: %d, longest gap %.0f ms", eval[int](tb, `window.__frames`), eval[float64](tb, `window.__maxGap`))
@@ -375,19 +375,19 @@ func TestDropMixedFolder(t *testing.T) {
 	}
 	summary := eval[string](tb, `document.getElementById("files-summary").textContent`)
 	if !strings.Contains(summary, "30 files in the series used") {
-		t.Errorf("files summary %q", summary)
+		t.Errorf("files summary: got %q, want \"30 files in the series used\"", summary)
 	}
 	reasons := eval[string](tb, `document.getElementById("files-reasons").innerText`)
 	for _, want := range []string{"damaged", "truncated", "not DICOM", "not CT", "localizer"} {
 		if !strings.Contains(reasons, want) {
-			t.Errorf("the reasons do not mention %q:\n%s", want, reasons)
+			t.Errorf("reasons: got\n%s\nwant %q in them", reasons, want)
 		}
 	}
 	// Each rejected file is listed with its own reason.
 	list := eval[string](tb, `[...document.querySelectorAll("#files-list li")].map(li => li.textContent).join("\\n")`)
 	for _, want := range []string{"GH179B.dcm: malformed DICOM", "GH626.dcm: truncated"} {
 		if !strings.Contains(list, want) {
-			t.Errorf("the file list lacks %q", want)
+			t.Errorf("file list: got %q, want %q in it", list, want)
 		}
 	}
 	// A0002 is scored as when dropped alone.
@@ -408,7 +408,7 @@ func TestCancel(t *testing.T) {
 	// The reader works again at once.
 	tb.pick(filesUnder(t, shareddata.Path(t, "chest-ct/A0002-B40f")))
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("scan after Cancel ended in state %s", s)
+		t.Fatalf("scan after Cancel ended in state %s, want %q", s, "done")
 	}
 	tb.checkRequests()
 }
@@ -431,11 +431,11 @@ func TestCancelScoring(t *testing.T) {
 		tb.waitFor(`window.__cancelAt > 0 || ["done", "error"].includes(document.documentElement.dataset.state)`, 2*time.Minute)
 		clicked := eval[float64](tb, `window.__cancelAt`)
 		if clicked == 0 {
-			t.Fatalf("the scan ended before the %s stage was seen active", stage)
+			t.Fatalf("the scan ended before the %s stage was seen active, got %v, want != 0", stage, clicked)
 		}
 		tb.checkCancelled(clicked, "in the "+stage+" stage")
 		if n := eval[int](tb, `document.querySelectorAll("#score-table tbody tr").length`); n != 0 {
-			t.Errorf("cancel in the %s stage: %d score rows shown", stage, n)
+			t.Errorf("cancel in the %s stage: %d score rows shown, want 0", stage, n)
 		}
 	}
 }
@@ -453,10 +453,10 @@ func (tb *tab) checkCancelled(clicked float64, when string) {
 		tb.t.Fatalf("after Cancel %s the state is %q, want idle", when, state)
 	}
 	if stopped-clicked > 1000 {
-		tb.t.Errorf("Cancel %s took %.0f ms, more than 1 s", when, stopped-clicked)
+		tb.t.Errorf("Cancel %s took %.0f ms, more than 1 s, want <= 1000", when, stopped-clicked)
 	}
 	if !eval[bool](tb, `document.getElementById("report").hidden`) {
-		tb.t.Errorf("results shown after Cancel %s", when)
+		tb.t.Errorf("after Cancel %s: got the results shown, want them hidden", when)
 	}
 }
 
@@ -469,34 +469,34 @@ func TestPrintReport(t *testing.T) {
 	tb.open()
 	tb.pick(filesUnder(t, dir))
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("scan ended in state %s", s)
+		t.Fatalf("scan ended in state %s, want %q", s, "done")
 	}
 	if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Call: got error %v, want nil", err)
 	}
 	shown := func(sel string) bool {
 		return eval[bool](tb, `(() => { const e = document.querySelector("`+sel+`"); return !!e && getComputedStyle(e).display !== "none" && e.getClientRects().length > 0; })()`)
 	}
 	for _, sel := range []string{"#open", "#export", ".view-controls", "#series-more", "#files-details", "button"} {
 		if shown(sel) {
-			t.Errorf("%s is printed", sel)
+			t.Errorf("print: got %s printed, want it hidden", sel)
 		}
 	}
 	for _, sel := range []string{"#report", "#series-table", "#coronal", "#files-summary", ".badge", "#model-statement",
 		"#score-table", "#axials canvas", "#heat-legend", "#level-lines .level-line"} {
 		if !shown(sel) {
-			t.Errorf("%s is not printed", sel)
+			t.Errorf("print: got %s hidden, want it printed", sel)
 		}
 	}
 	tb.screenshot("09-print")
 	pdf, err := chromedp.Run(tb.ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4), chromedp.PDFPrintBackground()))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("chromedp.Run: got error %v, want nil", err)
 	}
 	if !strings.HasPrefix(string(pdf), "%PDF") || len(pdf) < 10000 {
-		t.Errorf("PDF of %d bytes", len(pdf))
+		t.Errorf("PDF: got %d bytes (%.8q...), want %%PDF and at least 10000 bytes", len(pdf), pdf)
 	}
 	if err := os.WriteFile(filepath.Join(root, "out", "screenshots", "report.pdf"), pdf, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 }
