@@ -58,7 +58,7 @@ func headersFile(s *site) string {
 	b.WriteString("# Serve every file with these headers; serve .wasm as application/wasm.\n")
 	b.WriteString("# The app works offline once loaded: no request ever carries image data.\n")
 	b.WriteString("/*\n")
-	for _, kv := range securityHeaders {
+	for _, kv := range s.headers() {
 		fmt.Fprintf(&b, "  %s: %s\n", kv[0], kv[1])
 	}
 	fmt.Fprintf(&b, "  Cache-Control: %s\n", cacheControl)

@@ -35,6 +35,19 @@ var securityHeaders = [][2]string{
 	{"Permissions-Policy", PermissionsPolicy},
 }
 
+// headers returns the security headers of the site's responses: its own
+// Content-Security-Policy (with the -dicomweb origins) and the others.
+func (s *site) headers() [][2]string {
+	out := make([][2]string, len(securityHeaders))
+	copy(out, securityHeaders)
+	for i := range out {
+		if out[i][0] == "Content-Security-Policy" && s.csp != "" {
+			out[i][1] = s.csp
+		}
+	}
+	return out
+}
+
 // cacheControl makes browsers revalidate every file with its ETag (a cheap
 // 304 when nothing changed): file names carry no version, and the service
 // worker keeps the offline copy.
@@ -45,7 +58,7 @@ const cacheControl = "no-cache"
 // client accepts.
 func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	for _, kv := range securityHeaders {
+	for _, kv := range s.headers() {
 		h.Set(kv[0], kv[1])
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -6,9 +6,16 @@
 // and nothing else (405 for every other method); all the work on a patient's
 // images happens inside the browser.
 //
+// A site may let the page open studies from its PACS over DICOMweb (pacs.go):
+// -dicomweb URL lets the page talk to that server directly (its origin joins
+// the Content-Security-Policy), -dicomweb-proxy URL serves a same-origin
+// proxy at /dicom-web/ forwarding only DICOMweb searches and retrievals
+// (GET) and the storage of reports (POST, the one exception to GET and
+// HEAD) to that one server (proxy.go).
+//
 // Usage:
 //
-//	serve [-addr 127.0.0.1:8080] [-log=false]
+//	serve [-addr 127.0.0.1:8080] [-log=false] [-dicomweb URL]... [-dicomweb-proxy URL [-dicomweb-proxy-user U | -dicomweb-proxy-token T]]
 //	serve -export DIR
 //
 // With -export the site is written to DIR (with its .br and .gz variants and
@@ -59,13 +66,22 @@ func run(ctx context.Context, args []string, files fs.FS, stdout, stderr io.Writ
 	addr := flags.String("addr", "127.0.0.1:8080", "listen on this `host:port` (port 0 picks a free port)")
 	export := flags.String("export", "", "write the static site to `DIR` and exit, instead of serving")
 	accessLog := flags.Bool("log", true, "log every request (method, path, status, bytes) to stderr")
+	pacsConfigOf := pacsFlags(flags)
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())
 	}
-	s, err := loadSite(files)
+	pacs, err := pacsConfigOf()
+	if err != nil {
+		return err
+	}
+	static := *export != ""
+	if static && pacs.proxy != nil {
+		fmt.Fprintln(stderr, "serve: warning: the DICOMweb proxy (-dicomweb-proxy) is not available in static hosting; the exported page offers only the -dicomweb servers, which must allow it with CORS")
+	}
+	s, err := loadSiteWith(files, pacs, static)
 	if err != nil {
 		return err
 	}
@@ -86,8 +102,15 @@ func run(ctx context.Context, args []string, files fs.FS, stdout, stderr io.Writ
 		return err
 	}
 	var h http.Handler = s
+	if pacs.proxy != nil {
+		h = withProxy(s, newProxy(pacs, s.headers(), log.New(stderr, "serve: ", log.LstdFlags)))
+		fmt.Fprintf(stdout, "sscscore: DICOMweb proxy %s/ -> %s/ (searches, retrievals and storage only)\n", proxyPrefix, pacs.proxy.Redacted())
+	}
+	for _, u := range pacs.direct {
+		fmt.Fprintf(stdout, "sscscore: the page may connect to the DICOMweb server %s\n", u.Redacted())
+	}
 	if *accessLog {
-		h = logRequests(s, log.New(stderr, "", log.LstdFlags))
+		h = logRequests(h, log.New(stderr, "", log.LstdFlags))
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -142,6 +165,10 @@ func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap gives http.ResponseController the underlying writer (to flush the
+// proxy's streamed answers).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)

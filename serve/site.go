@@ -45,6 +45,9 @@ type site struct {
 	// warnings lists precompressed files that were ignored (stale or
 	// corrupt), for the log.
 	warnings []string
+	// csp is the Content-Security-Policy sent (ContentSecurityPolicy with
+	// the -dicomweb origins).
+	csp string
 }
 
 // Service worker template markers, replaced when the site is loaded.
@@ -67,7 +70,13 @@ var encodings = []struct{ token, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
 // decompresses to x's content (a stale variant is dropped with a warning).
 // The service worker sw.js gets the build hash and the list of files to
 // cache substituted for its markers.
-func loadSite(fsys fs.FS) (*site, error) {
+func loadSite(fsys fs.FS) (*site, error) { return loadSiteWith(fsys, pacsConfig{}, false) }
+
+// loadSiteWith is loadSite for a page configured with DICOMweb servers
+// (pacs.go): index.html names them, the Content-Security-Policy lets the page
+// reach the direct ones. static leaves the proxy out (static hosting has
+// none).
+func loadSiteWith(fsys fs.FS, pacs pacsConfig, static bool) (*site, error) {
 	raw := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -89,7 +98,14 @@ func loadSite(fsys fs.FS) (*site, error) {
 	if _, ok := raw["index.html"]; !ok {
 		return nil, fmt.Errorf("site has no index.html")
 	}
-	s := &site{assets: map[string]*asset{}}
+	s := &site{assets: map[string]*asset{}, csp: pacs.csp()}
+	if page, warn := pacs.configurePage(raw["index.html"], static); !bytes.Equal(page, raw["index.html"]) || len(warn) > 0 {
+		raw["index.html"] = page
+		for _, e := range encodings {
+			delete(raw, "index.html"+e.ext) // variants of the page as shipped
+		}
+		s.warnings = append(s.warnings, warn...)
+	}
 	isVariant := func(p string) bool {
 		for _, e := range encodings {
 			if base, ok := strings.CutSuffix(p, e.ext); ok {
