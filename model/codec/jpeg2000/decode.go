@@ -22,10 +22,12 @@
 package jpeg2000
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+
+	"sscscore/model/parallel"
 )
 
 // Image is a decoded JPEG 2000 image.
@@ -374,43 +376,24 @@ func (d *decoder) decodeBlocks(td *tileDecoder, t1 *t1Decoder) error {
 		}
 		return nil
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failure error
-	next := 0
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(own bool) {
-			defer wg.Done()
-			defer func() {
-				// A panic in a worker would escape Decode's recover.
-				if r := recover(); r != nil {
-					mu.Lock()
-					failure = formatErr("internal error decoding a code-block: %v", r)
-					next = len(jobs)
-					mu.Unlock()
-				}
-			}()
-			t := t1
-			if !own {
-				t = &t1Decoder{}
+	// Code-blocks four at a time; each goroutine has its own block decoder
+	// (the calling one, t1).
+	t1s := make([]*t1Decoder, workers)
+	t1s[0] = t1
+	return parallel.For(context.Background(), (len(jobs)+3)/4, workers, func(w, c int) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = formatErr("internal error decoding a code-block: %v", r)
 			}
-			for {
-				mu.Lock()
-				i := next
-				next += 4
-				mu.Unlock()
-				if i >= len(jobs) {
-					return
-				}
-				for _, j := range jobs[i:min(i+4, len(jobs))] {
-					d.decodeBlock(td, t, j)
-				}
-			}
-		}(w == 0)
-	}
-	wg.Wait()
-	return failure
+		}()
+		if t1s[w] == nil {
+			t1s[w] = &t1Decoder{}
+		}
+		for _, j := range jobs[4*c : min(4*c+4, len(jobs))] {
+			d.decodeBlock(td, t1s[w], j)
+		}
+		return nil
+	})
 }
 
 func (d *decoder) decodeBlock(td *tileDecoder, t *t1Decoder, j blockJob) {
