@@ -17,8 +17,8 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"sync"
 
+	"sscscore/model/parallel"
 	"sscscore/model/volume"
 )
 
@@ -216,42 +216,20 @@ func Volume(ctx context.Context, src volume.Source, opt Options) ([]bool, error)
 	n := g.Nx * g.Ny
 	out := make([]bool, g.Nz*n)
 	sp := [2]float64{g.Spacing[0], g.Spacing[1]}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	next := make(chan int)
 	workers := runtime.GOMAXPROCS(0)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]int16, n)
-			for k := range next {
-				if err := src.Slice(ctx, k, buf); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("lungmask: slice %d: %w", k, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				m, _ := sliceMask(buf, g.Nx, g.Ny, sp, &opt)
-				copy(out[k*n:(k+1)*n], m)
-			}
-		}()
-	}
-	for k := 0; k < g.Nz; k++ {
-		if ctx.Err() != nil {
-			break
+	bufs := make([][]int16, parallel.Workers(g.Nz, workers)) // one per goroutine
+	err := parallel.For(ctx, g.Nz, workers, func(w, k int) error {
+		if bufs[w] == nil {
+			bufs[w] = make([]int16, n)
 		}
-		next <- k
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+		if err := src.Slice(ctx, k, bufs[w]); err != nil {
+			return fmt.Errorf("lungmask: slice %d: %w", k, err)
+		}
+		m, _ := sliceMask(bufs[w], g.Nx, g.Ny, sp, &opt)
+		copy(out[k*n:(k+1)*n], m)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	keep3D(out, g.Nx, g.Ny, g.Nz, 0.02)
