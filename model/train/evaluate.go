@@ -19,6 +19,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/eval"
 	"sscscore/model/ingest"
+	"sscscore/model/parallel"
 	"sscscore/model/phantom"
 	"sscscore/model/synth"
 )
@@ -75,41 +76,19 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 	ci := c.WithLevelPrior(nil)
 	cases := make([]*synthCase, n)
 	var mu sync.Mutex
-	var firstErr error
 	done := 0
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < max(1, workers); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				sc, err := evalPhantom(ctx, c, ci, from+int64(i))
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				cases[i] = sc
-				done++
-				if progress != nil {
-					progress(done, n)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		if ctx.Err() != nil {
-			break
+	err := parallel.For(ctx, n, workers, func(_, i int) error {
+		sc, err := evalPhantom(ctx, c, ci, from+int64(i))
+		mu.Lock()
+		defer mu.Unlock()
+		cases[i] = sc
+		done++
+		if progress != nil {
+			progress(done, n)
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	r := &SyntheticReport{Phantoms: n, Seeds: fmt.Sprintf("%d:%d", from, from+int64(n))}
@@ -159,7 +138,6 @@ func EvalSynthetic(ctx context.Context, c *cascade.Cascade, n int, from int64, w
 			mr[2] = append(mr[2], sc.refMean.RET)
 		}
 	}
-	var err error
 	for i := 0; i < 5; i++ {
 		if len(lp[i]) > 0 {
 			if r.Levels[i], err = eval.Levels(lp[i], lr[i], ls[i]); err != nil {

@@ -6,11 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 
 	"sscscore/model/cascade"
 	"sscscore/model/nn"
 	"sscscore/model/nn/spec"
+	"sscscore/model/parallel"
 	"sscscore/model/phantom"
 )
 
@@ -213,37 +213,26 @@ func (t *scoresTask) batch(ctx context.Context, step int, rng *rand.Rand) ([]flo
 		seeds[i] = rng.Uint64()
 	}
 	samples := make([]*ScoreSample, len(seeds))
-	errs := make([]error, len(seeds))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	for i := range seeds {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			r := rand.New(rand.NewPCG(seeds[i], 0xba7c4))
-			for try := 0; try < 8; try++ {
-				s, err := t.sample(ctx, r, true)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				if !s.NoLung {
-					samples[i] = s
-					return
-				}
+	err := parallel.For(ctx, len(seeds), 2, func(_, i int) error {
+		r := rand.New(rand.NewPCG(seeds[i], 0xba7c4))
+		for try := 0; try < 8; try++ {
+			s, err := t.sample(ctx, r, true)
+			if err != nil {
+				return err
 			}
-			errs[i] = fmt.Errorf("train: no slice with lung drawn in 8 tries")
-		}()
+			if !s.NoLung {
+				samples[i] = s
+				return nil
+			}
+		}
+		return fmt.Errorf("train: no slice with lung drawn in 8 tries")
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	wg.Wait()
 	var xs []float32
 	var tgs []*ScoreTarget
-	for i, s := range samples {
-		if errs[i] != nil {
-			return nil, nil, nil, errs[i]
-		}
+	for _, s := range samples {
 		xs = append(xs, s.X...)
 		tgs = append(tgs, s.Target)
 	}
