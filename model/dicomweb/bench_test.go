@@ -1,0 +1,116 @@
+package dicomweb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"sscscore/model/cascade"
+	"sscscore/model/dicomweb/orthanctest"
+	"sscscore/model/ingest"
+	"sscscore/model/shareddata"
+)
+
+// BenchmarkOpenToScoresA0002 times A0002-B40f from "open" to its scores, two
+// ways in one run: from the folder on disk (read, ingest, score) and from a
+// real Orthanc on loopback (QIDO-RS study and series search, WADO-RS
+// retrieval, ingest, score). It reports each path's seconds per scan and
+// their ratio (pacs/folder); ns/op is the two together. The two results must
+// be equal.
+//
+//	GOEXPERIMENT=simd go test -run '^$' -bench OpenToScores -benchtime 5x ./model/dicomweb
+func BenchmarkOpenToScoresA0002(b *testing.B) {
+	dir := shareddata.Path(b, "chest-ct/A0002-B40f")
+	srv := orthanctest.Start(b, orthanctest.Options{})
+	srv.Upload(b, dir)
+	c, err := New(srv.DICOMweb, Auth{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cas, err := cascade.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	folder := func() *cascade.Result {
+		files, err := ingest.DiskFiles(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return scoreFiles(b, cas, files)
+	}
+	pacs := func() *cascade.Result {
+		studies, err := c.SearchStudies(ctx, StudyQuery{PatientID: "Lung_Dx-A0002"})
+		if err != nil || len(studies) != 1 {
+			b.Fatalf("search: %d studies, %v", len(studies), err)
+		}
+		series, err := c.SearchSeries(ctx, studies[0].UID)
+		if err != nil || len(series) != 1 {
+			b.Fatalf("series: %d, %v", len(series), err)
+		}
+		var files []ingest.File
+		name := c.Base() + "/studies/" + studies[0].UID + "/series/" + series[0].UID
+		err = c.RetrieveSeries(ctx, studies[0].UID, series[0].UID, series[0].NumInstances, func(i int, part []byte) error {
+			files = append(files, ingest.BytesFile(fmt.Sprintf("%s#%d", name, i+1), part))
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return scoreFiles(b, cas, files)
+	}
+	// Warm the caches (disk, Orthanc, the networks' plans) and check that
+	// the two paths score alike.
+	if a, p := jsonOf(b, folder()), jsonOf(b, pacs()); a != p {
+		b.Fatalf("scores differ:\nfolder %s\npacs   %s", a, p)
+	}
+	var tFolder, tPACS time.Duration
+	b.ResetTimer()
+	timed := func(f func() *cascade.Result) time.Duration {
+		t0 := time.Now()
+		f()
+		return time.Since(t0)
+	}
+	for i := range b.N {
+		// Alternate the order, so that neither path always runs on a
+		// machine warmed by the other.
+		if i%2 == 0 {
+			tFolder += timed(folder)
+			tPACS += timed(pacs)
+		} else {
+			tPACS += timed(pacs)
+			tFolder += timed(folder)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(tFolder.Seconds()/n, "folder-s/op")
+	b.ReportMetric(tPACS.Seconds()/n, "pacs-s/op")
+	b.ReportMetric(tPACS.Seconds()/tFolder.Seconds(), "pacs/folder")
+}
+
+func scoreFiles(b *testing.B, cas *cascade.Cascade, files []ingest.File) *cascade.Result {
+	ctx := context.Background()
+	inv, err := ingest.Scan(ctx, files, ingest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := inv.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := cas.Score(ctx, src, cascade.Options{SeriesUID: src.Series().UID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res
+}
+
+func jsonOf(b *testing.B, r *cascade.Result) string {
+	j, err := json.Marshal(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(j)
+}
