@@ -27,6 +27,7 @@ func init() {
 }
 
 func runScore(args []string, stdout, stderr io.Writer) error {
+	args = joinStowURL(args)
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -37,10 +38,14 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	heatmapsDir := fs.String("heatmaps", "", "also write heat maps into `DIR`: a PNG per level and score, and heatmaps.json")
 	heatmapMethods := fs.String("heatmap-method", "gradient", "methods of --heatmaps: gradient, occlusion, dense (comma-separated) or all")
+	pacs := addPACSFlags(fs)
 	withPatient := fs.Bool("patient", false, "put the patient's name, ID, birth date and sex into the JSON (source.patient), so that `sscscore sr` files the report under the patient")
+	reports := addReportFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] PATH...")
-		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive.")
+		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive, or a study in a PACS:")
+		fmt.Fprintln(stderr, "dicomweb://HOST[:PORT]/PATH?study=UID[&series=UID] (dicomwebs:// for https; PATH is the DICOMweb root),")
+		fmt.Fprintln(stderr, "whose series (the named one, else every CT series) are retrieved over DICOMweb (WADO-RS).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +74,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if fs.NArg() > 0 {
-		df, err := ingest.DiskFiles(fs.Args()...)
+		df, err := inputFiles(ctx, fs.Args(), pacs.auth(), stderr, *quiet)
 		if err != nil {
 			return err
 		}
@@ -94,6 +99,9 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		if err := scoreHeatmaps(ctx, *heatmapsDir, *heatmapMethods, src, res, stderr, *quiet); err != nil {
 			return err
 		}
+	}
+	if err := reports.run(ctx, res, src, fs.Args(), pacs, stderr); err != nil {
+		return err
 	}
 	switch {
 	case *asJSON:
