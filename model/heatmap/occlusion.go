@@ -10,6 +10,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/nn"
 	"sscscore/model/nn/gemm"
+	"sscscore/model/parallel"
 )
 
 // Options controls Occlusion. The zero value follows the paper.
@@ -22,9 +23,10 @@ type Options struct {
 	Soften int
 	// Batch is the number of windows evaluated together (default 8).
 	Batch int
-	// Progress, if not nil, is called on the calling goroutine after each
-	// batch with the windows done and the total (windows that touch no
-	// lung are skipped and not counted). Cancelling ctx stops the work at
+	// Progress, if not nil, is called after each batch with the windows
+	// done and the total (windows that touch no lung are skipped and not
+	// counted); calls are serialized, and made on the calling goroutine
+	// when the work runs on it alone (under js/wasm). Cancelling ctx stops the work at
 	// the next batch.
 	Progress func(done, total int)
 	// FullRerun runs the whole score network for every window instead of
@@ -355,9 +357,9 @@ func fullScores(c *cascade.Cascade, x []float32) (cascade.Scores, error) {
 }
 
 // runBatches evaluates n windows in batches of opt.Batch, in parallel
-// natively when parallel is set (each worker with its own workspace),
-// calling opt.Progress on the calling goroutine after each batch.
-func runBatches(ctx context.Context, n int, opt Options, parallel bool, eval func([]int, *workspace) error) error {
+// natively when concurrent is set (each goroutine with its own workspace),
+// calling opt.Progress (serialized) after each batch.
+func runBatches(ctx context.Context, n int, opt Options, concurrent bool, eval func([]int, *workspace) error) error {
 	var batches [][]int
 	for i := 0; i < n; i += opt.Batch {
 		b := make([]int, 0, opt.Batch)
@@ -373,64 +375,25 @@ func runBatches(ctx context.Context, n int, opt Options, parallel bool, eval fun
 	}
 	progress(0)
 	workers := 1
-	if parallel {
-		workers = min(gemm.Threads(), len(batches))
+	if concurrent {
+		workers = gemm.Threads()
 	}
-	if workers <= 1 {
-		wsp := &workspace{}
-		done := 0
-		for _, b := range batches {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := eval(b, wsp); err != nil {
-				return err
-			}
-			done += len(b)
-			progress(done)
-		}
-		return ctx.Err()
-	}
-	type result struct {
-		n   int
-		err error
-	}
-	next := make(chan []int)
-	results := make(chan result)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wsp := &workspace{}
-			for b := range next {
-				results <- result{len(b), eval(b, wsp)}
-			}
-		}()
-	}
-	go func() {
-		defer close(next)
-		for _, b := range batches {
-			if ctx.Err() != nil {
-				return
-			}
-			next <- b
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
+	wsps := make([]*workspace, parallel.Workers(len(batches), workers)) // one per goroutine
+	var mu sync.Mutex
 	done := 0
-	var firstErr error
-	for r := range results {
-		if r.err != nil && firstErr == nil {
-			firstErr = r.err
+	return parallel.For(ctx, len(batches), workers, func(w, i int) error {
+		if wsps[w] == nil {
+			wsps[w] = &workspace{}
 		}
-		done += r.n
+		if err := eval(batches[i], wsps[w]); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += len(batches[i])
 		progress(done)
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+		return nil
+	})
 }
 
 // accumulate averages the windows' score changes over the lung pixels
