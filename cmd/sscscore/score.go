@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"sscscore/model/cascade"
+	"sscscore/model/cohort"
 	"sscscore/model/ingest"
 	"sscscore/model/phantom"
 	"sscscore/model/sr"
@@ -80,15 +81,14 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		}
 		files = append(files, df...)
 	}
-	progress := func(stage string, done, total int) {
-		if !*quiet {
-			fmt.Fprintf(stderr, "\r%-7s %d/%d   ", stage, done, total)
-		}
+	var progress func(stage string, done, total int)
+	var show *progressLine
+	if !*quiet {
+		show = newProgressLine(stderr)
+		progress = show.stage
 	}
 	res, src, err := scoreFiles(ctx, files, *seriesUID, progress)
-	if !*quiet {
-		fmt.Fprint(stderr, "\r                         \r")
-	}
+	show.finish()
 	if err != nil {
 		return err
 	}
@@ -120,39 +120,14 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 }
 
 // scoreFiles ingests files and runs the default cascade on the chosen (or
-// named) series.
+// named) series (cohort.ScoreFiles, which batch scoring shares).
 func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress func(string, int, int)) (*cascade.Result, *ingest.LazyVolume, error) {
-	inv, err := ingest.Scan(ctx, files, ingest.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	if uid == "" && inv.Chosen == "" {
-		// say why each file was left out (at most a few)
-		var why []string
-		for _, f := range inv.Files {
-			if f.Reason != "" && len(why) < 5 {
-				why = append(why, fmt.Sprintf("%s: %s", f.Path, f.Reason))
-			}
-		}
-		if len(why) == 0 {
-			return nil, nil, ingest.ErrNoSeries
-		}
-		return nil, nil, fmt.Errorf("%w; %s", ingest.ErrNoSeries, strings.Join(why, "; "))
-	}
-	src, err := inv.Open(uid)
-	if err != nil {
-		return nil, nil, err
-	}
 	c, err := cascade.Default()
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := c.Score(ctx, src, cascade.Options{Progress: progress, SeriesUID: src.Series().UID})
-	if err != nil {
-		return nil, src, err
-	}
-	res.Source = sr.SourceOf(src.Series(), res, false)
-	return res, src, nil
+	res, src, _, err := cohort.ScoreFiles(ctx, c, files, uid, progress)
+	return res, src, err
 }
 
 func optF(v *float64) string {

@@ -3,6 +3,7 @@ package cohort
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -190,9 +191,15 @@ func TestRunMerge(t *testing.T) {
 			t.Errorf("study %s has no row in the CSV", st.Key)
 		}
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(csvWhole)), "\n")[1:] {
-		if strings.Contains(line, ",failed,") && strings.HasSuffix(line, ",failed,") {
-			t.Errorf("failed row without a reason: %s", line)
+	rows, err := csv.NewReader(bytes.NewReader(csvWhole)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := CSVHeader()
+	for _, row := range rows[1:] {
+		status, reason := row[len(h)-3], row[len(h)-2]
+		if row[0] == "" || (status == string(StatusFailed)) != (reason != "") {
+			t.Errorf("row %q: PatID %q, status %q with reason %q", row, row[0], status, reason)
 		}
 	}
 	if !bytes.Contains(csvWhole, []byte("no usable axial CT series")) {

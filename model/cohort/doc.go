@@ -14,8 +14,8 @@
 // count), and keeps three files beside the CSV it is given:
 //
 //   - NAME.csv: the paper's CSV layout, one row per job, followed by the
-//     columns Study, Series, Status and Reason (a study that could not be
-//     scored has a row with its reason);
+//     columns Study, Series, Status, Reason and Warnings (a study that
+//     could not be scored has a row with its reason);
 //   - NAME.jsonl: the full result of each job with its provenance (files,
 //     series UID, model and weights hashes, warnings, build), appended and
 //     synced to disk as each scan finishes, so that an interrupted run

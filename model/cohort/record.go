@@ -69,23 +69,26 @@ type FileNote struct {
 }
 
 // Extra columns of the CSV after the paper's layout.
-var extraColumns = []string{"Study", "Series", "Status", "Reason"}
+var extraColumns = []string{"Study", "Series", "Status", "Reason", "Warnings"}
 
 // CSVHeader is the header of the batch CSV: the paper's layout
-// (cascade.CSVHeader) followed by Study, Series, Status and Reason.
+// (cascade.CSVHeader) followed by Study, Series, Status, Reason (why a job
+// failed) and Warnings (the result's, such as a level outside the scan).
 func CSVHeader() []string { return append(cascade.CSVHeader(), extraColumns...) }
 
 // CSVRecord returns the record's CSV row: the paper's columns as `sscscore
 // score --csv` writes them (empty for a failed job), then the extra ones.
 func (r *Record) CSVRecord() []string {
 	var row []string
+	warnings := ""
 	if r.Result != nil {
 		row = r.Result.CSVRecord(r.PatID)
+		warnings = oneLine(strings.Join(r.Result.Warnings, "; "))
 	} else {
 		row = make([]string, len(cascade.CSVHeader()))
 		row[0] = r.PatID
 	}
-	return append(row, r.Study, r.Series, string(r.Status), r.Reason)
+	return append(row, r.Study, r.Series, string(r.Status), r.Reason, warnings)
 }
 
 // sortRecords orders records by study, then series.

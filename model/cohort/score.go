@@ -7,6 +7,7 @@ import (
 
 	"sscscore/model/cascade"
 	"sscscore/model/ingest"
+	"sscscore/model/sr"
 )
 
 // maxWhy is how many left-out files an error about a study with no usable
@@ -15,7 +16,8 @@ const maxWhy = 5
 
 // ScoreFiles is `sscscore score` on files: it reads their headers, takes the
 // series the app would choose (or the one named by uid) and scores it with
-// c. It returns the inventory of the files (nil when ctx was cancelled
+// c, its Source filled from the DICOM headers (no patient identity). It
+// returns the inventory of the files (nil when ctx was cancelled
 // during the header pass) and the volume scored, so that callers can say
 // which files were used. progress, if not nil, receives the cascade's
 // stages.
@@ -45,6 +47,7 @@ func ScoreFiles(ctx context.Context, c *cascade.Cascade, files []ingest.File, ui
 	if err != nil {
 		return nil, src, inv, err
 	}
+	res.Source = sr.SourceOf(src.Series(), res, false)
 	return res, src, inv, nil
 }
 
