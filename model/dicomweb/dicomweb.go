@@ -38,13 +38,31 @@ type Auth struct {
 type Client struct {
 	base *url.URL
 	auth Auth
-	hc   *http.Client
+	hc   Doer
+}
+
+// Doer sends one HTTP request and returns its response; *http.Client is
+// one. The browser's worker passes its own, over fetch, so that it does
+// not link net/http's client (about a megabyte of WebAssembly).
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // New returns a client of the DICOMweb root base (for example
 // http://127.0.0.1:8042/dicom-web). hc nil means http.DefaultClient.
 // Credentials go in auth, never in the URL.
 func New(base string, auth Auth, hc *http.Client) (*Client, error) {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return NewDoer(base, auth, hc)
+}
+
+// NewDoer is New with any Doer sending the requests (d must not be nil).
+func NewDoer(base string, auth Auth, d Doer) (*Client, error) {
+	if d == nil {
+		return nil, errors.New("dicomweb: no HTTP client")
+	}
 	u, err := url.Parse(strings.TrimSpace(base))
 	if err != nil {
 		return nil, fmt.Errorf("dicomweb: the address %q is not a URL: %w", base, err)
@@ -63,10 +81,7 @@ func New(base string, auth Auth, hc *http.Client) (*Client, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	return &Client{base: u, auth: auth, hc: hc}, nil
+	return &Client{base: u, auth: auth, hc: d}, nil
 }
 
 // Base returns the DICOMweb root the client talks to, without a trailing

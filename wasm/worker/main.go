@@ -61,6 +61,7 @@ func newWorker() *worker {
 		Memory:    wasmMemory,
 		// Reads wait for the browser: several at once overlap the waits.
 		Parallel: 8,
+		HTTP:     fetchDoer{},
 	})
 	return w
 }

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 
 	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
+	"sscscore/model/dicomweb"
 	"sscscore/model/ingest"
 	"sscscore/model/volume"
 	"sscscore/wasm/internal/protocol"
@@ -68,9 +68,10 @@ type Options struct {
 	// ReadAhead is the number of slices read ahead of the cascade's
 	// sequential pass; 0 means max(Parallel, 4).
 	ReadAhead int
-	// HTTP is the client of the PACS requests (DICOMweb); nil means
-	// http.DefaultClient (in the browser: the worker's fetch).
-	HTTP *http.Client
+	// HTTP sends the PACS requests (DICOMweb; nil: there are none). The
+	// worker passes one over fetch, tests an *http.Client: the engine
+	// itself does not link net/http's client.
+	HTTP dicomweb.Doer
 }
 
 // Engine holds the state of the worker: the last inventory, the series in

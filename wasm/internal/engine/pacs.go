@@ -25,7 +25,11 @@ func (e *Engine) client(p *protocol.PACS) (*dicomweb.Client, error) {
 	if p == nil || strings.TrimSpace(p.URL) == "" {
 		return nil, errors.New("Enter the DICOMweb address of the PACS first.")
 	}
-	c, err := dicomweb.New(strings.TrimSpace(p.URL), dicomweb.Auth{User: p.User, Password: p.Password, Token: p.Token}, e.opt.HTTP)
+	if e.opt.HTTP == nil {
+		return nil, errors.New("This build cannot reach a PACS.")
+	}
+	auth := dicomweb.Auth{User: p.User, Password: p.Password, Token: p.Token}
+	c, err := dicomweb.NewDoer(strings.TrimSpace(p.URL), auth, e.opt.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("The PACS address %q cannot be used: %w", p.URL, err)
 	}

@@ -29,7 +29,7 @@ func TestPACSOpenA0002(t *testing.T) {
 	srv.Upload(t, dir)
 	c := defaultCascade(t)
 	want, _ := direct(t, c, diskFiles(t, dir))
-	e := New(Options{Cascade: c})
+	e := New(Options{Cascade: c, HTTP: http.DefaultClient})
 	pacs := &protocol.PACS{URL: srv.DICOMweb}
 	ctx := context.Background()
 
@@ -158,7 +158,7 @@ func fmtp(v *float64) string {
 func TestPACSFailures(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
 	files := diskFiles(t, dir)
-	e := New(Options{Cascade: defaultCascade(t)})
+	e := New(Options{Cascade: defaultCascade(t), HTTP: http.DefaultClient})
 	var rec recorder
 	e.Open(context.Background(), 1, files, rec.send)
 	if e.result == nil {
