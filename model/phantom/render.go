@@ -6,9 +6,9 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"sscscore/model/internal/scalar"
+	"sscscore/model/parallel"
 	"sscscore/model/volume"
 )
 
@@ -229,37 +229,27 @@ func (p *Phantom) renderRange(ctx context.Context, g volume.Geometry, k0, k1 int
 	n := g.Nx * g.Ny
 	sg := GridOf(g)
 	p.full()
-	workers := min(runtime.GOMAXPROCS(0), k1-k0)
-	var next atomic.Int64
-	next.Store(int64(k0))
-	var wg sync.WaitGroup
-	var firstErr error
-	var errOnce sync.Once
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := p.getRenderer(sg)
-			defer p.putRenderer(r)
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= k1 {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				var fl []uint8
-				if flags != nil {
-					fl = flags[(k-k0)*n : (k-k0+1)*n]
-				}
-				r.slice(g.SliceZ[k], vox[(k-k0)*n:(k-k0+1)*n], fl)
+	workers := runtime.GOMAXPROCS(0)
+	rs := make([]*renderer, parallel.Workers(k1-k0, workers)) // one per goroutine
+	defer func() {
+		for _, r := range rs {
+			if r != nil {
+				p.putRenderer(r)
 			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
+		}
+	}()
+	return parallel.For(ctx, k1-k0, workers, func(w, i int) error {
+		if rs[w] == nil {
+			rs[w] = p.getRenderer(sg)
+		}
+		k := k0 + i
+		var fl []uint8
+		if flags != nil {
+			fl = flags[i*n : (i+1)*n]
+		}
+		rs[w].slice(g.SliceZ[k], vox[i*n:(i+1)*n], fl)
+		return nil
+	})
 }
 
 // Source returns a lazy volume.Source of the phantom on geometry g:
