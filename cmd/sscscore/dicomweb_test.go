@@ -29,7 +29,7 @@ func TestParseDICOMwebURL(t *testing.T) {
 				t.Errorf("%s: got error %v, want one saying %q (without the password)", tc.arg, err, tc.wantErr)
 			}
 		case err != nil:
-			t.Errorf("%s: %v", tc.arg, err)
+			t.Errorf("%s: got error %v, want nil", tc.arg, err)
 		case got != tc.want:
 			t.Errorf("%s: got %+v, want %+v", tc.arg, got, tc.want)
 		}
@@ -51,18 +51,18 @@ func TestScoreDICOMweb(t *testing.T) {
 	for _, format := range []string{"--csv", "--json"} {
 		want, errs, code := run(t, "score", format, "-q", dir)
 		if code != 0 {
-			t.Fatalf("score %s %s: exit %d: %s", format, dir, code, errs)
+			t.Fatalf("score %s %s: exit %d: %s, want 0", format, dir, code, errs)
 		}
 		for _, u := range []string{pacsURL, pacsURL + "&series=" + series} {
 			got, errs, code := run(t, "score", format, "--user", "reader", u)
 			if code != 0 {
-				t.Fatalf("score %s %s: exit %d: %s", format, u, code, errs)
+				t.Fatalf("score %s %s: exit %d: %s, want 0", format, u, code, errs)
 			}
 			if got != want {
-				t.Errorf("score %s %s:\n%s\ndiffers from the folder's:\n%s", format, u, got, want)
+				t.Errorf("score %s %s: got\n%s\nwant the folder's\n%s", format, u, got, want)
 			}
 			if !strings.Contains(errs, "PACS    30/30") {
-				t.Errorf("score %s %s: stderr %q shows no retrieval progress", format, u, errs)
+				t.Errorf("score %s %s: got stderr %q, want the retrieval progress \"PACS    30/30\"", format, u, errs)
 			}
 		}
 	}

@@ -46,46 +46,46 @@ func TestScoreA0002(t *testing.T) {
 
 	out, errs, code := run(t, "score", "--json", "-q", dir)
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+		t.Fatalf("exit %d: %s, want 0", code, errs)
 	}
 	var r scoreJSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+		t.Fatalf("score --json: got error %v, want nil\n%s", err, out)
 	}
 	if len(r.Levels) != 5 || r.SeriesUID == "" || r.Model["levels"] == nil || !strings.Contains(r.Note, "synthetic") {
-		t.Fatalf("JSON %s", out)
+		t.Fatalf("JSON: got %s, want 5 levels, a series UID, the model, the synthetic note", out)
 	}
 	for i, l := range r.Levels {
 		if l.Name != "L"+string(rune('1'+i)) {
-			t.Errorf("level %d named %q", i, l.Name)
+			t.Errorf("level %d: got name %q, want L%d", i, l.Name, i+1)
 		}
 		if l.Status == "scored" && (l.ZMM == nil || l.Slice == nil || l.TOT == nil || l.GG == nil || l.RET == nil) {
-			t.Errorf("%s scored with missing fields", l.Name)
+			t.Errorf("%s scored: got %+v, want z, slice, TOT, GG and RET", l.Name, l)
 		}
 		if l.Slice != nil && (*l.Slice < 0 || *l.Slice >= 30) {
-			t.Errorf("%s slice %d", l.Name, *l.Slice)
+			t.Errorf("%s: got slice %d, want 0..29", l.Name, *l.Slice)
 		}
 	}
 	if r.Mean.TOT == nil {
-		t.Error("no mean")
+		t.Error("mean: got no TOT, want one")
 	}
 
 	out, errs, code = run(t, "score", "--csv", "-q", "--patid", "A0002", dir)
 	if code != 0 {
-		t.Fatalf("csv exit %d: %s", code, errs)
+		t.Fatalf("csv exit %d: %s, want 0", code, errs)
 	}
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || len(rows) != 2 || len(rows[1]) != 21 || rows[1][0] != "A0002" || rows[0][6] != "L1_disext" {
-		t.Fatalf("CSV %v %q", err, out)
+		t.Fatalf("CSV: got %v %q, want 2 rows of 21, PatID A0002, column 6 L1_disext", err, out)
 	}
 
 	out, errs, code = run(t, "score", "-q", dir)
 	if code != 0 {
-		t.Fatalf("table exit %d: %s", code, errs)
+		t.Fatalf("table exit %d: %s, want 0", code, errs)
 	}
 	for _, w := range []string{"L1", "L5", "mean", "TOT", "synthetic"} {
 		if !strings.Contains(out, w) {
-			t.Errorf("table lacks %q:\n%s", w, out)
+			t.Errorf("table: got\n%s\nwant %q in it", out, w)
 		}
 	}
 }
@@ -96,11 +96,11 @@ func TestScoreDemo(t *testing.T) {
 	}
 	out, errs, code := run(t, "score", "--demo", "--json", "-q")
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+		t.Fatalf("exit %d: %s, want 0", code, errs)
 	}
 	var r scoreJSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	scored := 0
 	for _, l := range r.Levels {
@@ -109,7 +109,7 @@ func TestScoreDemo(t *testing.T) {
 		}
 	}
 	if scored != 5 || r.Mean.TOT == nil || *r.Mean.TOT <= 0 {
-		t.Errorf("demo: %d levels scored, mean %v\n%s", scored, r.Mean.TOT, out)
+		t.Errorf("demo: got %d levels scored, mean %v; want 5, > 0\n%s", scored, r.Mean.TOT, out)
 	}
 	checkSameBuild(t, r.Model)
 }
@@ -121,7 +121,7 @@ func TestScoreErrors(t *testing.T) {
 		{"score", filepath.Join(t.TempDir(), "missing")},
 	} {
 		if _, _, code := run(t, args...); code == 0 {
-			t.Errorf("%v: exit 0", args)
+			t.Errorf("%v: exit 0, got %v, want != 0", args, code)
 		}
 	}
 	// A folder without DICOM: a clear error.
@@ -129,6 +129,6 @@ func TestScoreErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644)
 	_, errs, code := run(t, "score", dir)
 	if code == 0 || !strings.Contains(errs, "no usable") {
-		t.Errorf("empty folder: exit %d, %q", code, errs)
+		t.Errorf("empty folder: got exit %d, %q; want a failure saying \"no usable\"", code, errs)
 	}
 }

@@ -28,22 +28,22 @@ func TestSRFromResult(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out, errs, code := run(t, append(append([]string{"score", "--json", "-q"}, c.flags...), dir)...)
 			if code != 0 {
-				t.Fatalf("score: exit %d: %s", code, errs)
+				t.Fatalf("score: exit %d: %s, want 0", code, errs)
 			}
 			if got := strings.Contains(out, `"patient"`); got != c.patient {
 				t.Errorf("JSON holds the patient: %v, want %v", got, c.patient)
 			}
 			in := filepath.Join(tmp, strings.ReplaceAll(c.name, " ", "-")+".json")
 			if err := os.WriteFile(in, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.WriteFile: got error %v, want nil", err)
 			}
 			var res cascade.Result
 			if err := json.Unmarshal([]byte(out), &res); err != nil {
-				t.Fatal(err)
+				t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 			}
 			msg, errs, code := run(t, "sr", in)
 			if code != 0 {
-				t.Fatalf("sr: exit %d: %s", code, errs)
+				t.Fatalf("sr: exit %d: %s, want 0", code, errs)
 			}
 			path := strings.TrimSuffix(in, ".json") + "-sr.dcm"
 			if !strings.HasPrefix(msg, path+":") {
@@ -51,11 +51,11 @@ func TestSRFromResult(t *testing.T) {
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.ReadFile: got error %v, want nil", err)
 			}
 			rep, err := sr.Read(data)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("sr.Read: got error %v, want nil", err)
 			}
 			if len(rep.Levels) != len(res.Levels) || rep.StudyUID != res.Source.StudyUID {
 				t.Fatalf("report: %d levels of study %s, want %d of %s", len(rep.Levels), rep.StudyUID, len(res.Levels), res.Source.StudyUID)
@@ -64,7 +64,7 @@ func TestSRFromResult(t *testing.T) {
 				g := rep.Levels[i]
 				for _, p := range [][2]*float64{{g.ZMM, l.ZMM}, {g.TOT, l.TOT}, {g.GG, l.GG}, {g.RET, l.RET}} {
 					if (p[0] == nil) != (p[1] == nil) || (p[0] != nil && *p[0] != *p[1]) {
-						t.Errorf("%s: report %v, result %v", l.Name, fmtNum(p[0]), fmtNum(p[1]))
+						t.Errorf("%s: got %v in the report, want %v (the result)", l.Name, fmtNum(p[0]), fmtNum(p[1]))
 					}
 				}
 			}
@@ -95,7 +95,7 @@ func TestSRBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(tmp, c.name)
 			if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.WriteFile: got error %v, want nil", err)
 			}
 			_, errs, code := run(t, "sr", p)
 			if code == 0 || !strings.Contains(errs, p) || !strings.Contains(errs, c.want) {
@@ -105,6 +105,6 @@ func TestSRBadInput(t *testing.T) {
 	}
 	_, errs, code := run(t, "sr", filepath.Join(tmp, "missing.json"))
 	if code == 0 || !strings.Contains(errs, "missing.json") {
-		t.Errorf("sr of a missing file: exit %d, stderr %q", code, errs)
+		t.Errorf("sr of a missing file: got exit %d, stderr %q; want a failure naming missing.json", code, errs)
 	}
 }

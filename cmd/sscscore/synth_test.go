@@ -20,7 +20,7 @@ func runSynthCLI(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := runMain(append([]string{"synth"}, args...), &out, &errb); code != 0 {
-		t.Fatalf("synth %v: exit %d: %s", args, code, errb.String())
+		t.Fatalf("synth %v: exit %d: %s, want 0", args, code, errb.String())
 	}
 	return out.String()
 }
@@ -47,23 +47,23 @@ func TestSynthDeterministic(t *testing.T) {
 			return err
 		}
 		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs between runs", rel)
+			t.Errorf("%s: got different bytes in the second run, want the same", rel)
 		}
 		n++
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("filepath.Walk: got error %v, want nil", err)
 	}
 	if n < 10 {
-		t.Fatalf("only %d files written", n)
+		t.Fatalf("only %d files written, want >= 10", n)
 	}
 	rows := readLabels(t, filepath.Join(a, "labels.csv"))
 	if len(rows) != 3 || len(rows[0]) != 21 {
 		t.Fatalf("labels.csv: %d rows of %d columns, want 3 of 21", len(rows), len(rows[0]))
 	}
 	if strings.Join(rows[0][:7], ",") != "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos,L1_disext" || rows[0][20] != "L5_retp" {
-		t.Errorf("header %v", rows[0])
+		t.Errorf("header: got %v, want PatID,L1_pos..L5_pos,L1_disext,...,L5_retp", rows[0])
 	}
 }
 
@@ -71,12 +71,12 @@ func readLabels(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(f).ReadAll: got error %v, want nil", err)
 	}
 	return rows
 }
@@ -93,11 +93,11 @@ func TestSynthRoundTrip(t *testing.T) {
 		id := rows[1][0]
 		files, err := ingest.DiskFiles(filepath.Join(out, id))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 		}
 		v, _, _, err := ingest.LoadFiles(context.Background(), files, ingest.Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("ingest.LoadFiles: got error %v, want nil", err)
 		}
 		p := phantom.New(11, phantom.Options{Matrix: 128, SliceSpacing: phantom.Range{Min: 5, Max: 5}, Signed: map[string]int{"--signed": 2, "--unsigned": 1}[signed]})
 		g := p.Geometry()
@@ -107,12 +107,12 @@ func TestSynthRoundTrip(t *testing.T) {
 		}
 		for i := 0; i < 3; i++ {
 			if math.Abs(lg.Spacing[i]-g.Spacing[i]) > 1e-6 || math.Abs(lg.Origin[i]-g.Origin[i]) > 1e-3 {
-				t.Errorf("%s: geometry differs: %v %v vs %v %v", signed, lg.Spacing, lg.Origin, g.Spacing, g.Origin)
+				t.Errorf("%s: got spacing %v, origin %v; want %v, %v", signed, lg.Spacing, lg.Origin, g.Spacing, g.Origin)
 			}
 		}
 		want, _, err := p.Render(context.Background(), g)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("p.Render: got error %v, want nil", err)
 		}
 		diff := 0
 		for i, x := range v.Voxels() {
@@ -124,7 +124,7 @@ func TestSynthRoundTrip(t *testing.T) {
 			}
 		}
 		if diff > 0 {
-			t.Errorf("%s: %d voxels differ after the DICOM round trip", signed, diff)
+			t.Errorf("%s: %d voxels differ after the DICOM round trip, want <= 0", signed, diff)
 		}
 		// level positions: labels.csv holds the truth; the same slices are
 		// nearest in the loaded geometry
@@ -132,10 +132,10 @@ func TestSynthRoundTrip(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			z, err := strconv.ParseFloat(rows[1][1+i], 64)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("strconv.ParseFloat: got error %v, want nil", err)
 			}
 			if math.Abs(z-lv[i]) > 0.005 {
-				t.Errorf("%s: L%d in labels.csv %.3f, phantom %.3f", signed, i+1, z, lv[i])
+				t.Errorf("%s: L%d in labels.csv %.3f, phantom %.3f, want %v ± 0.005", signed, i+1, z, lv[i], lv[i])
 			}
 			k1, in1 := lg.NearestSlice(z)
 			k2, _ := g.NearestSlice(lv[i])
@@ -152,15 +152,15 @@ func TestSynthSheet(t *testing.T) {
 	runSynthCLI(t, "--seed", "3", "--matrix", "96", "--slice-spacing", "6", "--disease", "--quiet", "--sheet", path)
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("png.Decode: got error %v, want nil", err)
 	}
 	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 400 {
-		t.Errorf("sheet is %v", b)
+		t.Errorf("sheet: got %v, want at least 600 x 400", b)
 	}
 }
 
@@ -176,10 +176,10 @@ func TestSynthFlags(t *testing.T) {
 	} {
 		var out, errb bytes.Buffer
 		if code := runMain(append([]string{"synth"}, args...), &out, &errb); code == 0 {
-			t.Errorf("synth %v: accepted", args)
+			t.Errorf("synth %v: accepted, got %v, want != 0", args, code)
 		}
 	}
 	if r, err := parseRange("1-5", 0.3, 20); err != nil || r.Min != 1 || r.Max != 5 {
-		t.Errorf("parseRange(1-5) = %v, %v", r, err)
+		t.Errorf("parseRange(1-5) = %v, %v; want 1-5, nil", r, err)
 	}
 }

@@ -17,7 +17,7 @@ func versionJSON(t *testing.T) versionInfo {
 	}
 	var v versionInfo
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
-		t.Fatalf("version --json: %v\n%s", err, out)
+		t.Fatalf("version --json: got error %v, want nil\n%s", err, out)
 	}
 	return v
 }
@@ -67,7 +67,7 @@ func checkSameBuild(t *testing.T, model map[string]any) {
 		} `json:"scores"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatalf("result's model: %v", err)
+		t.Fatalf("result's model: got error %v, want nil", err)
 	}
 	if got.Build != v.Info {
 		t.Errorf("result's model.build = %+v, want %+v (sscscore version)", got.Build, v.Info)
