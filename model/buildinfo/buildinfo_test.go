@@ -96,11 +96,11 @@ func TestLinkerStamp(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "printbuild")
 			cmd := exec.Command(gobin, "build", "-buildvcs=false", "-ldflags", tt.ldflags, "-o", bin, "./testdata/printbuild")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("go build: %v\n%s", err, out)
+				t.Fatalf("go build: got error %v, want nil\n%s", err, out)
 			}
 			out, err := exec.Command(bin).Output()
 			if err != nil {
-				t.Fatalf("run printbuild: %v", err)
+				t.Fatalf("run printbuild: got error %v, want nil", err)
 			}
 			got := strings.Split(strings.TrimSpace(string(out)), "\n")
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {

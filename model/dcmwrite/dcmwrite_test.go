@@ -33,7 +33,7 @@ func testVolume(t testing.TB, nz, ny, nx int, lo int) *volume.Volume {
 	}
 	v, err := volume.FromVoxels(g, vox)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("volume.FromVoxels: got error %v, want nil", err)
 	}
 	return v
 }
@@ -41,14 +41,14 @@ func testVolume(t testing.TB, nz, ny, nx int, lo int) *volume.Volume {
 func TestUIDDeterministic(t *testing.T) {
 	a, b, c := UID("x"), UID("x"), UID("y")
 	if a != b || a == c {
-		t.Fatalf("UID not deterministic/distinct: %s %s %s", a, b, c)
+		t.Fatalf("UID(x), UID(x), UID(y): got %s %s %s, want the first two equal, the third different", a, b, c)
 	}
 	if !strings.HasPrefix(a, "2.25.") || len(a) > 64 {
-		t.Fatalf("bad UID %q", a)
+		t.Fatalf("UID: got %q, want 2.25.<digits>, at most 64 characters", a)
 	}
 	for _, r := range a {
 		if r != '.' && (r < '0' || r > '9') {
-			t.Fatalf("bad UID %q", a)
+			t.Fatalf("UID: got %q, want only digits and dots", a)
 		}
 	}
 }
@@ -81,30 +81,30 @@ func TestWriteSliceReadBack(t *testing.T) {
 			v := testVolume(t, 3, 4, 5, c.lo)
 			var buf bytes.Buffer
 			if err := WriteSlice(&buf, v, 1, c.meta); err != nil {
-				t.Fatal(err)
+				t.Fatalf("WriteSlice: got error %v, want nil", err)
 			}
 			dset, err := dicom.Parse(bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil, dicom.SkipProcessingPixelDataValue())
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("dicom.Parse: got error %v, want nil", err)
 			}
 			str := func(tg tag.Tag) string {
 				e, err := dset.FindElementByTag(tg)
 				if err != nil {
-					t.Fatalf("%v: %v", tg, err)
+					t.Fatalf("%v: got error %v, want nil", tg, err)
 				}
 				return strings.Join(dicom.MustGetStrings(e.Value), `\`)
 			}
 			if got := str(tag.ImagePositionPatient); got != `-179.65\-180.35\99.25` {
-				t.Errorf("IPP %q", got)
+				t.Errorf("IPP %q, want %q", got, `-179.65\-180.35\99.25`)
 			}
 			if got := str(tag.ImageOrientationPatient); got != `1\0\0\0\1\0` {
-				t.Errorf("IOP %q", got)
+				t.Errorf("IOP %q, want %q", got, `1\0\0\0\1\0`)
 			}
 			if got := str(tag.SOPClassUID); got != CTImageStorage {
-				t.Errorf("SOP class %q", got)
+				t.Errorf("SOP class %q, want %v", got, CTImageStorage)
 			}
 			if got := str(tag.Modality); got != "CT" {
-				t.Errorf("modality %q", got)
+				t.Errorf("modality %q, want %q", got, "CT")
 			}
 			e, _ := dset.FindElementByTag(tag.PixelData)
 			raw := dicom.MustGetPixelDataInfo(e.Value).UnprocessedValueData
@@ -125,10 +125,10 @@ func TestWriteSliceReadBack(t *testing.T) {
 			// Deterministic output.
 			var buf2 bytes.Buffer
 			if err := WriteSlice(&buf2, v, 1, c.meta); err != nil {
-				t.Fatal(err)
+				t.Fatalf("WriteSlice: got error %v, want nil", err)
 			}
 			if !bytes.Equal(buf.Bytes(), buf2.Bytes()) {
-				t.Error("two writes differ")
+				t.Error("two writes: got different bytes, want the same")
 			}
 		})
 	}
@@ -152,28 +152,28 @@ func TestWriteSeries(t *testing.T) {
 	paths, err := WriteSeries(context.Background(), dir, v, SeriesMeta{Intercept: -1024, UIDSeed: "t"}, func(done, total int) {
 		calls++
 		if done != calls || total != 4 {
-			t.Errorf("progress(%d,%d) at call %d", done, total, calls)
+			t.Errorf("progress(%d,%d) at call %d, want progress(%d,4)", done, total, calls, calls)
 		}
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("WriteSeries: got error %v, want nil", err)
 	}
 	if len(paths) != 4 || calls != 4 || filepath.Base(paths[3]) != "CT00004.dcm" {
-		t.Fatalf("paths %v calls %d", paths, calls)
+		t.Fatalf("got paths %v, %d calls; want 4 paths ending in CT00004.dcm, 4 calls", paths, calls)
 	}
 	seen := map[string]bool{}
 	for _, p := range paths {
 		d, err := dicom.ParseFile(p, nil, dicom.SkipPixelData())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("dicom.ParseFile: got error %v, want nil", err)
 		}
 		e, err := d.FindElementByTag(tag.SOPInstanceUID)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("d.FindElementByTag: got error %v, want nil", err)
 		}
 		uid := dicom.MustGetStrings(e.Value)[0]
 		if seen[uid] {
-			t.Errorf("duplicate SOP instance UID %s", uid)
+			t.Errorf("SOP instance UID %s: got it twice, want each once", uid)
 		}
 		seen[uid] = true
 	}
@@ -183,6 +183,6 @@ func TestWriteSeries(t *testing.T) {
 		t.Error("cancelled context: want an error")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x", "CT00001.dcm")); err == nil {
-		t.Error("cancelled write produced a file")
+		t.Errorf("cancelled write produced a file: got nil error, want an error")
 	}
 }
