@@ -68,7 +68,7 @@ func TestParse(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("got error %v, want nil", err)
 			}
 			if !equalU32(off, tt.offsets) || !equalFrags(frags, tt.frags) {
 				t.Fatalf("got %v %v, want %v %v", off, frags, tt.offsets, tt.frags)
@@ -121,18 +121,18 @@ func TestFrames(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("got error %v, want nil", err)
 			}
 			if !equalFrags(got, tt.want) {
 				t.Fatalf("got %x, want %x", got, tt.want)
 			}
 			ranges, err := FrameRanges(tt.frags, tt.offsets, tt.n)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("FrameRanges: got error %v, want nil", err)
 			}
 			for i, r := range ranges {
 				if r.First >= r.End || !bytes.Equal(bytes.Join(tt.frags[r.First:r.End], nil), tt.want[i]) {
-					t.Errorf("range %d = %v does not give frame %d", i, r, i)
+					t.Errorf("range %d = %v: got other bytes, want frame %d", i, r, i)
 				}
 			}
 		})
@@ -152,10 +152,10 @@ func TestExtendedFrames(t *testing.T) {
 	frags := [][]byte{a[:3], a[3:], append(b, 0, 0)}
 	got, err := ExtendedFrames(frags, u64(0, 8+3+8+5), u64(8, 10))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ExtendedFrames: got error %v, want nil", err)
 	}
 	if !equalFrags(got, [][]byte{a, b}) {
-		t.Fatalf("got %x", got)
+		t.Fatalf("got %x, want %x", got, [][]byte{a, b})
 	}
 	for _, c := range []struct {
 		off, lens []byte
@@ -177,10 +177,10 @@ func TestSplit(t *testing.T) {
 	a := jpegFrame(1, 2)
 	got, err := Split(items(nil, [][]byte{a[:2], a[2:]}, true), 1)
 	if err != nil || !equalFrags(got, [][]byte{a}) {
-		t.Fatalf("Split = %x, %v", got, err)
+		t.Fatalf("Split = %x, %v; want %x, nil", got, err, [][]byte{a})
 	}
 	if _, err := Split([]byte{1}, 1); err == nil {
-		t.Fatal("Split of garbage succeeded")
+		t.Fatalf("Split of garbage succeeded: got nil error, want an error")
 	}
 }
 

@@ -39,17 +39,17 @@ func TestCorpusFrames(t *testing.T) {
 			}
 			frames, err := f.Frames()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("f.Frames: got error %v, want nil", err)
 			}
 			if len(frames) != tt.frames {
 				t.Fatalf("%d frames, want %d", len(frames), tt.frames)
 			}
 			for i, fr := range frames {
 				if tt.start != nil && !bytes.HasPrefix(fr, tt.start) {
-					t.Errorf("frame %d starts % x", i, fr[:min(8, len(fr))])
+					t.Errorf("frame %d: got start % x, want % x", i, fr[:min(8, len(fr))], tt.start)
 				}
 				if tt.start != nil && len(tt.start) == 2 && !bytes.HasSuffix(bytes.TrimSuffix(fr, []byte{0}), []byte{0xFF, 0xD9}) {
-					t.Errorf("frame %d ends % x", i, fr[max(0, len(fr)-4):])
+					t.Errorf("frame %d: got end % x, want ff d9 (EOI)", i, fr[max(0, len(fr)-4):])
 				}
 			}
 		})
@@ -76,7 +76,7 @@ func TestLayoutsAgree(t *testing.T) {
 		for _, file := range group {
 			frames, err := encaptest.Load(t, file).Frames()
 			if err != nil {
-				t.Fatalf("%s: %v", file, err)
+				t.Fatalf("%s: got error %v, want nil", file, err)
 			}
 			trim := func(b []byte) []byte { return bytes.TrimSuffix(b, []byte{0}) }
 			if ref == nil {
@@ -85,7 +85,7 @@ func TestLayoutsAgree(t *testing.T) {
 			}
 			for i := range ref {
 				if !bytes.Equal(trim(ref[i]), trim(frames[i])) {
-					t.Errorf("%s: frame %d differs from %s", file, i, group[0])
+					t.Errorf("%s: frame %d: got other bytes, want those of %s", file, i, group[0])
 				}
 			}
 		}

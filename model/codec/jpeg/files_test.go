@@ -82,7 +82,7 @@ func TestIndependentReference(t *testing.T) {
 func TestBadStream(t *testing.T) {
 	got, _ := encaptest.Decode(t, "robustness/pylibjpeg-ct/JPEGLossless_1s_1f_i_16_16_bad.dcm", dec)
 	if h := encaptest.Hash(got); h != 0x406b847af19711c7 {
-		t.Errorf("hash %#x differs from dcmdjpeg +w6", h)
+		t.Errorf("hash %#x differs from dcmdjpeg +w6, want 0x406b847af19711c7", h)
 	}
 }
 
@@ -113,14 +113,14 @@ func benchmark(b *testing.B, file string) {
 	f := encaptest.Load(b, file)
 	frames, err := f.Frames()
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("f.Frames: got error %v, want nil", err)
 	}
 	dst := make([]int32, f.Info.Len())
 	b.SetBytes(int64(len(frames[0])))
 	b.ResetTimer()
 	for b.Loop() {
 		if err := jpeg.Decode(frames[0], f.Info, dst); err != nil {
-			b.Fatal(err)
+			b.Fatalf("jpeg.Decode: got error %v, want nil", err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/slice")

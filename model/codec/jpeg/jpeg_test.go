@@ -173,7 +173,7 @@ func TestLosslessRoundTrip(t *testing.T) {
 		info := codec.FrameInfo{Rows: tt.rows, Columns: tt.cols, SamplesPerPixel: tt.nc, BitsAllocated: 16, BitsStored: tt.bitsStored, PixelRepresentation: tt.pixrep}
 		dst := make([]int32, info.Len())
 		if err := Decode(stream, info, dst); err != nil {
-			t.Fatalf("%+v: %v", tt, err)
+			t.Fatalf("%+v: got error %v, want nil", tt, err)
 		}
 		for i := 0; i < n; i++ {
 			for k := 0; k < tt.nc; k++ {
@@ -195,7 +195,7 @@ func TestLosslessRoundTrip(t *testing.T) {
 			_ = Decode(stream[:cut], info, dst)
 		}
 		if err := Decode(stream[:len(stream)*2/3], info, dst); err == nil {
-			t.Errorf("%+v: truncated stream decoded without error", tt)
+			t.Errorf("%+v: truncated stream decoded without error: got nil error, want an error", tt)
 		}
 	}
 }
@@ -252,11 +252,11 @@ func TestSequentialMatchesStd(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		if err := stdjpeg.Encode(&buf, img, &stdjpeg.Options{Quality: 90}); err != nil {
-			t.Fatal(err)
+			t.Fatalf("stdjpeg.Encode: got error %v, want nil", err)
 		}
 		ref, err := stdjpeg.Decode(bytes.NewReader(buf.Bytes()))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("stdjpeg.Decode: got error %v, want nil", err)
 		}
 		nc := 1
 		if colour {
@@ -265,7 +265,7 @@ func TestSequentialMatchesStd(t *testing.T) {
 		info := codec.FrameInfo{Rows: h, Columns: w, SamplesPerPixel: nc, BitsAllocated: 8, BitsStored: 8}
 		d := &decoder{data: buf.Bytes(), info: info, dst: make([]int32, info.Len())}
 		if err := d.run(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("d.run: got error %v, want nil", err)
 		}
 		maxd := int32(0)
 		for y := 0; y < h; y++ {
@@ -278,7 +278,7 @@ func TestSequentialMatchesStd(t *testing.T) {
 					c := m.YCbCrAt(x, y)
 					want = []int32{int32(c.Y), int32(c.Cb), int32(c.Cr)}
 				default:
-					t.Fatalf("unexpected image type %T", ref)
+					t.Fatalf("reference image: got type %T, want *image.Gray or *image.YCbCr", ref)
 				}
 				for k := range want {
 					diff := d.planes[k][y*w+x] - want[k]
@@ -289,7 +289,7 @@ func TestSequentialMatchesStd(t *testing.T) {
 		// image/jpeg upsamples chroma by replication too, so only IDCT
 		// rounding differs.
 		if maxd > 2 {
-			t.Errorf("colour=%v: max difference %d from image/jpeg", colour, maxd)
+			t.Errorf("colour=%v: max difference %d from image/jpeg, want <= 2", colour, maxd)
 		}
 	}
 }
@@ -303,12 +303,12 @@ func TestBaselineGray(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	if err := stdjpeg.Encode(&buf, m, &stdjpeg.Options{Quality: 100}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("stdjpeg.Encode: got error %v, want nil", err)
 	}
 	info := codec.FrameInfo{Rows: 16, Columns: 16, SamplesPerPixel: 1, BitsAllocated: 8, BitsStored: 8}
 	dst := make([]int32, 256)
 	if err := Decode(buf.Bytes(), info, dst); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Decode: got error %v, want nil", err)
 	}
 	for i, v := range dst {
 		if d := v - int32(m.Pix[i]); d > 3 || d < -3 {
@@ -318,7 +318,7 @@ func TestBaselineGray(t *testing.T) {
 	wrong := info
 	wrong.Rows = 17
 	if err := Decode(buf.Bytes(), wrong, make([]int32, 17*16)); err == nil || !strings.Contains(err.Error(), "header says 16x17") {
-		t.Errorf("size mismatch: err = %v", err)
+		t.Errorf("size mismatch: got error %v, want one saying \"header says 16x17\"", err)
 	}
 	c := image.NewRGBA(image.Rect(0, 0, 16, 16))
 	for i := 0; i < 256; i++ {
@@ -326,12 +326,12 @@ func TestBaselineGray(t *testing.T) {
 	}
 	buf.Reset()
 	if err := stdjpeg.Encode(&buf, c, &stdjpeg.Options{Quality: 100}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("stdjpeg.Encode: got error %v, want nil", err)
 	}
 	info.SamplesPerPixel = 3
 	dst = make([]int32, 3*256)
 	if err := Decode(buf.Bytes(), info, dst); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Decode: got error %v, want nil", err)
 	}
 	for k, want := range []int32{200, 30, 90} {
 		if d := dst[3*100+k] - want; d > 4 || d < -4 {
@@ -343,7 +343,7 @@ func TestBaselineGray(t *testing.T) {
 func TestRegistered(t *testing.T) {
 	for _, uid := range []string{codec.JPEGLossless, codec.JPEGLosslessSV1, codec.JPEGBaseline8, codec.JPEGExtended12} {
 		if _, ok := codec.Lookup(uid); !ok {
-			t.Errorf("%s not registered", uid)
+			t.Errorf("Lookup(%s): got no decoder, want one registered", uid)
 		}
 	}
 }

@@ -47,15 +47,15 @@ func TestDCMTKEncoded(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			f, err := encaptest.ReadFile("testdata/" + tt.file)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("encaptest.ReadFile: got error %v, want nil", err)
 			}
 			frames, err := f.Frames()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("f.Frames: got error %v, want nil", err)
 			}
 			dst := make([]int32, f.Info.Len())
 			if err := jpeg.Decode(frames[0], f.Info, dst); err != nil {
-				t.Fatal(err)
+				t.Fatalf("jpeg.Decode: got error %v, want nil", err)
 			}
 			got := [][]int32{dst}
 			if tt.ref == "" {
@@ -66,11 +66,11 @@ func TestDCMTKEncoded(t *testing.T) {
 			}
 			ref, err := encaptest.ReadFile("testdata/" + tt.ref)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("encaptest.ReadFile: got error %v, want nil", err)
 			}
 			want, err := ref.NativeFrames()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("ref.NativeFrames: got error %v, want nil", err)
 			}
 			d := encaptest.Compare(t, tt.file, got, want, tt.tol)
 			t.Logf("max difference from dcmdjpeg %d", d)

@@ -81,11 +81,11 @@ func TestGH364(t *testing.T) {
 	}
 	frames, err := f.Frames()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("f.Frames: got error %v, want nil", err)
 	}
 	dst := make([]int32, f.Info.Len())
 	if err := jpegls.Decode(frames[0], f.Info, dst); err != nil {
-		t.Fatal(err)
+		t.Fatalf("jpegls.Decode: got error %v, want nil", err)
 	}
 	lo, hi := dst[0], dst[0]
 	for _, v := range dst {
@@ -124,14 +124,14 @@ func BenchmarkDecodeCTSlice(b *testing.B) {
 	f := encaptest.Load(b, "chest-ct/A0002-B40f-jpegls/1-15.dcm")
 	frames, err := f.Frames()
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("f.Frames: got error %v, want nil", err)
 	}
 	dst := make([]int32, f.Info.Len())
 	b.SetBytes(int64(len(frames[0])))
 	b.ResetTimer()
 	for b.Loop() {
 		if err := jpegls.Decode(frames[0], f.Info, dst); err != nil {
-			b.Fatal(err)
+			b.Fatalf("jpegls.Decode: got error %v, want nil", err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/slice")

@@ -46,11 +46,11 @@ func TestCharLSEncoded(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			f, err := encaptest.ReadFile("testdata/" + tt.file)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("encaptest.ReadFile: got error %v, want nil", err)
 			}
 			frames, err := f.Frames()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("f.Frames: got error %v, want nil", err)
 			}
 			dst := make([]int32, f.Info.Len())
 			err = jpegls.Decode(frames[0], f.Info, dst)
@@ -61,7 +61,7 @@ func TestCharLSEncoded(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("got error %v, want nil", err)
 			}
 			if h := encaptest.Hash([][]int32{dst}); h != tt.hash {
 				t.Errorf("hash %#x, want %#x", h, tt.hash)

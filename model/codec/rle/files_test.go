@@ -54,14 +54,14 @@ func BenchmarkDecodeCTSlice(b *testing.B) {
 	f := encaptest.Load(b, "chest-ct/A0002-B40f-rle/1-15.dcm")
 	frames, err := f.Frames()
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("f.Frames: got error %v, want nil", err)
 	}
 	dst := make([]int32, f.Info.Len())
 	b.SetBytes(int64(len(frames[0])))
 	b.ResetTimer()
 	for b.Loop() {
 		if err := rle.Decode(frames[0], f.Info, dst); err != nil {
-			b.Fatal(err)
+			b.Fatalf("rle.Decode: got error %v, want nil", err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/slice")

@@ -89,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 		dst := make([]int32, f.Len())
 		if err := Decode(encode(vals, f), f, dst); err != nil {
-			t.Fatalf("%+v: %v", f, err)
+			t.Fatalf("%+v: got error %v, want nil", f, err)
 		}
 		for i, v := range vals {
 			var want int32
@@ -142,12 +142,12 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	if err := Decode(good, f, make([]int32, 3)); err == nil {
-		t.Fatal("small destination accepted")
+		t.Fatalf("small destination accepted: got nil error, want an error")
 	}
 }
 
 func TestRegistered(t *testing.T) {
 	if _, ok := codec.Lookup(codec.RLELossless); !ok {
-		t.Fatal("RLE lossless not registered")
+		t.Fatal("Lookup(RLELossless): got no decoder, want one registered")
 	}
 }
