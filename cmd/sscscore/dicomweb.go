@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -96,9 +95,9 @@ func parseDICOMwebURL(arg string) (pacsRef, error) {
 
 // inputFiles returns the files of the command-line arguments: disk paths
 // (files, folders, zip archives) and dicomweb:// URLs, whose series are
-// retrieved into memory with progress on stderr (unless quiet). Files keep
-// the order of the arguments.
-func inputFiles(ctx context.Context, args []string, auth dicomweb.Auth, stderr io.Writer, quiet bool) ([]ingest.File, error) {
+// retrieved into memory, reported to progress (stage "PACS"; nil: none).
+// Files keep the order of the arguments.
+func inputFiles(ctx context.Context, args []string, auth dicomweb.Auth, progress func(stage string, done, total int)) ([]ingest.File, error) {
 	var files []ingest.File
 	for _, arg := range args {
 		if !isDICOMwebURL(arg) {
@@ -113,12 +112,11 @@ func inputFiles(ctx context.Context, args []string, auth dicomweb.Auth, stderr i
 		if err != nil {
 			return nil, err
 		}
-		progress := func(done, total int) {
-			if !quiet {
-				fmt.Fprintf(stderr, "\r%-7s %d/%d   ", "PACS", done, total)
+		pf, err := retrieveStudy(ctx, ref, auth, func(done, total int) {
+			if progress != nil {
+				progress("PACS", done, total)
 			}
-		}
-		pf, err := retrieveStudy(ctx, ref, auth, progress)
+		})
 		if err != nil {
 			return nil, err
 		}

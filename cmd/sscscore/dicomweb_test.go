@@ -61,8 +61,8 @@ func TestScoreDICOMweb(t *testing.T) {
 			if got != want {
 				t.Errorf("score %s %s: got\n%s\nwant the folder's\n%s", format, u, got, want)
 			}
-			if !strings.Contains(errs, "PACS    30/30") {
-				t.Errorf("score %s %s: got stderr %q, want the retrieval progress \"PACS    30/30\"", format, u, errs)
+			if !strings.Contains(errs, "PACS: 30/30 done") {
+				t.Errorf("score %s %s: got stderr %q, want the retrieval progress \"PACS: 30/30 done\"", format, u, errs)
 			}
 		}
 	}

@@ -64,6 +64,12 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	log.SetOutput(io.Discard) // the DICOM library's own log of odd files
 	defer log.SetOutput(os.Stderr)
 
+	var progress func(stage string, done, total int)
+	var show *progressLine
+	if !*quiet {
+		show = newProgressLine(stderr)
+		progress = show.stage
+	}
 	var files []ingest.File
 	if *demo {
 		df, err := phantom.DemoFiles(ctx, nil)
@@ -75,17 +81,12 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if fs.NArg() > 0 {
-		df, err := inputFiles(ctx, fs.Args(), pacs.auth(), stderr, *quiet)
+		df, err := inputFiles(ctx, fs.Args(), pacs.auth(), progress)
 		if err != nil {
+			show.finish()
 			return err
 		}
 		files = append(files, df...)
-	}
-	var progress func(stage string, done, total int)
-	var show *progressLine
-	if !*quiet {
-		show = newProgressLine(stderr)
-		progress = show.stage
 	}
 	res, src, err := scoreFiles(ctx, files, *seriesUID, progress)
 	show.finish()
