@@ -13,6 +13,7 @@ import (
 	"sscscore/model/eval"
 	"sscscore/model/nn"
 	"sscscore/model/nn/spec"
+	"sscscore/model/parallel"
 	"sscscore/model/volume"
 	"sscscore/model/weights"
 )
@@ -446,20 +447,15 @@ func (c *Cascade) scoreEach(ctx context.Context, src volume.Source, ks []int, f 
 		}
 		chunk := ks[c0:min(len(ks), c0+workers)]
 		preps := make([]prep, len(chunk))
-		var wg sync.WaitGroup
-		for j, k := range chunk {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]int16, g.Nx*g.Ny)
-				if err := src.Slice(ctx, k, buf); err != nil {
-					preps[j].err = fmt.Errorf("cascade: reading slice %d: %w", k, err)
-					return
-				}
-				preps[j].in = PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
-			}()
-		}
-		wg.Wait()
+		parallel.Do(len(chunk), func(j int) {
+			k := chunk[j]
+			buf := make([]int16, g.Nx*g.Ny)
+			if err := src.Slice(ctx, k, buf); err != nil {
+				preps[j].err = fmt.Errorf("cascade: reading slice %d: %w", k, err)
+				return
+			}
+			preps[j].in = PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+		})
 		for j, k := range chunk {
 			var s SliceScore
 			err := preps[j].err
