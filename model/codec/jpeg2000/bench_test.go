@@ -13,7 +13,7 @@ func benchFrame(b *testing.B, rel string) ([]byte, codec.FrameInfo) {
 	b.Helper()
 	f, frames, err := readFrames(filepath.Join(shareddata.Root(b), rel))
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("readFrames: got error %v, want nil", err)
 	}
 	return frames[0], f.Info
 }
@@ -28,7 +28,7 @@ func benchDecode(b *testing.B, frame []byte, fi codec.FrameInfo) {
 	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if err := (DICOMDecoder{}).Decode(frame, fi, dst); err != nil {
-			b.Fatal(err)
+			b.Fatalf("(DICOMDecoder{}).Decode: got error %v, want nil", err)
 		}
 	}
 	if cpu := processCPU() - cpu0; cpu > 0 {

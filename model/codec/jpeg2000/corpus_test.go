@@ -122,11 +122,11 @@ func decodeFile(t *testing.T, path string) (*encaptest.File, [][]int32, error) {
 	t.Helper()
 	f, frames, err := readFrames(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("readFrames: got error %v, want nil", err)
 	}
 	dec, ok := codec.Lookup(f.TransferSyntax)
 	if !ok {
-		t.Fatalf("no decoder registered for %s (%s)", f.TransferSyntax, codec.SyntaxName(f.TransferSyntax))
+		t.Fatalf("Lookup(%s) (%s): got no decoder, want one registered", f.TransferSyntax, codec.SyntaxName(f.TransferSyntax))
 	}
 	fi := f.Info
 	var out [][]int32
@@ -147,7 +147,7 @@ func TestCorpus(t *testing.T) {
 		if strings.HasSuffix(cc.path, "*") {
 			paths, _ = filepath.Glob(filepath.Join(td, cc.path))
 			if len(paths) == 0 {
-				t.Errorf("%s: no files", cc.path)
+				t.Errorf("%s: no files, got %v, want != 0", cc.path, len(paths))
 			}
 		}
 		for _, p := range paths {
@@ -164,7 +164,7 @@ func TestCorpus(t *testing.T) {
 					return
 				}
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("got error %v, want nil", err)
 				}
 				if want := max(cc.frames, 1); len(frames) != want {
 					t.Fatalf("%d frames, want %d", len(frames), want)
@@ -177,15 +177,15 @@ func TestCorpus(t *testing.T) {
 					}
 					ref, err := encaptest.ReadFile(refPath)
 					if err != nil {
-						t.Fatal(err)
+						t.Fatalf("encaptest.ReadFile: got error %v, want nil", err)
 					}
 					want, err := ref.NativeFrames()
 					if err != nil {
-						t.Fatal(err)
+						t.Fatalf("ref.NativeFrames: got error %v, want nil", err)
 					}
 					worst, mean := compare(frames[0], want[0])
 					if cc.check == "native" && worst != 0 {
-						t.Fatalf("differs from %s by up to %d (mean %.3f)", cc.ref, worst, mean)
+						t.Fatalf("got a difference from %s of up to %d (mean %.3f), want 0", cc.ref, worst, mean)
 					}
 					if cc.check == "lossy" && (worst > cc.maxErr || mean < cc.mean[0] || mean > cc.mean[1]) {
 						t.Fatalf("error against %s: max %d mean %.2f, want max <= %d, mean in %v", cc.ref, worst, mean, cc.maxErr, cc.mean)
@@ -229,10 +229,10 @@ func TestCorpusToshibaSign(t *testing.T) {
 	_, a, errA := decodeFile(t, filepath.Join(td, "robustness/pylibjpeg-ct/TOSHIBA_J2K_SIZ0_PixRep1.dcm"))
 	_, b, errB := decodeFile(t, filepath.Join(td, "robustness/pylibjpeg-ct/TOSHIBA_J2K_SIZ1_PixRep0.dcm"))
 	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
+		t.Fatalf("decodeFile: got errors %v, %v; want nil, nil", errA, errB)
 	}
 	if worst, _ := compare(a[0], b[0]); worst != 0 {
-		t.Fatalf("the two files differ by up to %d", worst)
+		t.Fatalf("the two files differ by up to %d, want 0", worst)
 	}
 	if a[0][0] != -2048 {
 		t.Fatalf("corner sample %d, want -2048", a[0][0])
@@ -247,7 +247,7 @@ func TestCorpusFilesExist(t *testing.T) {
 	td := shareddata.Root(t)
 	index, err := os.ReadFile(filepath.Join(td, "INDEX.tsv"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	var files []string
 	for _, line := range strings.Split(string(index), "\n") {
@@ -269,11 +269,11 @@ func TestCorpusFilesExist(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("JPEG 2000 file %s is not in corpusCases", rel)
+			t.Errorf("corpusCases: got no entry for the JPEG 2000 file %s, want one", rel)
 		}
 	}
 	if len(files) < 60 {
-		t.Errorf("only %d JPEG 2000 files found", len(files))
+		t.Errorf("only %d JPEG 2000 files found, want >= 60", len(files))
 	}
 	t.Logf("%d JPEG 2000 files in the test data, all checked by TestCorpus", len(files))
 }

@@ -52,10 +52,10 @@ func FuzzDecode(f *testing.F) {
 		}()
 		img, err := decodeUnguarded(data, 1<<18)
 		if err == nil && len(img.Pix) != img.Width*img.Height*img.NumComponents {
-			t.Fatalf("image %dx%dx%d with %d samples", img.Width, img.Height, img.NumComponents, len(img.Pix))
+			t.Fatalf("image %dx%dx%d: got %d samples, want %d", img.Width, img.Height, img.NumComponents, len(img.Pix), img.Width*img.Height*img.NumComponents)
 		}
 		if _, err := DecodeConfig(data); err != nil && img != nil {
-			t.Fatalf("Decode succeeded but DecodeConfig failed: %v", err)
+			t.Fatalf("DecodeConfig after a successful Decode: got error %v, want nil", err)
 		}
 	})
 }

@@ -16,12 +16,12 @@ func fixture(t *testing.T, name string) (fixtureCase, []byte) {
 		if fc.name == name {
 			b, err := os.ReadFile(fc.file())
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.ReadFile: got error %v, want nil", err)
 			}
 			return fc, b
 		}
 	}
-	t.Fatalf("no fixture %s", name)
+	t.Fatalf("fixtures: got none named %s, want one", name)
 	return fixtureCase{}, nil
 }
 
@@ -51,7 +51,7 @@ func TestDICOMSignRules(t *testing.T) {
 		fi := codec.FrameInfo{Rows: fc.h, Columns: fc.w, SamplesPerPixel: 1, BitsAllocated: 16, BitsStored: c.bs, PixelRepresentation: c.pr}
 		dst := make([]int32, fi.Len())
 		if err := (DICOMDecoder{}).Decode(data, fi, dst); err != nil {
-			t.Fatalf("%s: %v", c.fixture, err)
+			t.Fatalf("%s: got error %v, want nil", c.fixture, err)
 		}
 		want := synthImage(fc)[0]
 		for i := range dst {
@@ -101,7 +101,7 @@ func TestTruncationAndCorruption(t *testing.T) {
 				// Only padding after the last packet may be cut.
 				want := synthImage(fc)
 				if img.Pix[len(img.Pix)-1] != want[fc.nc-1][len(want[0])-1] {
-					t.Errorf("%s cut at %d of %d decodes without error to different samples", name, n, len(data))
+					t.Errorf("%s cut at %d of %d decodes without error to different samples, got %v, want %v", name, n, len(data), img.Pix[len(img.Pix)-1], want[fc.nc-1][len(want[0])-1])
 				}
 			}
 		}
@@ -119,10 +119,10 @@ func TestTruncationAndCorruption(t *testing.T) {
 	// and without some of its packets (opj_decompress returns garbage).
 	data, err := os.ReadFile("testdata/bad_poc_missing_packets.j2k")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if _, err := Decode(data); err == nil || !errors.As(err, new(FormatError)) || !strings.Contains(err.Error(), "ends before packet") {
-		t.Errorf("truncated POC stream: got %v", err)
+		t.Errorf("truncated POC stream: got %v, want a FormatError saying \"ends before packet\"", err)
 	}
 }
 
@@ -163,7 +163,7 @@ func TestParameterPrecedence(t *testing.T) {
 		}
 	}
 	if cod == nil || qcd == nil {
-		t.Fatal("fixture lacks COD or QCD")
+		t.Fatalf("fixture: got COD %v, QCD %v; want both", cod != nil, qcd != nil)
 	}
 	// Wrong parameters: one level, 32x32 blocks, 9/7; 3 guard bits and
 	// other exponents.
@@ -208,7 +208,7 @@ func TestParameterPrecedence(t *testing.T) {
 	for name, v := range variants {
 		img, err := Decode(v)
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("%s: got error %v, want nil", name, err)
 			continue
 		}
 		for i := range want {
@@ -220,7 +220,7 @@ func TestParameterPrecedence(t *testing.T) {
 	}
 	// And the wrong parameters do matter: used alone they fail.
 	if img, err := Decode(build([][]byte{markerSeg(mCOD, badCOD), markerSeg(mQCD, badQCD)}, rest)); err == nil && img.Pix[0] == want[0] && img.Pix[len(want)-1] == want[len(want)-1] {
-		t.Error("the wrong parameters decode correctly: the test proves nothing")
+		t.Error("wrong parameters alone: got a correct decode, want a wrong one (else the test proves nothing)")
 	}
 }
 
@@ -228,14 +228,14 @@ func TestDecodeConfig(t *testing.T) {
 	_, data := fixture(t, "jp2")
 	cfg, err := DecodeConfig(data)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DecodeConfig: got error %v, want nil", err)
 	}
 	want := Config{Width: 64, Height: 48, NumComponents: 1, Precision: 12, Reversible: true, Tiles: 1, Levels: 2, Layers: 1}
 	if cfg != want {
 		t.Errorf("got %+v, want %+v", cfg, want)
 	}
 	if _, err := DecodeConfig([]byte{0xFF, 0x4F, 0xFF, 0x51, 0, 5}); err == nil {
-		t.Error("short SIZ accepted")
+		t.Errorf("short SIZ accepted: got nil error, want an error")
 	}
 }
 
@@ -253,7 +253,7 @@ func TestHostileSize(t *testing.T) {
 	cs = append(cs, markerSeg(mQCD, []byte{0x40, 0x88})...)
 	cs = append(cs, 0xFF, 0x90, 0, 10, 0, 0, 0, 0, 0, 15, 0, 1, 0xFF, 0x93, 0x00, 0xFF, 0xD9)
 	if _, err := DecodeConfig(cs); err != nil {
-		t.Fatalf("config: %v", err)
+		t.Fatalf("config: got error %v, want nil", err)
 	}
 	_, err := Decode(cs)
 	if err == nil || !strings.Contains(err.Error(), "too large") {
