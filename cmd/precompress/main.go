@@ -29,6 +29,8 @@ import (
 	"syscall"
 
 	"github.com/andybalholm/brotli"
+
+	"sscscore/model/parallel"
 )
 
 func main() {
@@ -47,11 +49,7 @@ func main() {
 	names := flag.Args()
 	sizes := make([][3]int64, len(names))
 	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() { sizes[i], errs[i] = precompress(name, *force) })
-	}
-	wg.Wait()
+	parallel.Do(len(names), func(i int) { sizes[i], errs[i] = precompress(names[i], *force) })
 	failed := false
 	for i, name := range names {
 		if errs[i] != nil {
@@ -102,25 +100,22 @@ func precompress(name string, force bool) ([3]int64, error) {
 		return sizes, err
 	}
 	sizes[0] = int64(len(src))
-	var wg sync.WaitGroup
 	errs := make([]error, len(codings))
-	for i, c := range codings {
-		wg.Go(func() {
-			out := name + c.ext
-			if !force && upToDate(out, src, c) {
-				if fi, err := os.Stat(out); err == nil {
-					sizes[i+1] = fi.Size()
-				}
-				return
+	parallel.Do(len(codings), func(i int) {
+		c := codings[i]
+		out := name + c.ext
+		if !force && upToDate(out, src, c) {
+			if fi, err := os.Stat(out); err == nil {
+				sizes[i+1] = fi.Size()
 			}
-			n, err := writeVariant(out, src, c)
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: %w", out, err)
-			}
-			sizes[i+1] = n
-		})
-	}
-	wg.Wait()
+			return
+		}
+		n, err := writeVariant(out, src, c)
+		if err != nil {
+			errs[i] = fmt.Errorf("%s: %w", out, err)
+		}
+		sizes[i+1] = n
+	})
 	return sizes, errors.Join(errs...)
 }
 
