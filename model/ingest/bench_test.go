@@ -20,14 +20,14 @@ import (
 func scanDir(b *testing.B, dir string) (*Inventory, []File) {
 	files, err := DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := Scan(context.Background(), files, Options{})
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("Scan: got error %v, want nil", err)
 	}
 	if inv.Chosen == "" {
-		b.Fatal("no series chosen")
+		b.Fatalf("no series chosen: got %v, want != %q", inv.Chosen, "")
 	}
 	return inv, files
 }
@@ -47,13 +47,13 @@ func BenchmarkScan300(b *testing.B) {
 	dir := benchSeries(b, 300)
 	files, err := DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := Scan(context.Background(), files, Options{}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("Scan: got error %v, want nil", err)
 		}
 	}
 	perSlice(b, 300, cpu0)
@@ -67,7 +67,7 @@ func BenchmarkDecode300(b *testing.B) {
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := inv.Load(context.Background(), "", nil); err != nil {
-			b.Fatal(err)
+			b.Fatalf("inv.Load: got error %v, want nil", err)
 		}
 	}
 	perSlice(b, 300, cpu0)
@@ -78,13 +78,13 @@ func BenchmarkFullLoad300(b *testing.B) {
 	dir := benchSeries(b, 300)
 	files, err := DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, _, _, err := LoadFiles(context.Background(), files, Options{}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("LoadFiles: got error %v, want nil", err)
 		}
 	}
 	perSlice(b, 300, cpu0)
@@ -124,7 +124,7 @@ func (p *peakMem) report(b *testing.B) {
 func scoreLazily(b *testing.B, inv *Inventory, p *peakMem) {
 	lv, err := inv.Open("")
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	g := lv.Geometry()
 	n := g.SliceLen()
@@ -139,7 +139,7 @@ func scoreLazily(b *testing.B, inv *Inventory, p *peakMem) {
 	}
 	for k := 0; k < g.Nz; k++ {
 		if err := lv.Slice(ctx, k, slice); err != nil {
-			b.Fatal(err)
+			b.Fatalf("lv.Slice: got error %v, want nil", err)
 		}
 		z := k * m / g.Nz
 		counts[z]++
@@ -157,7 +157,7 @@ func scoreLazily(b *testing.B, inv *Inventory, p *peakMem) {
 	for i := range full {
 		full[i] = make([]int16, n)
 		if err := lv.Slice(ctx, (i*g.Nz)/15, full[i]); err != nil {
-			b.Fatal(err)
+			b.Fatalf("lv.Slice: got error %v, want nil", err)
 		}
 		p.sample()
 	}
@@ -169,7 +169,7 @@ func benchLazy(b *testing.B, nz int) {
 	dir := benchSeries(b, nz)
 	files, err := DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -178,7 +178,7 @@ func benchLazy(b *testing.B, nz int) {
 		start := time.Now()
 		inv, err := Scan(context.Background(), files, Options{Progress: func(Progress) { p.sample() }})
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("Scan: got error %v, want nil", err)
 		}
 		scan := time.Since(start)
 		p.sample()
@@ -203,7 +203,7 @@ func BenchmarkLoadMemory300(b *testing.B) {
 	dir := benchSeries(b, 300)
 	files, err := DiskFiles(dir)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -211,11 +211,11 @@ func BenchmarkLoadMemory300(b *testing.B) {
 		p := newPeak()
 		inv, err := Scan(context.Background(), files, Options{Progress: func(Progress) { p.sample() }})
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("Scan: got error %v, want nil", err)
 		}
 		v, _, err := inv.Load(context.Background(), "", func(Progress) { p.sample() })
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("inv.Load: got error %v, want nil", err)
 		}
 		if i == b.N-1 {
 			p.report(b)
@@ -231,7 +231,7 @@ func BenchmarkLoadMemory300(b *testing.B) {
 func BenchmarkReadOnly300(b *testing.B) {
 	files, err := DiskFiles(benchSeries(b, 300))
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	buf := make([]byte, 512*512*2)
 	b.ResetTimer()
@@ -239,7 +239,7 @@ func BenchmarkReadOnly300(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			if err := readFull(f.R, buf, f.Size-int64(len(buf))); err != nil {
-				b.Fatal(err)
+				b.Fatalf("readFull: got error %v, want nil", err)
 			}
 		}
 	}
@@ -252,13 +252,13 @@ func BenchmarkReadOnly300(b *testing.B) {
 func BenchmarkFullLoad300Mem(b *testing.B) {
 	disk, err := DiskFiles(benchSeries(b, 300))
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	files := make([]File, len(disk))
 	for i, f := range disk {
 		buf := make([]byte, f.Size)
 		if err := readFull(f.R, buf, 0); err != nil {
-			b.Fatal(err)
+			b.Fatalf("readFull: got error %v, want nil", err)
 		}
 		files[i] = BytesFile(f.Path, buf)
 	}
@@ -266,7 +266,7 @@ func BenchmarkFullLoad300Mem(b *testing.B) {
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, _, _, err := LoadFiles(context.Background(), files, Options{}); err != nil {
-			b.Fatal(err)
+			b.Fatalf("LoadFiles: got error %v, want nil", err)
 		}
 	}
 	perSlice(b, 300, cpu0)

@@ -31,7 +31,7 @@ func TestCorruptFrameTypedError(t *testing.T) {
 			// The SOF55 segment's precision byte: 1 is not in 2..16.
 			i := bytes.Index(frame, []byte{0xFF, 0xF7})
 			if i < 0 {
-				t.Fatal("no SOF55 marker in the frame")
+				t.Fatalf("no SOF55 marker in the frame: got %v, want >= 0", i)
 			}
 			frame[i+4] = 1
 		}, func(err error) bool { return errors.As(err, new(jpegls.FormatError)) }},
@@ -51,31 +51,31 @@ func TestCorruptFrameTypedError(t *testing.T) {
 			dir := shareddata.Path(t, "chest-ct/"+c.dir)
 			files, err := DiskFiles(dir)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("DiskFiles: got error %v, want nil", err)
 			}
 			bad := len(files) / 2
 			b, err := os.ReadFile(files[bad].Path)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.ReadFile: got error %v, want nil", err)
 			}
 			df, err := encaptest.Parse(b)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("encaptest.Parse: got error %v, want nil", err)
 			}
 			frames, err := df.Frames()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("df.Frames: got error %v, want nil", err)
 			}
 			at := bytes.Index(b, frames[0])
 			if at < 0 {
-				t.Fatal("the frame is not one run of the file's bytes")
+				t.Fatalf("the frame is not one run of the file's bytes: got %v, want >= 0", at)
 			}
 			c.corrupt(t, b[at:at+len(frames[0])])
 			files[bad] = BytesFile(files[bad].Path, b)
 
 			v, inv, rep, err := LoadFiles(context.Background(), files, Options{})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("LoadFiles: got error %v, want nil", err)
 			}
 			if got, want := v.Geom.Nz, len(files)-1; got != want {
 				t.Errorf("got %d slices, want %d", got, want)
@@ -95,7 +95,7 @@ func TestCorruptFrameTypedError(t *testing.T) {
 			// The lazy volume, slice by slice, says the same.
 			lv, err := inv.Open("")
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("inv.Open: got error %v, want nil", err)
 			}
 			dst := make([]int16, lv.Geometry().SliceLen())
 			var failed error

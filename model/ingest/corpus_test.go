@@ -169,33 +169,33 @@ func TestCorpusClassification(t *testing.T) {
 	td := shareddata.Root(t)
 	files, err := DiskFiles(td)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	ctx := context.Background()
 	inv, err := Scan(ctx, files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	if err := inv.Verify(ctx, nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Verify: got error %v, want nil", err)
 	}
 	if len(inv.Files) != len(files) {
-		t.Fatalf("%d reports for %d files", len(inv.Files), len(files))
+		t.Fatalf("got %d reports, want one per file (%d)", len(inv.Files), len(files))
 	}
 	counts := map[Status]int{}
 	for _, f := range inv.Files {
 		counts[f.Status]++
 		rel, _ := filepath.Rel(td, f.Path)
 		if f.Status != Decoded && f.Status != Skipped && f.Status != Rejected {
-			t.Errorf("%s: status %q after Verify", rel, f.Status)
+			t.Errorf("%s: got status %q after Verify, want decoded, skipped or rejected", rel, f.Status)
 			continue
 		}
 		if f.Status != Decoded && (f.Code == "" || f.Reason == "") {
-			t.Errorf("%s: %s without a code and reason", rel, f.Status)
+			t.Errorf("%s: %s: got code %q, reason %q; want both", rel, f.Status, f.Code, f.Reason)
 		}
 		want, ok := expectFor(rel)
 		if !ok {
-			t.Errorf("%s: no expectation (%s %s %q)", rel, f.Status, f.Code, f.Reason)
+			t.Errorf("%s: got %s %s %q, want an expectation in corpusExpect for it", rel, f.Status, f.Code, f.Reason)
 			continue
 		}
 		if want.ts != "" {
@@ -207,7 +207,7 @@ func TestCorpusClassification(t *testing.T) {
 			t.Errorf("%s: %s %s (%s), want %s %s", rel, f.Status, f.Code, f.Reason, want.status, want.code)
 		}
 		if f.Code == CodeUnsupportedSyntax && !regexp.MustCompile(`^JPEG 2000.* \(1\.2\.840\.10008\.1\.2\.4\.9[01]\) compressed pixel data cannot be decoded by this version$`).MatchString(f.Reason) {
-			t.Errorf("%s: reason %q does not name the syntax", rel, f.Reason)
+			t.Errorf("%s: got reason %q, want it to name the JPEG 2000 syntax and its UID", rel, f.Reason)
 		}
 	}
 	t.Logf("%d files: %v; chosen %s", len(inv.Files), counts, inv.ChosenWhy)
@@ -220,7 +220,7 @@ func TestCorpusClassification(t *testing.T) {
 	// Every file CORPUS.md lists must have an expectation.
 	f, err := os.Open(filepath.Join(td, "robustness", "CORPUS.md"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	row := regexp.MustCompile("^\\| `([^`]+)`")
@@ -233,10 +233,10 @@ func TestCorpusClassification(t *testing.T) {
 		}
 		n++
 		if _, ok := corpusExpect[m[1]]; !ok {
-			t.Errorf("CORPUS.md lists %s, which has no expectation", m[1])
+			t.Errorf("CORPUS.md lists %s: got no expectation, want one in corpusExpect", m[1])
 		}
 	}
 	if n != len(corpusExpect) {
-		t.Errorf("CORPUS.md has %d rows, corpusExpect %d entries", n, len(corpusExpect))
+		t.Errorf("CORPUS.md: got %d rows, want %d (corpusExpect's entries)", n, len(corpusExpect))
 	}
 }

@@ -16,7 +16,7 @@ func mustElem(t testing.TB, tg tag.Tag, v any) *dicom.Element {
 	t.Helper()
 	e, err := dicom.NewElement(tg, v)
 	if err != nil {
-		t.Fatalf("%v: %v", tg, err)
+		t.Fatalf("%v: got error %v, want nil", tg, err)
 	}
 	return e
 }
@@ -25,7 +25,7 @@ func writeDataset(t testing.TB, elems []*dicom.Element) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := dicom.Write(&buf, dicom.Dataset{Elements: elems}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("dicom.Write: got error %v, want nil", err)
 	}
 	return buf.Bytes()
 }
@@ -38,15 +38,15 @@ func TestLegacyConvertedEnhancedCT(t *testing.T) {
 	b := legacyEnhanced(t)
 	v, inv, rep, err := LoadFiles(context.Background(), []File{BytesFile("legacy.dcm", b)}, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LoadFiles: got error %v, want nil", err)
 	}
 	g := v.Geom
 	if g.Nz != 3 || g.SliceZ[0] != -30 || g.SliceZ[2] != -40 || g.Spacing != [3]float64{0.7, 0.8, 5} {
-		t.Fatalf("geometry %+v", g)
+		t.Fatalf("geometry: got %+v, want 3 slices at z -30..-40, spacing 0.7, 0.8, 5", g)
 	}
 	s, _ := inv.Lookup("")
 	if s.Thickness != 5 || s.Modality != "CT" || s.Rows != 4 || s.Columns != 6 {
-		t.Errorf("series %+v", s)
+		t.Errorf("series: got %+v, want CT, 5 mm, 4 rows, 6 columns", s)
 	}
 	// Slice k is frame 2-k with intercept icpt[2-k].
 	want := []int16{1000 + 20 + 5 + 0, 1000 + 10 + 5 - 1000, 1000 + 5 - 1024}
@@ -63,7 +63,7 @@ func TestLegacyConvertedEnhancedCT(t *testing.T) {
 	// The same object in Deflated Explicit VR Little Endian.
 	fl, err := scanFile(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("scanFile: got error %v, want nil", err)
 	}
 	var z bytes.Buffer
 	zw, _ := flate.NewWriter(&z, flate.BestCompression)
@@ -72,7 +72,7 @@ func TestLegacyConvertedEnhancedCT(t *testing.T) {
 	defl := append(synthMeta(tsDeflatedLE), z.Bytes()...)
 	v2, _, _, err := LoadFiles(context.Background(), []File{BytesFile("deflated.dcm", defl)}, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LoadFiles: got error %v, want nil", err)
 	}
 	compareVoxels(t, "deflated", v2.Voxels(), v.Voxels(), 0)
 }
@@ -149,9 +149,9 @@ func TestDICOMDIR(t *testing.T) {
 	})
 	inv, err := Scan(context.Background(), []File{BytesFile("DICOMDIR", b)}, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	if f := inv.Files[0]; f.Status != Skipped || f.Code != CodeDICOMDIR {
-		t.Errorf("DICOMDIR: %+v", f)
+		t.Errorf("DICOMDIR: got %+v, want skipped with code %s", f, CodeDICOMDIR)
 	}
 }

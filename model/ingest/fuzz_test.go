@@ -61,31 +61,31 @@ func FuzzReader(f *testing.F) {
 		ctx := context.Background()
 		inv, err := Scan(ctx, []File{BytesFile("fuzz.dcm", data)}, Options{Workers: 1})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Scan: got error %v, want nil", err)
 		}
 		if err := inv.Verify(ctx, nil); err != nil {
-			t.Fatal(err)
+			t.Fatalf("inv.Verify: got error %v, want nil", err)
 		}
 		if len(inv.Files) != 1 {
-			t.Fatalf("%d reports", len(inv.Files))
+			t.Fatalf("%d reports, want 1", len(inv.Files))
 		}
 		r := inv.Files[0]
 		switch r.Status {
 		case Decoded, Skipped, Rejected:
 		default:
-			t.Fatalf("status %q after Verify", r.Status)
+			t.Fatalf("status after Verify: got %q, want decoded, skipped or rejected", r.Status)
 		}
 		if strings.Contains(r.Reason, "internal error") || strings.Contains(r.Reason, "decoder panic") {
-			t.Fatalf("recovered panic: %s", r.Reason)
+			t.Fatalf("reason: got %s, want no recovered panic", r.Reason)
 		}
 		if inv.Chosen != "" {
 			lv, err := inv.Open("")
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("inv.Open: got error %v, want nil", err)
 			}
 			g := lv.Geometry()
 			if err := g.Validate(); err != nil {
-				t.Fatalf("invalid geometry of a chosen series: %v", err)
+				t.Fatalf("invalid geometry of a chosen series: got error %v, want nil", err)
 			}
 		}
 	})

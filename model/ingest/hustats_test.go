@@ -48,22 +48,22 @@ func TestHUStatsIdentity(t *testing.T) {
 	for i, dir := range []string{"A0002-B40f", "A0002-B40f-rle"} {
 		files, err := DiskFiles(filepath.Join(td, "chest-ct", dir))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("DiskFiles: got error %v, want nil", err)
 		}
 		inv, err := Scan(context.Background(), files, Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Scan: got error %v, want nil", err)
 		}
 		lv, err := inv.Open("")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("inv.Open: got error %v, want nil", err)
 		}
 		st, err := ComputeHUStats(context.Background(), lv)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("ComputeHUStats: got error %v, want nil", err)
 		}
 		if st.MeanBody < -400 || st.MeanBody > 100 || st.MeanOutside > -900 || st.BodyVoxels+st.OutsideVoxels != 30*512*512 {
-			t.Errorf("%s: %+v", dir, st)
+			t.Errorf("%s: got %+v, want body mean -400..100, outside mean <= -900, 30 x 512² voxels", dir, st)
 		}
 		if i == 0 {
 			first = st

@@ -17,7 +17,7 @@ func loadPaths(t testing.TB, paths ...string) (*volume.Volume, *Inventory, *Load
 	t.Helper()
 	files, err := DiskFiles(paths...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	v, inv, rep, err := LoadFiles(context.Background(), files, Options{})
 	if err != nil {
@@ -26,7 +26,7 @@ func loadPaths(t testing.TB, paths ...string) (*volume.Volume, *Inventory, *Load
 				t.Logf("%s: %s %s %s", f.Path, f.Status, f.Code, f.Reason)
 			}
 		}
-		t.Fatalf("%v: %v", paths, err)
+		t.Fatalf("%v: got error %v, want nil", paths, err)
 	}
 	return v, inv, rep
 }
@@ -77,14 +77,14 @@ func TestA0002Reference(t *testing.T) {
 		t.Errorf("z from %v to %v, want 312 to 80", g.SliceZ[0], g.SliceZ[29])
 	}
 	if !s.Axial || inv.Chosen != s.UID || rep.Gaps != 0 || rep.Duplicates != 0 || rep.Uneven {
-		t.Errorf("axial %v chosen %q gaps %d dups %d uneven %v", s.Axial, inv.Chosen, rep.Gaps, rep.Duplicates, rep.Uneven)
+		t.Errorf("got axial %v chosen %q gaps %d dups %d uneven %v; want axial, chosen %q, no gaps, duplicates or unevenness", s.Axial, inv.Chosen, rep.Gaps, rep.Duplicates, rep.Uneven, s.UID)
 	}
 	if g.Direction != [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, -1}} {
-		t.Errorf("direction %v", g.Direction)
+		t.Errorf("direction: got %v, want [[1 0 0] [0 1 0] [0 0 -1]]", g.Direction)
 	}
 	for _, f := range inv.Files {
 		if f.Status != Decoded {
-			t.Errorf("%s: %s %s", f.Path, f.Status, f.Reason)
+			t.Errorf("%s: %s %s, want %v", f.Path, f.Status, f.Reason, Decoded)
 		}
 	}
 	// Unsigned storage with intercept -1024: nothing below air, some air.
@@ -93,7 +93,7 @@ func TestA0002Reference(t *testing.T) {
 		mn, mx = min(mn, x), max(mx, x)
 	}
 	if mn != volume.Air || mx < 1000 {
-		t.Errorf("HU range [%d, %d]", mn, mx)
+		t.Errorf("HU range: got [%d, %d], want [%d, >= 1000]", mn, mx, volume.Air)
 	}
 }
 
@@ -116,11 +116,11 @@ func TestA0002Transcodes(t *testing.T) {
 				if _, ok := codec.Lookup(c.ts); !ok {
 					files, err := DiskFiles(dir)
 					if err != nil {
-						t.Fatal(err)
+						t.Fatalf("DiskFiles: got error %v, want nil", err)
 					}
 					_, inv, _, err := LoadFiles(context.Background(), files, Options{})
 					if err == nil {
-						t.Fatal("loaded a series without a decoder")
+						t.Fatalf("loaded a series without a decoder: got nil error, want an error")
 					}
 					want := codec.SyntaxName(c.ts) + " (" + c.ts + ") compressed pixel data cannot be decoded by this version"
 					for _, f := range inv.Files {
@@ -129,7 +129,7 @@ func TestA0002Transcodes(t *testing.T) {
 						}
 					}
 					if len(inv.Series) != 1 || inv.Series[0].Usable || inv.Series[0].Reason != want {
-						t.Errorf("series %+v", inv.Series)
+						t.Errorf("series: got %+v, want one, unusable because %q", inv.Series, want)
 					}
 					return
 				}
@@ -150,38 +150,38 @@ func TestChoiceMixedKernels(t *testing.T) {
 	for _, order := range [][]string{{b40, b70}, {b70, b40}} {
 		files, err := DiskFiles(order...)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("DiskFiles: got error %v, want nil", err)
 		}
 		inv, err := Scan(context.Background(), files, Options{Workers: 1})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Scan: got error %v, want nil", err)
 		}
 		if len(inv.Series) != 2 {
 			t.Fatalf("%d series, want 2", len(inv.Series))
 		}
 		s, err := inv.Lookup("")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("inv.Lookup: got error %v, want nil", err)
 		}
 		if s.Kernel != "B70f" {
 			t.Errorf("chose kernel %q, want the sharp B70f", s.Kernel)
 		}
 		if !strings.Contains(inv.ChosenWhy, "kernel B70f is sharp") {
-			t.Errorf("ChosenWhy %q does not name the kernel", inv.ChosenWhy)
+			t.Errorf("ChosenWhy: got %q, want it to name the kernel (\"kernel B70f is sharp\")", inv.ChosenWhy)
 		}
 		if first == "" {
 			first = inv.Chosen
 		} else if inv.Chosen != first {
-			t.Errorf("choice depends on file order: %s vs %s", inv.Chosen, first)
+			t.Errorf("chosen in another file order: got %s, want %s (the same)", inv.Chosen, first)
 		}
 		if inv.Series[0].UID != inv.Chosen || inv.Series[0].Rank != 0 || inv.Series[1].Rank != 1 {
-			t.Errorf("series not in preference order")
+			t.Errorf("series: got ranks %d, %d with %s first, want 0, 1 with the chosen %s first", inv.Series[0].Rank, inv.Series[1].Rank, inv.Series[0].UID, inv.Chosen)
 		}
 		// The caller may load the other series.
 		other := inv.Series[1].UID
 		v, _, err := inv.Load(context.Background(), other, nil)
 		if err != nil || v.Geom.Nz != 30 {
-			t.Errorf("loading the other series: %v", err)
+			t.Errorf("loading the other series: got %v, want nil and 30 slices", err)
 		}
 	}
 }
@@ -237,14 +237,14 @@ func TestCorpusEquivalences(t *testing.T) {
 			if c.needsJ2K && !j2k {
 				files, err := DiskFiles(r(c.file))
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("DiskFiles: got error %v, want nil", err)
 				}
 				inv, err := Scan(context.Background(), files, Options{})
 				if err != nil {
-					t.Fatal(err)
+					t.Fatalf("Scan: got error %v, want nil", err)
 				}
 				if f := inv.Files[0]; f.Status != Rejected || f.Code != CodeUnsupportedSyntax || !strings.Contains(f.Reason, "JPEG 2000") {
-					t.Errorf("without a JPEG 2000 decoder: %s %s %q", f.Status, f.Code, f.Reason)
+					t.Errorf("without a JPEG 2000 decoder: got %s %s %q, want rejected, %s, naming JPEG 2000", f.Status, f.Code, f.Reason, CodeUnsupportedSyntax)
 				}
 				return
 			}
@@ -277,7 +277,7 @@ func TestEnhancedCT(t *testing.T) {
 		t.Errorf("slices at %v spacing %v, want [-149 -159], 10 mm", g.SliceZ, g.Spacing)
 	}
 	if g.Direction[0] != [3]float64{1, 0, 0} || g.Direction[2] != [3]float64{0, 0, -1} {
-		t.Errorf("direction %v", g.Direction)
+		t.Errorf("direction: got %v, want x [1 0 0], z [0 0 -1]", g.Direction)
 	}
 	// Origin: the IPP of the z=-149 frame moved to the last column.
 	wantX := 99.5 - 511*0.388672
@@ -292,13 +292,13 @@ func TestEnhancedCT(t *testing.T) {
 	}
 	raw := make([]int16, 512*512)
 	if _, err := decodeFrame(f, raw, false, false, new(scratch)); err != nil {
-		t.Fatal(err)
+		t.Fatalf("decodeFrame: got error %v, want nil", err)
 	}
 	sl := v.SliceView(0)
 	for y := 0; y < 512; y += 7 {
 		for x := 0; x < 512; x += 5 {
 			if sl[y*512+x] != raw[y*512+511-x] {
-				t.Fatalf("voxel (%d,%d) not mirrored", x, y)
+				t.Fatalf("voxel (%d,%d) not mirrored, got %v, want %v", x, y, sl[y*512+x], raw[y*512+511-x])
 			}
 		}
 	}
@@ -315,7 +315,7 @@ func TestPaddingToAir(t *testing.T) {
 			mn = min(mn, x)
 		}
 		if mn != volume.Air || rep.PaddingVoxels == 0 {
-			t.Errorf("%s: min HU %d, %d padding voxels", name, mn, rep.PaddingVoxels)
+			t.Errorf("%s: got min HU %d, %d padding voxels; want %d, some", name, mn, rep.PaddingVoxels, volume.Air)
 		}
 	}
 }
@@ -326,11 +326,11 @@ func TestModalityLUT(t *testing.T) {
 	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "pydicom-edge", "mlut_18.dcm"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	fl, err := scanFile(files[0].R, files[0].Size)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("scanFile: got error %v, want nil", err)
 	}
 	src, _ := parseHeader(fl)
 	img := &imageFile{pixRep: 1}
@@ -338,10 +338,10 @@ func TestModalityLUT(t *testing.T) {
 		t.Logf("readFrames: %s %s", code, reason)
 	}
 	if img.lut == nil {
-		t.Fatal("no Modality LUT read")
+		t.Fatal("Modality LUT: got none, want it read")
 	}
 	if img.lut.first != -2048 || len(img.lut.data) != 4096 || img.lut.data[0] != 0 || img.lut.data[1] != 16 || img.lut.data[4095] != 65535 {
-		t.Fatalf("LUT first %d len %d data[0..1] %v", img.lut.first, len(img.lut.data), img.lut.data[:2])
+		t.Fatalf("LUT: got first %d len %d data[0..1] %v, want -2048, 4096, [0 16], data[4095] 65535", img.lut.first, len(img.lut.data), img.lut.data[:2])
 	}
 	s := []int32{-3000, -2048, -2047, 0, 5000}
 	dst := make([]int16, len(s))
@@ -364,15 +364,15 @@ func TestMinimalHeader(t *testing.T) {
 	dir := filepath.Join(td, "robustness", "lungmask-minimal-header")
 	v, inv, _ := loadPaths(t, dir)
 	if v.Geom.Nz != 2 || v.Geom.SliceZ[0] != 1 || v.Geom.SliceZ[1] != 0 || v.Geom.Spacing[2] != 1 {
-		t.Errorf("slices %v spacing %v", v.Geom.SliceZ, v.Geom.Spacing)
+		t.Errorf("got slices %v spacing %v, want [1 0], z spacing 1", v.Geom.SliceZ, v.Geom.Spacing)
 	}
 	s, _ := inv.Lookup("")
 	if s.Modality != "" || !strings.HasSuffix(s.slices[0].img.file.Path, "1.dcm") {
-		t.Errorf("modality %q, first slice %s", s.Modality, s.slices[0].img.file.Path)
+		t.Errorf("got modality %q, first slice %s; want \"\", 1.dcm", s.Modality, s.slices[0].img.file.Path)
 	}
 	for _, f := range inv.Files {
 		if strings.HasSuffix(f.Path, ".dcm") && !containsStr(f.Warnings, "Modality missing; assumed CT") {
-			t.Errorf("%s: warnings %v", f.Path, f.Warnings)
+			t.Errorf("%s: got warnings %v, want \"Modality missing; assumed CT\"", f.Path, f.Warnings)
 		}
 	}
 }
@@ -393,11 +393,11 @@ func TestNoSeriesUID(t *testing.T) {
 	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "totalsegmentator-ct", "example_ct_dicom_j2k"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := Scan(context.Background(), files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	if len(inv.Series) != 1 {
 		t.Fatalf("%d series, want 1", len(inv.Series))
@@ -405,10 +405,10 @@ func TestNoSeriesUID(t *testing.T) {
 	s := inv.Series[0]
 	if !s.UIDMissing || !strings.HasPrefix(s.UID, "nouid-") || s.Slices != 20 || s.Thickness != 3 ||
 		math.Abs(s.Spacing[2]-2) > 1e-9 || s.Kernel != `Br38f\3` || s.Gaps != 0 || s.Duplicates != 0 {
-		t.Errorf("series %+v", s)
+		t.Errorf("series: got %+v, want no UID (nouid-), 20 slices of 3 mm 2 mm apart, kernel Br38f\\3, no gaps or duplicates", s)
 	}
 	if _, ok := codec.Lookup(codec.JPEG2000Lossless); ok != s.Usable {
-		t.Errorf("usable %v with a JPEG 2000 decoder registered %v (%s)", s.Usable, ok, s.Reason)
+		t.Errorf("usable: got %v (%s), want %v (a JPEG 2000 decoder registered)", s.Usable, s.Reason, ok)
 	}
 }
 

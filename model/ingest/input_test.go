@@ -16,17 +16,17 @@ func TestInventoryInput(t *testing.T) {
 	for name, body := range map[string]string{"a/x.txt": "hello", "b.txt": "zip b"} {
 		w, err := zw.Create(name)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("zw.Create: got error %v, want nil", err)
 		}
 		io.WriteString(w, body)
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("zw.Close: got error %v, want nil", err)
 	}
 	files := []File{BytesFile("c.zip", zb.Bytes()), BytesFile("y.txt", []byte("plain"))}
 	inv, err := Scan(context.Background(), files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	tests := []struct {
 		path string
@@ -50,7 +50,7 @@ func TestInventoryInput(t *testing.T) {
 		}
 		b := make([]byte, f.Size)
 		if _, err := f.R.ReadAt(b, 0); err != nil && err != io.EOF {
-			t.Fatalf("Input(%q): reading: %v", tc.path, err)
+			t.Fatalf("Input(%q): reading: got error %v, want nil", tc.path, err)
 		}
 		if string(b) != tc.want || f.Path != tc.path {
 			t.Errorf("Input(%q) = %q at %q, want %q", tc.path, b, f.Path, tc.want)

@@ -25,7 +25,7 @@ func sourceVoxels(t testing.TB, src volume.Source) []int16 {
 	t.Helper()
 	v, err := volume.Load(context.Background(), src)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("volume.Load: got error %v, want nil", err)
 	}
 	return v.Voxels()
 }
@@ -74,7 +74,7 @@ func TestDcmwriteRoundTrip(t *testing.T) {
 			compareVoxels(t, c.name, v.Voxels(), sourceVoxels(t, src), 0)
 			s, _ := inv.Lookup("")
 			if s.Kernel != c.meta.Kernel || s.Modality != "CT" || s.Slices != 7 || rep.BelowAirVoxels != 0 {
-				t.Errorf("series %+v, report %+v", s, rep)
+				t.Errorf("got series %+v, report %+v; want kernel %s, CT, 7 slices, no voxels below air", s, rep, c.meta.Kernel)
 			}
 		})
 	}
@@ -87,15 +87,15 @@ func TestLazyVolume(t *testing.T) {
 	src := writeSynth(t, dir, 9, 32, 48, dcmwrite.SeriesMeta{Signed: true})
 	files, err := DiskFiles(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := Scan(context.Background(), files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	lv, err := inv.Open("")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	want := sourceVoxels(t, src)
 	n := 32 * 48
@@ -123,13 +123,13 @@ func TestLazyVolume(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		t.Errorf("concurrent Slice: got %v, want every voxel of the source", err)
 	}
 	if err := lv.Slice(context.Background(), 9, make([]int16, n)); err == nil {
 		t.Error("slice out of range: want an error")
 	}
 	if r := lv.Report(); r.Slices != 9 || len(r.Errors) != 0 {
-		t.Errorf("report %+v", r)
+		t.Errorf("report: got %+v, want 9 slices, no errors", r)
 	}
 	var _ volume.Source = lv
 }
@@ -140,28 +140,28 @@ func TestStackIssues(t *testing.T) {
 	dir := t.TempDir()
 	writeSynth(t, dir, 10, 16, 16, dcmwrite.SeriesMeta{Signed: true})
 	if err := os.Remove(filepath.Join(dir, "CT00005.dcm")); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Remove: got error %v, want nil", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "CT00003.dcm"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "copy-of-3.dcm"), b, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	v, inv, rep := loadPaths(t, dir)
 	if v.Geom.Nz != 9 || rep.Gaps != 1 || rep.Duplicates != 1 {
-		t.Errorf("%d slices, %d gaps, %d duplicates; issues %v", v.Geom.Nz, rep.Gaps, rep.Duplicates, rep.Issues)
+		t.Errorf("got %d slices, %d gaps, %d duplicates (issues %v); want 9, 1, 1", v.Geom.Nz, rep.Gaps, rep.Duplicates, rep.Issues)
 	}
 	if math.Abs(v.Geom.Spacing[2]-1.25*9/8) > 1e-9 {
 		t.Errorf("z spacing %v, want the mean step %v", v.Geom.Spacing[2], 1.25*9/8)
 	}
 	if r, _ := inv.Report(filepath.Join(dir, "copy-of-3.dcm")); r.Status != Skipped || r.Code != CodeDuplicate {
-		t.Errorf("duplicate file: %+v", r)
+		t.Errorf("duplicate file: got %+v, want skipped, %s", r, CodeDuplicate)
 	}
 	joined := strings.Join(rep.Issues, "; ")
 	if !strings.Contains(joined, "gap of 2.5 mm") || !strings.Contains(joined, "duplicate") {
-		t.Errorf("issues %q", joined)
+		t.Errorf("issues: got %q, want a gap of 2.5 mm and a duplicate", joined)
 	}
 
 	// Uneven spacing.
@@ -169,11 +169,11 @@ func TestStackIssues(t *testing.T) {
 	src := newSynth(5, 8, 8, 1)
 	src.g.SliceZ = []float64{10, 9, 8, 6.9, 6}
 	if _, err := dcmwrite.WriteSeries(context.Background(), dir2, src, dcmwrite.SeriesMeta{Signed: true}, nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("dcmwrite.WriteSeries: got error %v, want nil", err)
 	}
 	v, _, rep = loadPaths(t, dir2)
 	if !rep.Uneven || rep.Gaps != 0 || v.Geom.SliceZ[3] != 6.9 {
-		t.Errorf("uneven %v gaps %d z %v issues %v", rep.Uneven, rep.Gaps, v.Geom.SliceZ, rep.Issues)
+		t.Errorf("got uneven %v gaps %d z %v (issues %v), want uneven, no gaps, z[3] 6.9", rep.Uneven, rep.Gaps, v.Geom.SliceZ, rep.Issues)
 	}
 }
 
@@ -203,14 +203,14 @@ func TestBrokenFilesInFolder(t *testing.T) {
 	trunc := filepath.Join(dir, "CT00003.dcm")
 	b, _ := os.ReadFile(trunc)
 	if err := os.WriteFile(trunc, b[:len(b)-100], 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("DICM? no."), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	files, err := DiskFiles(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	for i, f := range files {
 		if strings.HasSuffix(f.Path, "CT00006.dcm") {
@@ -219,11 +219,11 @@ func TestBrokenFilesInFolder(t *testing.T) {
 	}
 	v, inv, rep, err := LoadFiles(context.Background(), files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LoadFiles: got error %v, want nil", err)
 	}
 	if v.Geom.Nz != 6 || len(rep.Errors) != 1 || !errors.Is(rep.Errors[0], errNotReady) ||
 		!strings.HasSuffix(rep.Errors[0].Path, "CT00006.dcm") {
-		t.Errorf("%d slices, errors %v", v.Geom.Nz, rep.Errors)
+		t.Errorf("got %d slices, errors %v; want 6, one errNotReady for CT00006.dcm", v.Geom.Nz, rep.Errors)
 	}
 	want := map[string][2]string{
 		"CT00003.dcm": {string(Rejected), string(CodeTruncated)},
@@ -237,7 +237,7 @@ func TestBrokenFilesInFolder(t *testing.T) {
 			t.Errorf("%s: %+v, want %v", name, r, w)
 		}
 		if r.Status == Rejected && r.Reason == "" {
-			t.Errorf("%s: rejected without a reason", name)
+			t.Errorf("%s: got rejected without a reason, want one", name)
 		}
 	}
 }
@@ -249,19 +249,19 @@ func TestRawDataSet(t *testing.T) {
 		src := newSynth(1, 20, 30, 2)
 		var buf bytes.Buffer
 		if err := dcmwrite.WriteSlice(&buf, src, 0, dcmwrite.SeriesMeta{Signed: true, ImplicitVR: implicit}); err != nil {
-			t.Fatal(err)
+			t.Fatalf("dcmwrite.WriteSlice: got error %v, want nil", err)
 		}
 		b := buf.Bytes()
 		fl, err := scanFile(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("scanFile: got error %v, want nil", err)
 		}
 		// Drop preamble and meta; the data set is encoded as the meta
 		// said, which the reader must now guess.
 		raw := b[fl.dsStart:]
 		v, _, _, err := LoadFiles(context.Background(), []File{BytesFile("raw.dcm", raw)}, Options{})
 		if err != nil {
-			t.Fatalf("implicit=%v: %v", implicit, err)
+			t.Fatalf("implicit=%v: got error %v, want nil", implicit, err)
 		}
 		compareVoxels(t, "raw", v.Voxels(), sourceVoxels(t, src), 0)
 	}
@@ -290,7 +290,7 @@ func TestZip(t *testing.T) {
 		}
 		fw, err := w.CreateHeader(&zip.FileHeader{Name: name, Method: method})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("w.CreateHeader: got error %v, want nil", err)
 		}
 		fw.Write(b)
 	}
@@ -303,7 +303,7 @@ func TestZip(t *testing.T) {
 
 	v, inv, _, err := LoadFiles(context.Background(), []File{BytesFile("upload.zip", outer.Bytes())}, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("LoadFiles: got error %v, want nil", err)
 	}
 	compareVoxels(t, "zip", v.Voxels(), sourceVoxels(t, src), 0)
 	var decoded, archives int
@@ -319,10 +319,10 @@ func TestZip(t *testing.T) {
 		for _, f := range inv.Files {
 			t.Logf("%s %s %s %s", f.Path, f.Status, f.Code, f.Reason)
 		}
-		t.Errorf("%d decoded, %d archives, %d reports", decoded, archives, len(inv.Files))
+		t.Errorf("got %d decoded, %d archives, %d reports; want 6, 2, 9", decoded, archives, len(inv.Files))
 	}
 	if _, ok := inv.Report("upload.zip!/inner.zip!/deeper/CT00005.dcm"); !ok {
-		t.Error("nested entry path not reported as upload.zip!/inner.zip!/deeper/CT00005.dcm")
+		t.Error("Report(upload.zip!/inner.zip!/deeper/CT00005.dcm): got none, want the nested entry")
 	}
 }
 
@@ -335,15 +335,15 @@ func TestProgressAndCancel(t *testing.T) {
 	inv, err := Scan(context.Background(), files, Options{Progress: func(p Progress) {
 		calls++
 		if p.FilesDone < last.FilesDone || p.BytesDone < last.BytesDone {
-			t.Errorf("progress went back: %+v after %+v", p, last)
+			t.Errorf("progress: got %+v after %+v, want it never to go back", p, last)
 		}
 		last = p
 	}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	if calls != 12 || last.FilesDone != 12 || last.FilesTotal != 12 || last.BytesDone != last.BytesTotal || last.Phase != PhaseScan {
-		t.Errorf("%d calls, last %+v", calls, last)
+		t.Errorf("progress: got %d calls, last %+v; want 12, the last 12 of 12 files, all bytes, phase scan", calls, last)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	_, _, err = inv.Load(ctx, "", func(p Progress) {
@@ -352,14 +352,14 @@ func TestProgressAndCancel(t *testing.T) {
 		}
 	})
 	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Load after cancel: %v", err)
+		t.Errorf("Load after cancel: got %v, want context.Canceled", err)
 	}
 	if _, err := Scan(ctx, files, Options{}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Scan with a cancelled context: %v", err)
+		t.Errorf("Scan with a cancelled context: got %v, want context.Canceled", err)
 	}
 	lv, _ := inv.Open("")
 	if err := lv.Slice(ctx, 0, make([]int16, 256)); !errors.Is(err, context.Canceled) {
-		t.Errorf("Slice with a cancelled context: %v", err)
+		t.Errorf("Slice with a cancelled context: got %v, want context.Canceled", err)
 	}
 }
 
@@ -369,18 +369,18 @@ func TestPanicRecovered(t *testing.T) {
 	td := shareddata.Root(t)
 	files, err := DiskFiles(filepath.Join(td, "robustness", "pydicom-edge", "explicit_VR-UN.dcm"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	fl, err := scanFile(files[0].R, files[0].Size)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("scanFile: got error %v, want nil", err)
 	}
 	if _, err := libraryParse(fl); err == nil || !strings.Contains(err.Error(), "panic") {
 		t.Fatalf("library: %v, want a recovered panic", err)
 	}
 	src, warn := parseHeader(fl)
 	if !strings.Contains(warn, "panic") {
-		t.Errorf("warning %q does not mention the panic", warn)
+		t.Errorf("warning: got %q, want it to mention the panic", warn)
 	}
 	if got := str(src, tag.Modality); got != "CT" {
 		t.Errorf("fallback read modality %q, want CT", got)
@@ -389,6 +389,6 @@ func TestPanicRecovered(t *testing.T) {
 		t.Errorf("fallback read Rows %d, want 512", got)
 	}
 	if ipp, ok := floats(src, tag.ImagePositionPatient); !ok || len(ipp) != 3 {
-		t.Errorf("fallback read IPP %v", ipp)
+		t.Errorf("fallback read: got IPP %v, want 3 values", ipp)
 	}
 }

@@ -14,11 +14,11 @@ import (
 func TestScannerMatchesScan(t *testing.T) {
 	files, err := DiskFiles(shareddata.Path(t, "chest-ct/A0002-B40f"), shareddata.Path(t, "chest-ct/A0002-B70f"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("DiskFiles: got error %v, want nil", err)
 	}
 	want, err := Scan(context.Background(), files, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Scan: got error %v, want nil", err)
 	}
 	reversed := make([]File, len(files))
 	for i, f := range files {

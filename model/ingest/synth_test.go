@@ -67,7 +67,7 @@ func writeSynth(t testing.TB, dir string, nz, ny, nx int, meta dcmwrite.SeriesMe
 	t.Helper()
 	src := newSynth(nz, ny, nx, 1.25)
 	if _, err := dcmwrite.WriteSeries(context.Background(), dir, src, meta, nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("dcmwrite.WriteSeries: got error %v, want nil", err)
 	}
 	return src
 }
@@ -88,10 +88,10 @@ func benchSeries(b testing.TB, nz int) string {
 	if _, err := dcmwrite.WriteSeries(context.Background(), dir, src, dcmwrite.SeriesMeta{
 		Intercept: -1024, BitsStored: 12, Kernel: "B60f", SeriesDescription: fmt.Sprintf("synthetic %d", nz), UIDSeed: fmt.Sprint("bench", nz),
 	}, nil); err != nil {
-		b.Fatal(err)
+		b.Fatalf("dcmwrite.WriteSeries: got error %v, want nil", err)
 	}
 	if err := os.WriteFile(done, []byte("ok\n"), 0o644); err != nil {
-		b.Fatal(err)
+		b.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	return dir
 }
