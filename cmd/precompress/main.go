@@ -140,7 +140,7 @@ func upToDate(out string, src []byte, c coding) bool {
 // the bytes written to a temporary file in out's folder and renamed over
 // out (a rename is atomic only within one file system, hence the folder).
 // That file lives for the milliseconds of the write; an interrupt
-// (SIGINT, SIGTERM, SIGHUP) meanwhile removes it before the program exits
+// (SIGINT or SIGTERM) meanwhile removes it before the program exits
 // (see pending), and the next run removes any that a harder kill left
 // (removeStale).
 func writeVariant(out string, src []byte, c coding) (int64, error) {
@@ -246,7 +246,7 @@ func (p *tempFiles) removeAll() {
 // is interrupted.
 func cleanupOnSignal() {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-ch
 		pending.removeAll()
