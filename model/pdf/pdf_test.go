@@ -14,21 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// tool returns the path of a poppler tool, skipping the test when it is
-// missing (failing with CI=true).
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (Debian package poppler-utils)", name)
-		}
-		t.Skipf("%s is missing (Debian package poppler-utils)", name)
-	}
-	return p
-}
+	"sscscore/model/internal/testtool"
+)
 
 // testDoc is a two-page document: text in both fonts with PDF specials
 // and non-ASCII characters, a red RGB image and a grey image, lines and a
@@ -100,7 +88,7 @@ func TestRenders(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(tool(t, "pdftotext"), "-layout", path, "-").CombinedOutput()
+	out, err := exec.Command(testtool.Path(t, "pdftotext", "poppler-utils"), "-layout", path, "-").CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftotext: %v\n%s", err, out)
 	}
@@ -112,12 +100,12 @@ func TestRenders(t *testing.T) {
 			t.Errorf("pdftotext: no %q in\n%s", want, out)
 		}
 	}
-	out, err = exec.Command(tool(t, "pdfinfo"), path).CombinedOutput()
+	out, err = exec.Command(testtool.Path(t, "pdfinfo", "poppler-utils"), path).CombinedOutput()
 	if err != nil || !regexp.MustCompile(`Pages:\s+2\n`).Match(out) || !strings.Contains(string(out), "Test (1)") || strings.Contains(string(out), "rror") {
 		t.Errorf("pdfinfo: %v\n%s\nwant 2 pages, the title and no error", err, out)
 	}
 	// 72 dpi: one pixel per point, y from the top.
-	if out, err := exec.Command(tool(t, "pdftoppm"), "-r", "72", "-png", "-f", "1", "-l", "1", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testtool.Path(t, "pdftoppm", "poppler-utils"), "-r", "72", "-png", "-f", "1", "-l", "1", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
 	f, err := os.Open(filepath.Join(dir, "p-1.png"))

@@ -13,6 +13,7 @@ import (
 
 	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
+	"sscscore/model/internal/testtool"
 )
 
 func f(v float64) *float64 { return &v }
@@ -69,13 +70,7 @@ func sheet() image.Image {
 
 func pdftotext(t *testing.T, b []byte) string {
 	t.Helper()
-	p, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext is missing (Debian package poppler-utils)")
-		}
-		t.Skip("pdftotext is missing (Debian package poppler-utils)")
-	}
+	p := testtool.Path(t, "pdftotext", "poppler-utils")
 	path := filepath.Join(t.TempDir(), "r.pdf")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)

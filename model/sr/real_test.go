@@ -18,6 +18,7 @@ import (
 	"sscscore/model/cascade"
 	"sscscore/model/dcmwrite"
 	"sscscore/model/ingest"
+	"sscscore/model/internal/testtool"
 	"sscscore/model/printout"
 	"sscscore/model/shareddata"
 )
@@ -65,25 +66,11 @@ func scoreReal(t *testing.T, rel string) (*cascade.Result, string) {
 	return res, dir
 }
 
-// tool returns the path of a validation tool, skipping the test when it
-// is missing (failing with CI=true).
-func tool(t *testing.T, name string) string {
+// dciodvfy runs the dciodvfy at bin on a DICOM file, fails on any "Error"
+// line and returns the warnings.
+func dciodvfy(t *testing.T, bin, path string) []string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing (Debian packages dicom3tools, dcmtk)", name)
-		}
-		t.Skipf("%s is missing (Debian packages dicom3tools, dcmtk)", name)
-	}
-	return p
-}
-
-// dciodvfy runs dciodvfy on a DICOM file, fails on any "Error" line and
-// returns the warnings.
-func dciodvfy(t *testing.T, path string) []string {
-	t.Helper()
-	out, _ := exec.Command(tool(t, "dciodvfy"), path).CombinedOutput() // exits non-zero on warnings too
+	out, _ := exec.Command(bin, path).CombinedOutput() // exits non-zero on warnings too
 	var warnings []string
 	for _, line := range strings.Split(string(out), "\n") {
 		switch {
@@ -137,6 +124,7 @@ func instanceZ(t *testing.T, dir string) map[string]string {
 }
 
 func TestRealReports(t *testing.T) {
+	dciodvfyPath, dsrdumpPath := testtool.Path(t, "dciodvfy", "dicom3tools"), testtool.Path(t, "dsrdump", "dcmtk")
 	for _, rel := range realSeries {
 		t.Run(filepath.Base(rel), func(t *testing.T) {
 			res, dir := scoreReal(t, rel)
@@ -170,9 +158,9 @@ func TestRealReports(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			dciodvfy(t, path)
+			dciodvfy(t, dciodvfyPath, path)
 
-			out, err := exec.Command(tool(t, "dsrdump"), "+Pl", path).CombinedOutput()
+			out, err := exec.Command(dsrdumpPath, "+Pl", path).CombinedOutput()
 			if err != nil {
 				t.Fatalf("dsrdump: %v\n%s", err, out)
 			}
@@ -209,6 +197,7 @@ func closeZ(ds string, z float64) bool {
 }
 
 func TestRealEncapsulatedPDF(t *testing.T) {
+	dciodvfyPath := testtool.Path(t, "dciodvfy", "dicom3tools")
 	for _, rel := range realSeries {
 		t.Run(filepath.Base(rel), func(t *testing.T) {
 			res, _ := scoreReal(t, rel)
@@ -231,7 +220,7 @@ func TestRealEncapsulatedPDF(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			dciodvfy(t, path)
+			dciodvfy(t, dciodvfyPath, path)
 		})
 	}
 	if _, err := EncapsulatePDF(handResult(), []byte("not a pdf"), Options{}); err == nil {
