@@ -41,11 +41,11 @@ func TestUploadCT(t *testing.T) {
 			var ids []string
 			getJSON(t, srv, "/instances", &ids)
 			if len(ids) == 0 {
-				t.Fatal("no instances listed")
+				t.Fatalf("instances listed: got %d, want some", len(ids))
 			}
 			ts, err := srv.Get(ctx, "/instances/"+ids[0]+"/metadata/TransferSyntax")
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("srv.Get: got error %v, want nil", err)
 			}
 			if got := string(ts); got != tc.syntax {
 				t.Errorf("stored transfer syntax %q, want %q", got, tc.syntax)
@@ -53,7 +53,7 @@ func TestUploadCT(t *testing.T) {
 			var studies []map[string]any
 			getJSON(t, srv, "/dicom-web/studies", &studies)
 			if len(studies) == 0 {
-				t.Error("DICOMweb lists no study")
+				t.Errorf("studies listed by DICOMweb: got %d, want some", len(studies))
 			}
 		})
 	}
@@ -63,10 +63,10 @@ func getJSON(t *testing.T, srv *Server, path string, v any) {
 	t.Helper()
 	body, err := srv.Get(context.Background(), path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("srv.Get: got error %v, want nil", err)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: got error %v, want nil", path, err)
 	}
 }
 
@@ -84,14 +84,14 @@ func TestAuth(t *testing.T) {
 	} {
 		req, err := http.NewRequest(http.MethodGet, srv.DICOMweb+"/studies", nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("http.NewRequest: got error %v, want nil", err)
 		}
 		if tc.user != "" {
 			req.SetBasicAuth(tc.user, tc.pass)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
 		}
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
