@@ -116,6 +116,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	workers, threads := shareCores(cfg.Jobs, cfg.Threads, len(todo))
 	defer gemm.SetThreads(gemm.SetThreads(threads))
+	// A failure to write (a full disk) stops the workers too.
+	wctx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
 	results := make(chan finished)
 	next := make(chan Job)
 	var wg sync.WaitGroup
@@ -126,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			wc := base.Fork()
 			for j := range next {
 				t0 := time.Now()
-				r := scoreJob(ctx, wc, j)
+				r := scoreJob(wctx, wc, j)
 				if r == nil {
 					continue // cancelled: nothing to record
 				}
@@ -139,7 +142,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		for _, j := range todo {
 			select {
 			case next <- j:
-			case <-ctx.Done():
+			case <-wctx.Done():
 				return
 			}
 		}
@@ -154,6 +157,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			continue // drain
 		}
 		if werr = jn.add(f.rec); werr != nil {
+			stopWork()
 			continue
 		}
 		done[f.rec.Key] = f.rec

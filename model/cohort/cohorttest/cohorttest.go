@@ -18,14 +18,23 @@ import (
 // FirstSeed is the seed of the first phantom of a test cohort.
 const FirstSeed = 9001
 
-// Phantoms writes n phantom studies with disease (8 mm slices, rendered at
-// the demo's reduced quality: a second or two each) into dir/<PatID>/ and
-// returns their folders. The same seed gives the same files.
+// TestOptions are the phantoms of a test cohort: 8 mm slices of 256².
+var TestOptions = phantom.Options{Disease: true, SliceSpacing: phantom.Range{Min: 8, Max: 8}, Matrix: 256}
+
+// Phantoms writes n phantom studies of TestOptions (rendered at the demo's
+// reduced quality: a second or two each) into dir/<PatID>/ and returns their
+// folders. The same seed gives the same files.
 func Phantoms(ctx context.Context, dir string, n int, seed int64) ([]string, error) {
+	return PhantomsWith(ctx, dir, n, seed, TestOptions)
+}
+
+// PhantomsWith is Phantoms with other options (the rendering quality stays
+// reduced: it changes the images' detail, not the cost of scoring them).
+func PhantomsWith(ctx context.Context, dir string, n int, seed int64, opt phantom.Options) ([]string, error) {
 	var out []string
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("COH%d-%03d", seed, i+1)
-		p := phantom.New(seed+int64(i), phantom.Options{Disease: true, SliceSpacing: phantom.Range{Min: 8, Max: 8}, Matrix: 256})
+		p := phantom.New(seed+int64(i), opt)
 		p.Quality = phantom.Quality{MaxSubSlices: 1, Downsample: 2, FieldStep: 4}
 		d := filepath.Join(dir, id)
 		if _, err := p.WriteDICOM(ctx, d, id, nil); err != nil {
