@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,9 @@ func TestMain(m *testing.M) {
 // with both kernels, noise).
 func testRoots(tb testing.TB) []string {
 	tb.Helper()
+	if runtime.GOOS == "js" {
+		tb.Skip("batch scoring is a native tool (its tests score a cohort several times)")
+	}
 	fixture.once.Do(func() { fixture.dir, fixture.err = os.MkdirTemp("", "sscscore-cohort-") })
 	if fixture.err != nil {
 		tb.Fatal(fixture.err)
@@ -287,6 +291,33 @@ func copyOutput(t *testing.T, src, dst string, dropFirst bool) {
 		}
 		if err := os.WriteFile(f[1], b, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestRunAllSeries checks --all-series: A0002's two reconstructions (one
+// study) give two rows, one per series, the automatic choice's among them.
+func TestRunAllSeries(t *testing.T) {
+	roots := testRoots(t)[1:3] // A0002-B40f, A0002-B70f
+	out := filepath.Join(t.TempDir(), "all.csv")
+	sum, err := Run(context.Background(), Config{Roots: roots, Out: out, AllSeries: true, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Jobs != 2 || sum.Scored != 2 {
+		t.Fatalf("summary %+v, want 2 jobs scored", sum)
+	}
+	_, jsonl := readOutputs(t, out)
+	recs, _, _, err := readJournal(bytes.NewReader(jsonl), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Study != recs[1].Study || recs[0].Series == recs[1].Series || recs[0].Series >= recs[1].Series {
+		t.Fatalf("records %+v, want two series of one study in series order", recs)
+	}
+	for _, r := range recs {
+		if r.Key != r.Study+" "+r.Series || r.Result == nil || r.Result.SeriesUID != r.Series || len(r.Files) != 30 {
+			t.Errorf("record %s: series %s, result series %v, %d files; want the key's series scored from its 30 files", r.Key, r.Series, r.Result != nil && r.Result.SeriesUID == r.Series, len(r.Files))
 		}
 	}
 }
