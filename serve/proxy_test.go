@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -25,27 +24,18 @@ const (
 	a0002Series = "1.3.6.1.4.1.14519.5.2.1.6655.2359.207154000096236603057216610983"
 )
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logFile is the servers' log, in a file so that the test reads it while
+// the server's goroutines write.
+type logFile string
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l logFile) String() string {
+	b, _ := os.ReadFile(string(l))
+	return string(b)
 }
 
 // proxyServer serves the test site with the DICOMweb proxy configured by
 // args (serve's flags), behind the access log as in run.
-func proxyServer(t *testing.T, args ...string) (*httptest.Server, *syncBuffer) {
+func proxyServer(t *testing.T, args ...string) (*httptest.Server, logFile) {
 	t.Helper()
 	cfg, err := parsePACS(t, args...)
 	if err != nil {
@@ -55,12 +45,18 @@ func proxyServer(t *testing.T, args ...string) (*httptest.Server, *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := logFile(filepath.Join(t.TempDir(), "serve.log"))
+	f, err := os.OpenFile(string(logs), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	l := log.New(f, "", 0)
 	var h http.Handler = s
 	if cfg.proxy != nil {
-		h = withProxy(s, newProxy(cfg, s.headers(), log.New(logs, "", 0)))
+		h = withProxy(s, newProxy(cfg, s.headers(), l))
 	}
-	ts := httptest.NewServer(logRequests(h, log.New(logs, "", 0)))
+	ts := httptest.NewServer(logRequests(h, l))
 	t.Cleanup(ts.Close)
 	return ts, logs
 }
