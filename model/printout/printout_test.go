@@ -13,44 +13,16 @@ import (
 
 	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
+	"sscscore/model/cascade/cascadetest"
 	"sscscore/model/internal/testtool"
 )
 
-func f(v float64) *float64 { return &v }
-func k(v int) *int         { return &v }
-
 func testResult(patient bool, warnings int) *cascade.Result {
-	res := &cascade.Result{
-		SeriesUID: "1.2.826.0.1.3680043.8.498.1",
-		Model: cascade.ModelInfo{
-			Levels:   cascade.NetInfo{Spec: "levels-v1", SHA256: strings.Repeat("ab", 32)},
-			Scores:   cascade.NetInfo{Spec: "scores-v1", SHA256: strings.Repeat("cd", 32)},
-			Training: "synthetic", LevelDecoding: cascade.DecodingPrior,
-		},
-		Note: cascade.SyntheticNote,
-		Levels: []cascade.LevelResult{
-			{Name: "L1", Status: cascade.StatusOutside, Outside: "above"},
-			{Name: "L2", Status: cascade.StatusScored, ZMM: f(-101.25), Slice: k(3), TOT: f(12.34), GG: f(7.06), RET: f(5.28)},
-			{Name: "L3", Status: cascade.StatusScored, ZMM: f(-150), Slice: k(17), TOT: f(40), GG: f(0), RET: f(33.33)},
-			{Name: "L4", Status: cascade.StatusNoLung, ZMM: f(-190.5), Slice: k(25)},
-			{Name: "L5", Status: cascade.StatusScored, ZMM: f(-230.75), Slice: k(33), TOT: f(61.96), GG: f(50), RET: f(11.96), ReaderPlaced: true},
-		},
-	}
-	for i := range res.Levels {
-		l := &res.Levels[i]
-		if l.TOT != nil {
-			l.Rounded = &cascade.Rounded{TOT: int(*l.TOT/5+0.5) * 5, GG: int(*l.GG/5+0.5) * 5, RET: int(*l.RET/5+0.5) * 5}
-		}
-	}
-	res.Mean = cascade.MeanOf(res.Levels)
+	var ws []string
 	for i := 0; i < warnings; i++ {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("warning number %d: the slices are uneven between positions %d and %d", i+1, i, i+1))
+		ws = append(ws, fmt.Sprintf("warning number %d: the slices are uneven between positions %d and %d", i+1, i, i+1))
 	}
-	res.Source = &cascade.Source{StudyUID: "1.2.826.0.1.3680043.8.498.2", StudyDate: "20240102"}
-	if patient {
-		res.Source.Patient = &cascade.Patient{Name: "Müller^Anna", ID: "P001", BirthDate: "19600101", Sex: "F"}
-	}
-	return res
+	return cascadetest.Result(patient, ws)
 }
 
 // sheet is a stand-in picture of the levels: grey with five coloured

@@ -122,50 +122,43 @@ func (r *Report) group(g elems) error {
 	var m Mean
 	var algo Algorithm
 	for _, it := range g.items(tag.ContentSequence) {
-		switch it.name() {
+		name := it.name()
+		var v float64
+		if it.str(tag.ValueType) == vtNum {
+			var err error
+			if v, err = it.num(); err != nil {
+				return err
+			}
+		}
+		text := it.str(tag.TextValue)
+		switch name {
 		case codeTrackingID:
-			l.TrackingID = it.str(tag.TextValue)
+			l.TrackingID = text
 		case codeTrackingUID:
 			l.TrackingUID = it.str(tag.UID)
 		case codeAlgorithmName:
-			algo.Name = it.str(tag.TextValue)
+			algo.Name = text
 		case codeAlgorithmVer:
-			algo.Version = it.str(tag.TextValue)
+			algo.Version = text
 		case codeAlgorithmParam:
-			algo.Parameters = append(algo.Parameters, it.str(tag.TextValue))
+			algo.Parameters = append(algo.Parameters, text)
 		case codeStatus:
-			l.Status, l.Outside, _ = strings.Cut(it.str(tag.TextValue), " ")
+			l.Status, l.Outside, _ = strings.Cut(text, " ")
 		case codeLevelZ:
-			v, err := it.num()
-			if err != nil {
-				return err
-			}
 			l.ZMM = &v
 			l.Image = it.inferredImage()
 		case codeSlice:
-			v, err := it.num()
-			if err != nil {
-				return err
-			}
 			k := int(v)
 			l.Slice = &k
 		case codeLevelsN:
-			v, err := it.num()
-			if err != nil {
-				return err
-			}
 			m.Levels = int(v)
 		case codeTOT, codeGG, codeRET:
-			v, err := it.num()
-			if err != nil {
-				return err
-			}
-			dst := map[Code][2]**float64{codeTOT: {&l.TOT, &m.TOT}, codeGG: {&l.GG, &m.GG}, codeRET: {&l.RET, &m.RET}}[it.name()]
+			dst := map[Code][2]**float64{codeTOT: {&l.TOT, &m.TOT}, codeGG: {&l.GG, &m.GG}, codeRET: {&l.RET, &m.RET}}[name]
 			*dst[0], *dst[1] = &v, &v
 			if l.Image == nil {
 				l.Image = it.inferredImage()
 			}
-			if it.name() == codeTOT {
+			if name == codeTOT {
 				m.Images = it.inferredImages()
 			}
 		}

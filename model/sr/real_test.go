@@ -128,15 +128,7 @@ func TestRealReports(t *testing.T) {
 	for _, rel := range realSeries {
 		t.Run(filepath.Base(rel), func(t *testing.T) {
 			res, dir := scoreReal(t, rel)
-			data, err := Build(res, Options{Time: fixedTime})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Read(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkRoundTrip(t, res, rep)
+			rep, data := roundTrip(t, res, Options{Time: fixedTime})
 
 			// Each level references the file whose position is the level's.
 			zOf := instanceZ(t, dir)

@@ -10,51 +10,34 @@ import (
 
 	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
+	"sscscore/model/cascade/cascadetest"
 )
 
-func f(v float64) *float64 { return &v }
-func k(v int) *int         { return &v }
-
-// handResult is a result with every kind of level: scored (one on a frame
-// of a multi-frame image), outside the scan, without lung.
+// handResult is cascadetest's result with every kind of level, the
+// patient and two warnings.
 func handResult() *cascade.Result {
-	res := &cascade.Result{
-		SeriesUID: "1.2.826.0.1.3680043.8.498.1",
-		Model: cascade.ModelInfo{
-			Levels:   cascade.NetInfo{Spec: "levels-v1", SHA256: strings.Repeat("ab", 32)},
-			Scores:   cascade.NetInfo{Spec: "scores-v1", SHA256: strings.Repeat("cd", 32)},
-			Training: "synthetic", LevelDecoding: cascade.DecodingPrior,
-		},
-		Warnings: []string{"slices are 5 mm thick", "a gap of 10 mm"},
-		Note:     cascade.SyntheticNote,
-		Levels: []cascade.LevelResult{
-			{Name: "L1", Status: cascade.StatusOutside, Outside: "above", EstimateZMM: 330},
-			{Name: "L2", Status: cascade.StatusScored, ZMM: f(-101.25), Slice: k(3), TOT: f(12.345678901234567), GG: f(7.1), RET: f(0.1 + 0.2)},
-			{Name: "L3", Status: cascade.StatusScored, ZMM: f(-150), Slice: k(17), TOT: f(40), GG: f(0), RET: f(33.33333333333333)},
-			{Name: "L4", Status: cascade.StatusNoLung, ZMM: f(-190.5), Slice: k(25)},
-			{Name: "L5", Status: cascade.StatusScored, ZMM: f(-230.75), Slice: k(33), TOT: f(99.99), GG: f(50), RET: f(49.99)},
-		},
-	}
-	res.Mean = cascade.MeanOf(res.Levels)
-	src := &cascade.Source{
-		StudyUID: "1.2.826.0.1.3680043.8.498.2", StudyID: "42", StudyDate: "20240102", StudyTime: "101112",
-		AccessionNumber: "ACC1", ReferringPhysician: "Doe^Jane",
-		Patient: &cascade.Patient{Name: "Müller^Anna", ID: "P001", BirthDate: "19600101", Sex: "F"},
-	}
-	for _, l := range res.Levels {
-		im := cascade.SourceImage{Name: l.Name, Slice: l.Slice}
-		if l.Slice != nil {
-			im.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-			im.SOPInstanceUID = fmt.Sprintf("1.2.826.0.1.3680043.8.498.3.%d", *l.Slice+1)
-		}
-		src.Levels = append(src.Levels, im)
-	}
-	src.Levels[4].SOPClassUID, src.Levels[4].SOPInstanceUID, src.Levels[4].Frame = "1.2.840.10008.5.1.4.1.1.2.1", "1.2.826.0.1.3680043.8.498.4", 34
-	res.Source = src
-	return res
+	return cascadetest.Result(true, []string{"slices are 5 mm thick", "a gap of 10 mm"})
 }
 
+func k(v int) *int { return &v }
+
 var fixedTime = time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC)
+
+// roundTrip builds the report of res, reads it back, checks that it holds
+// exactly what res says and returns it with the file.
+func roundTrip(t *testing.T, res *cascade.Result, opt Options) (*Report, []byte) {
+	t.Helper()
+	data, err := Build(res, opt)
+	if err != nil {
+		t.Fatalf("Build: got error %v, want nil", err)
+	}
+	rep, err := Read(data)
+	if err != nil {
+		t.Fatalf("Read: got error %v, want nil", err)
+	}
+	checkRoundTrip(t, res, rep)
+	return rep, data
+}
 
 // checkRoundTrip fails unless rep holds exactly what res says.
 func checkRoundTrip(t *testing.T, res *cascade.Result, rep *Report) {
@@ -120,15 +103,7 @@ func fp(v *float64) string {
 func TestRoundTrip(t *testing.T) {
 	res := handResult()
 	bi := buildinfo.Info{Version: "v1.2.3", Commit: strings.Repeat("0123456789", 4)}
-	data, err := Build(res, Options{Time: fixedTime, Build: &bi})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Read(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkRoundTrip(t, res, rep)
+	rep, data := roundTrip(t, res, Options{Time: fixedTime, Build: &bi})
 	if rep.Algorithm.Version != bi.String() {
 		t.Errorf("algorithm version %q, want %q", rep.Algorithm.Version, bi.String())
 	}
@@ -149,14 +124,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// Without the patient's identity, the patient module is empty.
 	res.Source.Patient = nil
-	data, err = Build(res, Options{Time: fixedTime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep, err = Read(data); err != nil {
-		t.Fatal(err)
-	}
-	checkRoundTrip(t, res, rep)
+	_, data = roundTrip(t, res, Options{Time: fixedTime})
 	if strings.Contains(string(data), "Anna") || strings.Contains(string(data), "P001") {
 		t.Errorf("the patient's name or ID is in a report made without them")
 	}
