@@ -65,7 +65,7 @@ func cohortRun(t *testing.T) (roots []string, ref string) {
 		}
 	})
 	if f.err != "" {
-		t.Fatalf("reference run: %s", f.err)
+		t.Fatalf("reference run: got %s, want success", f.err)
 	}
 	if f.roots == nil {
 		t.Skip("no test cohort (see the first test that asked for it)")
@@ -117,7 +117,7 @@ func TestBatchMatchesScore(t *testing.T) {
 	for i, r := range recs {
 		row := rows[i+1]
 		if row[paper] != r.Study {
-			t.Fatalf("CSV row %d is study %s, journal line %d study %s: not in the same order", i+1, row[paper], i+1, r.Study)
+			t.Fatalf("CSV row %d: got study %s, want %s (journal line %d): the same order", i+1, row[paper], r.Study, i+1)
 		}
 		var paths []string
 		paths = append(paths, r.Files...)
@@ -129,22 +129,22 @@ func TestBatchMatchesScore(t *testing.T) {
 		case cohort.StatusScored:
 			scored++
 			if code != 0 {
-				t.Errorf("study %s: batch scored it, score alone failed: %s", r.Study, errs)
+				t.Errorf("study %s: score alone got %s, want it scored as batch did", r.Study, errs)
 				continue
 			}
 			single, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 			if err != nil || len(single) != 2 {
-				t.Fatalf("score --csv wrote %q (%v)", out, err)
+				t.Fatalf("score --csv: got %q (%v), want a header and a row", out, err)
 			}
 			if got, want := strings.Join(row[:paper], ","), strings.Join(single[1], ","); got != want {
 				t.Errorf("study %s:\nbatch row %s\nscore row %s", r.Study, got, want)
 			}
 		case cohort.StatusFailed:
 			if code == 0 || !strings.Contains(strings.Join(strings.Fields(errs), " "), r.Reason) {
-				t.Errorf("study %s: batch failed with %q; score alone: exit %d, %s", r.Study, r.Reason, code, errs)
+				t.Errorf("study %s: score alone got exit %d, %s; want a failure saying %q as batch did", r.Study, code, errs, r.Reason)
 			}
 		default:
-			t.Errorf("study %s: status %q", r.Study, r.Status)
+			t.Errorf("study %s: got status %q, want scored or failed", r.Study, r.Status)
 		}
 	}
 	if scored < 4 {
@@ -178,7 +178,7 @@ func TestBatchKillResume(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("no results after 2 minutes: %s", stderr.String())
+			t.Fatalf("got no results after 2 minutes (%s), want some", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -189,7 +189,7 @@ func TestBatchKillResume(t *testing.T) {
 	before := bytes.Count(mustRead(t, p.Journal), []byte("\n"))
 	total := len(readRecords(t, ref))
 	if before >= total {
-		t.Fatalf("the run finished (%d of %d results) before it was killed", before, total)
+		t.Fatalf("got %d of %d results before the kill, want fewer: the run finished first", before, total)
 	}
 	// The start of a record cut by the kill.
 	f, err := os.OpenFile(p.Journal, os.O_APPEND|os.O_WRONLY, 0)
@@ -201,10 +201,10 @@ func TestBatchKillResume(t *testing.T) {
 
 	sout, errs, code := run(t, append([]string{"batch", "-q", "--resume", "--jobs", "2", "--out", out}, roots...)...)
 	if code != 0 {
-		t.Fatalf("resume: exit %d: %s", code, errs)
+		t.Fatalf("resume: got exit %d: %s, want 0", code, errs)
 	}
 	if !strings.Contains(sout, "from earlier runs") {
-		t.Errorf("resume summary %q does not count the earlier results", sout)
+		t.Errorf("resume summary: got %q, want it to count the results \"from earlier runs\"", sout)
 	}
 	rp := cohort.PathsOf(ref)
 	for _, pair := range [][2]string{{p.CSV, rp.CSV}, {p.Journal, rp.Journal}} {

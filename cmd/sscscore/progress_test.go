@@ -46,7 +46,7 @@ func TestProgressScore(t *testing.T) {
 		}
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
-				t.Errorf("live %v: output %q lacks %q", tc.live, got, w)
+				t.Errorf("live %v: got %q, want it to contain %q", tc.live, got, w)
 			}
 		}
 		if strings.Contains(got, tc.notWant) {

@@ -244,7 +244,7 @@ func TestBatchSlurm(t *testing.T) {
 	submit.Env = append(c.env, "SSCSCORE="+wrapper)
 	ids, err := submit.CombinedOutput()
 	if err != nil {
-		t.Fatalf("submit-cohort.sh: %v: %s", err, ids)
+		t.Fatalf("submit-cohort.sh: got %v: %s, want the job IDs", err, ids)
 	}
 	f := strings.Fields(string(ids))
 	if len(f) != 2 {
@@ -261,11 +261,11 @@ func TestBatchSlurm(t *testing.T) {
 		return true
 	})
 	if state != "COMPLETED" {
-		t.Fatalf("merge job %s: %s (array %s: %s)\n%s", merge, state, array, c.jobState(array+"_1"), c.logs())
+		t.Fatalf("merge job %s: got %s (array %s task 1: %s), want COMPLETED\n%s", merge, state, array, c.jobState(array+"_1"), c.logs())
 	}
 	for i := 1; i <= slurmShards; i++ {
 		if s := c.jobState(fmt.Sprintf("%s_%d", array, i)); s != "COMPLETED" {
-			t.Errorf("array task %d: %s", i, s)
+			t.Errorf("array task %d: got %s, want COMPLETED", i, s)
 		}
 	}
 	merged := cohort.PathsOf(filepath.Join(out, "results.csv"))

@@ -73,7 +73,7 @@ func BenchmarkCohortThroughput(b *testing.B) {
 				b.Fatal(err)
 			}
 			if sum.Scored != benchStudies {
-				b.Fatalf("%s: %d of %d studies scored", m.name, sum.Scored, benchStudies)
+				b.Fatalf("%s: got %d studies scored, want %d", m.name, sum.Scored, benchStudies)
 			}
 			rate[i] += float64(sum.Scored) / el.Minutes()
 		}

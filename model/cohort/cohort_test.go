@@ -68,7 +68,7 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("ParseShard(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
 		if err != nil && !errors.Is(err, ErrShard) {
-			t.Errorf("ParseShard(%q) error %v is not ErrShard", tc.in, err)
+			t.Errorf("ParseShard(%q): got error %v, want ErrShard", tc.in, err)
 		}
 		if err == nil && tc.in != "" && got.String() != strings.ReplaceAll(tc.in, " ", "") {
 			t.Errorf("Shard%v.String() = %q, want %q", got, got.String(), tc.in)
@@ -192,7 +192,7 @@ func TestRunMerge(t *testing.T) {
 	csvWhole, jsonWhole := readOutputs(t, whole)
 	for _, st := range c.Studies {
 		if !bytes.Contains(csvWhole, []byte(","+st.Key+",")) {
-			t.Errorf("study %s has no row in the CSV", st.Key)
+			t.Errorf("study %s: got no row in the CSV, want one", st.Key)
 		}
 	}
 	rows, err := csv.NewReader(bytes.NewReader(csvWhole)).ReadAll()
@@ -203,11 +203,11 @@ func TestRunMerge(t *testing.T) {
 	for _, row := range rows[1:] {
 		status, reason := row[len(h)-3], row[len(h)-2]
 		if row[0] == "" || (status == string(StatusFailed)) != (reason != "") {
-			t.Errorf("row %q: PatID %q, status %q with reason %q", row, row[0], status, reason)
+			t.Errorf("row %q: got PatID %q, status %q with reason %q; want a PatID, and a reason exactly when failed", row, row[0], status, reason)
 		}
 	}
 	if !bytes.Contains(csvWhole, []byte("no usable axial CT series")) {
-		t.Errorf("no failed row says why:\n%s", csvWhole)
+		t.Errorf("got no failed row saying \"no usable axial CT series\", want one:\n%s", csvWhole)
 	}
 	if _, err := Run(ctx, Config{Roots: roots, Out: whole, Jobs: 2}); !errors.Is(err, ErrExists) {
 		t.Errorf("second run into the same outputs: error %v, want ErrExists", err)
@@ -218,7 +218,7 @@ func TestRunMerge(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("shard-%d.csv", i))
 		if _, err := Run(ctx, Config{Roots: roots, Out: out, Jobs: 1, Shard: Shard{i, n}}); err != nil {
-			t.Fatalf("shard %d: %v", i, err)
+			t.Fatalf("shard %d: got error %v, want nil", i, err)
 		}
 		shards = append(shards, out)
 	}
@@ -268,7 +268,7 @@ func TestRunMerge(t *testing.T) {
 				t.Errorf("Merge: error %v, want ErrMerge saying %q", err, tc.want)
 			}
 			if _, serr := os.Stat(filepath.Join(dir, tc.name+".csv")); serr == nil {
-				t.Errorf("a failed merge wrote its output")
+				t.Errorf("failed merge: got its output written, want none")
 			}
 		})
 	}
