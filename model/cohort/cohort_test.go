@@ -321,3 +321,44 @@ func TestRunAllSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoverDICOMDIR checks that a DICOMDIR given as a root stands for
+// its folder (the files it lists are found by content), and that files of
+// no study are listed with their reason.
+func TestDiscoverDICOMDIR(t *testing.T) {
+	roots := testRoots(t)
+	phantoms := roots[0]
+	entries, err := os.ReadDir(phantoms)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("phantom folder: got %v, %v; want phantom studies", entries, err)
+	}
+	dicomdir := filepath.Join(phantoms, "DICOMDIR")
+	if err := os.WriteFile(dicomdir, []byte("a media directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(dicomdir)
+	tests := []struct {
+		name  string
+		roots []string
+	}{
+		{"folder", []string{phantoms}},
+		{"dicomdir", []string{dicomdir}},
+	}
+	for _, tc := range tests {
+		c, err := Discover(context.Background(), tc.roots, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Studies) != len(entries) {
+			t.Errorf("%s: got %d studies, want %d", tc.name, len(c.Studies), len(entries))
+		}
+		for _, st := range c.Studies {
+			if len(st.Series) != 1 || len(st.Files) == 0 || st.PatientID == "" {
+				t.Errorf("%s: study %s: got %d series, %d files, PatientID %q; want 1 series, its files and the PatientID", tc.name, st.Key, len(st.Series), len(st.Files), st.PatientID)
+			}
+		}
+		if len(c.Outside) != 1 || c.Outside[0].Path != dicomdir || c.Outside[0].Reason == "" {
+			t.Errorf("%s: got outside %+v, want the DICOMDIR with its reason", tc.name, c.Outside)
+		}
+	}
+}
