@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"sscscore/model/cohort"
 )
@@ -69,7 +72,9 @@ func runBatch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--shard: %w", err)
 	}
-	ctx, stop := interruptible()
+	// Ctrl-C, and the SIGTERM a scheduler sends before it kills a job,
+	// stop the run cleanly: the CSV is rewritten with what is done.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.SetOutput(io.Discard) // the DICOM library's own log of odd files
 	defer log.SetOutput(os.Stderr)
