@@ -91,8 +91,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	seriesUID := fs.String("series", "", "use this series instead of the automatic choice")
 	headersOnly := fs.Bool("headers-only", false, "read headers only: do not decode pixels to verify each file")
 	showPatient := fs.Bool("patient", false, "also show patient name, ID and dates")
+	npyPath := fs.String("npy", "", "also write the chosen series' voxels (int16 HU, z,y,x) as a NumPy array to `FILE`.npy, and its geometry to FILE.npy.json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sscscore inspect [--json] [--hu-stats] [--series UID] [--headers-only] [--patient] PATH...")
+		fmt.Fprintln(stderr, "usage: sscscore inspect [--json] [--hu-stats] [--npy FILE] [--series UID] [--headers-only] [--patient] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive; files are recognised by content.")
 		fs.PrintDefaults()
 	}
@@ -149,6 +150,22 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		load = &loadJSON{PaddingVoxels: r.PaddingVoxels, BelowAirVoxels: r.BelowAirVoxels, ClippedVoxels: r.ClippedVoxels}
 		for _, e := range r.Errors {
 			load.Errors = append(load.Errors, e.Error())
+		}
+	}
+	if *npyPath != "" {
+		if chosen == "" {
+			return fmt.Errorf("--npy: no usable series (%s)", why)
+		}
+		lv, err := inv.Open(chosen)
+		if err != nil {
+			return err
+		}
+		v, err := loadForNpy(ctx, lv)
+		if err != nil {
+			return err
+		}
+		if err := writeNpy(*npyPath, v, chosen); err != nil {
+			return err
 		}
 	}
 	out := inspectJSON{Chosen: chosen, ChosenWhy: why, Warnings: inv.Warnings, HUStats: stats, Load: load}

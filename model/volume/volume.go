@@ -18,6 +18,7 @@
 // gorgonia.org/tensor stays at the edge: a native tool that wants tensor
 // algebra wraps [Volume.Voxels] without copying
 // (tensor.New(tensor.WithShape(Nz, Ny, Nx), tensor.WithBacking(v.Voxels()))),
+// as `sscscore inspect --npy` does to write a series as a NumPy array, and
 // as this package's benchmarks do. The tensor does not carry the work
 // itself, for three measured reasons:
 //
