@@ -25,13 +25,12 @@ func init() {
 
 // synthConfig holds the parsed flags of the synth command.
 type synthConfig struct {
-	n            int
-	seed         int64
-	out          string
-	sheet        string
-	opt          phantom.Options
-	quiet        bool
-	firstPatient int
+	n     int
+	seed  int64
+	out   string
+	sheet string
+	opt   phantom.Options
+	quiet bool
 }
 
 func runSynth(args []string, stdout, stderr io.Writer) error {

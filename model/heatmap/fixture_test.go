@@ -111,15 +111,14 @@ func drawnSlice(nx, ny int, sp float64) (hu []int16, lung, lesion []bool) {
 // lesion of about 25 % of the lung, on a 256² matrix (about 1.4 mm
 // pixels, to keep the tests to seconds under js/wasm).
 type phantomFixture struct {
-	hu       []int16
-	nx, ny   int
-	sp       [2]float64
-	in       *cascade.SliceInput
-	gg       []bool
-	labels   synth.Labels
-	fixErr   error
-	fixOnce  sync.Once
-	fixReady bool
+	hu      []int16
+	nx, ny  int
+	sp      [2]float64
+	in      *cascade.SliceInput
+	gg      []bool
+	labels  synth.Labels
+	fixErr  error
+	fixOnce sync.Once
 }
 
 var fixture phantomFixture

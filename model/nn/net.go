@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/nlpodyssey/spago/mat"
 	"github.com/nlpodyssey/spago/nn"
@@ -149,6 +148,3 @@ func paramIsF64(p *nn.Param) bool {
 	_, ok := p.Value().(*mat.Dense[float64])
 	return ok
 }
-
-// cloneShape copies a shape.
-func cloneShape(s []int) []int { return slices.Clone(s) }

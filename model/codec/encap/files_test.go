@@ -48,7 +48,7 @@ func TestCorpusFrames(t *testing.T) {
 				if tt.start != nil && !bytes.HasPrefix(fr, tt.start) {
 					t.Errorf("frame %d: got start % x, want % x", i, fr[:min(8, len(fr))], tt.start)
 				}
-				if tt.start != nil && len(tt.start) == 2 && !bytes.HasSuffix(bytes.TrimSuffix(fr, []byte{0}), []byte{0xFF, 0xD9}) {
+				if len(tt.start) == 2 && !bytes.HasSuffix(bytes.TrimSuffix(fr, []byte{0}), []byte{0xFF, 0xD9}) {
 					t.Errorf("frame %d: got end % x, want ff d9 (EOI)", i, fr[max(0, len(fr)-4):])
 				}
 			}

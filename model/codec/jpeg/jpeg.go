@@ -41,7 +41,6 @@ package jpeg
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 
@@ -101,8 +100,6 @@ type decoder struct {
 	// encoders coded them.
 	pred6At16, pred6Workaround bool
 }
-
-var errTruncated = errors.New("truncated")
 
 // Decode decodes one JPEG frame into dst (f.Len() samples, pixel-interleaved
 // when there are several components).

@@ -5,10 +5,6 @@ import (
 	"encoding/binary"
 )
 
-// jp2Signature is the JPEG 2000 signature box that starts every JP2 file
-// (ISO/IEC 15444-1 Annex I): length 12, type "jP  ", content 0D0A870A.
-var jp2Signature = []byte{0, 0, 0, 0x0C, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87, 0x0A}
-
 // codestreamOf returns the JPEG 2000 codestream in data: data itself when it
 // starts with the SOC marker, or the contents of the first contiguous
 // codestream box ("jp2c") when data is a JP2 file. Some DICOM writers put a

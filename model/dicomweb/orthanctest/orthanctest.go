@@ -179,7 +179,7 @@ func start(dir string, attempt int, bin, plugin string, opt Options) (*Server, e
 	for {
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("Orthanc exited while starting (%v); log %s:\n%s", s.err, logPath, tail(logPath))
+			return nil, fmt.Errorf("orthanctest: Orthanc exited while starting (%v); log %s:\n%s", s.err, logPath, tail(logPath))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if s.ready() {
@@ -188,7 +188,7 @@ func start(dir string, attempt int, bin, plugin string, opt Options) (*Server, e
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			<-s.done
-			return nil, fmt.Errorf("Orthanc did not answer %s/system within %v; log %s:\n%s", root, startTimeout, logPath, tail(logPath))
+			return nil, fmt.Errorf("orthanctest: Orthanc did not answer %s/system within %v; log %s:\n%s", root, startTimeout, logPath, tail(logPath))
 		}
 	}
 }
@@ -292,11 +292,11 @@ func (s *Server) UploadBytes(ctx context.Context, file []byte) (stored bool, err
 		return false, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("Orthanc answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return false, fmt.Errorf("orthanctest: Orthanc answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	var st struct{ Status string }
 	if err := json.Unmarshal(body, &st); err != nil {
-		return false, fmt.Errorf("Orthanc's answer is not JSON: %w", err)
+		return false, fmt.Errorf("orthanctest: Orthanc's answer is not JSON: %w", err)
 	}
 	switch st.Status {
 	case "Success":
@@ -304,7 +304,7 @@ func (s *Server) UploadBytes(ctx context.Context, file []byte) (stored bool, err
 	case "AlreadyStored":
 		return false, nil
 	}
-	return false, fmt.Errorf("Orthanc did not store the file: status %q", st.Status)
+	return false, fmt.Errorf("orthanctest: Orthanc did not store the file: status %q", st.Status)
 }
 
 // Get fetches a path of Orthanc's REST API (with the server's credentials)

@@ -55,13 +55,6 @@ func kernelFor[T Float]() (mr, nr, arep int, fn kernFn[T]) {
 	}
 }
 
-// zeroTile clears an mr×nr tile of c.
-func zeroTile[T Float](c []T, ldc, mr, nr int) {
-	for i := 0; i < mr; i++ {
-		clear(c[i*ldc : i*ldc+nr])
-	}
-}
-
 // kernPortable4x4 is the register-blocked portable kernel: 16 scalar accumulators, B rows
 // read through the offset table with one bounds check per k.
 func kernPortable4x4[T Float](kc, np int, a []T, as int, b []T, off []int32, c []T, ldc int, acc bool) {
