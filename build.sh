@@ -2,8 +2,10 @@
 # build.sh: one entry point for building, testing, serving and benchmarking sscscore.
 #
 #   ./build.sh build    native CLI (bin/sscscore), browser wasm (web/static), server (bin/serve)
-#   ./build.sh test     everything CI runs: vet, native tests (scalar and SIMD), js/wasm tests under node,
-#                       real-browser tests in headless Chromium
+#   ./build.sh test     everything CI runs: the gates (go mod tidy, gofmt, go generate, go vet,
+#                       staticcheck, -race on the concurrent packages), native tests (scalar and SIMD),
+#                       js/wasm tests under node, real-browser tests in headless Chromium
+#   ./build.sh gate [NAME...]  only the gates (all, or some of: tidy gofmt generate vet staticcheck race)
 #   ./build.sh serve    build, then serve the app on http://127.0.0.1:8080 (the demo scan is built in)
 #   ./build.sh bench    all benchmarks (native scalar and SIMD, js/wasm under node, in-browser)
 #   ./build.sh wasm     only the browser wasm binaries
@@ -68,10 +70,90 @@ build() {
   fi
 }
 
-run_tests() {
-  echo "== go vet"
+# CI gates (./build.sh test runs them first; `./build.sh gate NAME...` runs some).
+# Each prints what failed and how to fix it, and returns non-zero.
+STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2 # staticcheck 2026.2.2: knows Go 1.27
+# The packages that run work on several goroutines, tested under the race detector.
+RACE_PKGS="./model/ingest ./wasm/internal/engine ./model/nn/gemm ./model/codec/jpeg2000 ./model/cascade"
+
+gate_tidy() {
+  go mod tidy -diff || { echo "FAIL: go.mod/go.sum are not tidy (the diff above): run go mod tidy" >&2; return 1; }
+}
+
+gate_gofmt() {
+  local bad
+  bad=$(gofmt -l $(git ls-files -c -o --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+  [ -z "$bad" ] || { echo "$bad"; echo "FAIL: not gofmt'ed (above): run gofmt -w on them" >&2; return 1; }
+}
+
+# gate_generate runs go generate ./... on a copy of the source tree (tracked and untracked
+# files, not ignored ones) and fails when it changed or added a file there: the generated
+# code in the tree must be what its generator writes now. (A copy: the tree itself is left
+# as it is, and edits made meanwhile do not count.)
+gate_generate() {
+  local tmp rc=0
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/sscscore-generate.XXXXXX")
+  mkdir "$tmp/tree"
+  git ls-files -z -co --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$tmp/tree" -xf -
+  cp -a "$tmp/tree" "$tmp/orig"
+  (cd "$tmp/tree" && go generate ./...) || rc=$?
+  if [ "$rc" = 0 ] && ! diff -r "$tmp/orig" "$tmp/tree" >"$tmp/diff"; then
+    head -50 "$tmp/diff"
+    echo "FAIL: go generate ./... changes the tree (above): run it and commit what it writes" >&2
+    rc=1
+  fi
+  rm -rf "$tmp"
+  return "$rc"
+}
+
+gate_vet() {
   go vet ./...
   GOEXPERIMENT=simd go vet ./model/...
+  GOOS=js GOARCH=wasm go vet ./wasm/...
+  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go vet ./model/... ./wasm/...
+}
+
+# gate_staticcheck: honnef.co/go/tools at a pinned version, from the module proxy (built
+# once into bin/), natively (scalar and SIMD kernels) and for the browser (js/wasm).
+gate_staticcheck() {
+  local sc="$ROOT/bin/staticcheck-${STATICCHECK##*@}"
+  if [ ! -x "$sc" ]; then
+    GOBIN="$ROOT/bin/.staticcheck" go install "$STATICCHECK"
+    mv "$ROOT/bin/.staticcheck/staticcheck" "$sc"
+    rmdir "$ROOT/bin/.staticcheck"
+  fi
+  "$sc" ./...
+  GOEXPERIMENT=simd "$sc" ./model/...
+  GOOS=js GOARCH=wasm "$sc" ./model/... ./wasm/...
+}
+
+# gate_race: the concurrent packages under the race detector, with -short (the tests that
+# skip under -short score whole real scans; the concurrent paths - parallel decoding,
+# the worker pools, the engine's read-ahead and the tiled GEMM - run in the rest).
+gate_race() {
+  go test -race -short -count=1 -timeout 20m $RACE_PKGS
+}
+
+GATES="tidy gofmt generate vet staticcheck race"
+
+# gates runs the named gates (all by default), timing each, and fails when one fails.
+gates() {
+  local g t0 failed=""
+  for g in ${@:-$GATES}; do
+    echo "== gate: $g"
+    t0=$SECONDS
+    if "gate_$g"; then
+      echo "-- gate $g: ok ($((SECONDS - t0)) s)"
+    else
+      echo "-- gate $g: FAILED ($((SECONDS - t0)) s)"
+      failed="$failed $g"
+    fi
+  done
+  [ -z "$failed" ] || { echo "FAILED gates:$failed" >&2; return 1; }
+}
+
+run_tests() {
+  gates
   echo "== native tests (scalar kernels)"
   go test -count=1 -timeout 20m ./...
   echo "== native tests (SIMD kernels, GOEXPERIMENT=simd)"
@@ -79,8 +161,7 @@ run_tests() {
   echo "== js/wasm tests under node (scalar and SIMD)"
   GOOS=js GOARCH=wasm go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
   GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -count=1 -timeout 20m -exec="$(wasm_exec)" $(core_pkgs)
-  echo "== browser glue: vet and js/wasm tests under node"
-  GOOS=js GOARCH=wasm go vet ./wasm/...
+  echo "== browser glue: js/wasm tests under node"
   GOOS=js GOARCH=wasm go test -count=1 -timeout 5m -exec="$(wasm_exec)" ./wasm/internal/jsconv ./wasm/internal/protocol ./wasm/internal/view
 }
 
@@ -148,5 +229,6 @@ case "$cmd" in
   anchor) anchor "$@" ;;
   train) train ;;
   ldflags) stamp_ldflags ;;
-  *) echo "usage: $0 build|test|serve|bench|wasm|anchor|train|ldflags" >&2; exit 2 ;;
+  gate) gates "$@" ;;
+  *) echo "usage: $0 build|test|serve|bench|wasm|anchor|train|ldflags|gate [NAME...]" >&2; exit 2 ;;
 esac
