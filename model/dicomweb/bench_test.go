@@ -1,3 +1,8 @@
+// The benchmark needs Orthanc, which WebAssembly cannot start; leaving it
+// out there keeps the networks' weights out of the js/wasm test binary.
+
+//go:build !js && !wasip1
+
 package dicomweb
 
 import (
