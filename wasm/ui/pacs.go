@@ -217,6 +217,7 @@ func (a *app) onPACS(m *protocol.Msg) {
 			return
 		}
 		if m.Kind == protocol.Error {
+			hide(a.byID("pacs-series-box"))
 			a.pacsSay("pacs-status", "The series could not be listed: "+m.Error, "error")
 			return
 		}
@@ -326,14 +327,15 @@ func (a *app) pacsListSeries(study string) {
 	a.pacs.chosen = ""
 	a.button("pacs-open").SetDisabled(true)
 	a.pacs.series = a.pacsTask(&protocol.Msg{Kind: protocol.PACSSeries, PACS: p, Study: study})
-	a.pacsSay("pacs-status", "Listing the series of the study…", "")
+	empty(query(nil, "#pacs-series tbody"))
+	a.byID("pacs-series-why").SetTextContent("Listing the series of the study…")
+	show(a.byID("pacs-series-box"))
 }
 
 // showPACSSeries lists the study's series with the proposed one chosen.
 func (a *app) showPACSSeries(f *protocol.FoundInfo) {
 	a.pacs.found = f
 	a.pacs.chosen = f.Chosen
-	a.pacsSay("pacs-status", "", "")
 	a.byID("pacs-series-why").SetTextContent(f.Why)
 	tbody := query(nil, "#pacs-series tbody")
 	empty(tbody)
