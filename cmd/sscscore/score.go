@@ -127,7 +127,11 @@ func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress f
 	if err != nil {
 		return nil, nil, err
 	}
-	res, src, _, err := cohort.ScoreFiles(ctx, c, files, uid, progress)
+	var stage func(cascade.Stage, int, int) // the cascade's stages on the progress line
+	if progress != nil {
+		stage = func(s cascade.Stage, done, total int) { progress(string(s), done, total) }
+	}
+	res, src, _, err := cohort.ScoreFiles(ctx, c, files, uid, stage)
 	return res, src, err
 }
 

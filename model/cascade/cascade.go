@@ -163,12 +163,21 @@ func (c *Cascade) Info() ModelInfo { return c.info }
 // a SliceInput with nn.Net.ForwardAll and back-propagate).
 func (c *Cascade) Nets() (levels, scores *nn.Net) { return c.levels, c.scores }
 
+// Stage names a stage of Score's work, for Options.Progress.
+type Stage string
+
+// Stages of Score, in order.
+const (
+	StageRead   Stage = "read"   // one call per original slice of the sequential pass
+	StageLevels Stage = "levels" // the levels network: 0 of 1, then 1 of 1
+	StageScores Stage = "scores" // per slice scored
+)
+
 // Options controls Score.
 type Options struct {
-	// Progress, if not nil, is called as the work advances: stage "read"
-	// (one call per original slice of the sequential pass), "levels"
-	// (0 of 1, then 1 of 1) and "scores" (per slice scored).
-	Progress func(stage string, done, total int)
+	// Progress, if not nil, is called as the work advances, stage by stage
+	// (StageRead, StageLevels, StageScores).
+	Progress func(stage Stage, done, total int)
 	// SeriesUID is copied into the result.
 	SeriesUID string
 }
@@ -288,7 +297,7 @@ func roundedOf(s Scores) *Rounded {
 	return &Rounded{TOT: int(eval.RoundTo5(s.TOT)), GG: int(eval.RoundTo5(s.GG)), RET: int(eval.RoundTo5(s.RET))}
 }
 
-func (c *Cascade) progress(opt *Options, stage string, done, total int) {
+func (c *Cascade) progress(opt *Options, stage Stage, done, total int) {
 	if opt != nil && opt.Progress != nil {
 		opt.Progress(stage, done, total)
 	}
@@ -570,7 +579,7 @@ func levelFrom(name string, k int, z float64, scored map[int]SliceScore) LevelRe
 func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*Result, error) {
 	g := src.Geometry()
 	res := &Result{SeriesUID: opt.SeriesUID, Model: c.info, Warnings: []string{}, Note: SyntheticNote}
-	co, err := BuildCoarse(ctx, src, func(done, total int) { c.progress(&opt, "read", done, total) })
+	co, err := BuildCoarse(ctx, src, func(done, total int) { c.progress(&opt, StageRead, done, total) })
 	if err != nil {
 		return nil, err
 	}
@@ -580,12 +589,12 @@ func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*R
 	if g.Nz < 2 {
 		res.Warnings = append(res.Warnings, "the series has a single slice: the levels cannot be placed reliably")
 	}
-	c.progress(&opt, "levels", 0, 1)
+	c.progress(&opt, StageLevels, 0, 1)
 	est, err := c.Levels(ctx, co, g)
 	if err != nil {
 		return nil, err
 	}
-	c.progress(&opt, "levels", 1, 1)
+	c.progress(&opt, StageLevels, 1, 1)
 	// The slices to score, each once.
 	need := map[int]bool{}
 	var ks []int
@@ -602,7 +611,7 @@ func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*R
 	}
 	scored := map[int]SliceScore{}
 	err = c.scoreEach(ctx, src, ks, func(i, k int, s SliceScore, err error) error {
-		c.progress(&opt, "scores", i, len(ks))
+		c.progress(&opt, StageScores, i, len(ks))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -618,7 +627,7 @@ func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*R
 	if err != nil {
 		return nil, err
 	}
-	c.progress(&opt, "scores", len(ks), len(ks))
+	c.progress(&opt, StageScores, len(ks), len(ks))
 	for i, e := range est {
 		name := LevelNames[i]
 		if !e.Inside {

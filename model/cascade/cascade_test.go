@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -82,8 +83,8 @@ func TestScoreDemo(t *testing.T) {
 	}
 	v := smallDemo(t)
 	c := defaultCascade(t)
-	var stages []string
-	res, err := c.Score(context.Background(), v, Options{SeriesUID: "demo", Progress: func(stage string, done, total int) {
+	var stages []Stage
+	res, err := c.Score(context.Background(), v, Options{SeriesUID: "demo", Progress: func(stage Stage, done, total int) {
 		if len(stages) == 0 || stages[len(stages)-1] != stage {
 			stages = append(stages, stage)
 		}
@@ -91,8 +92,8 @@ func TestScoreDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("c.Score: got error %v, want nil", err)
 	}
-	if strings.Join(stages, ",") != "read,levels,scores" {
-		t.Errorf("progress stages: got %v, want read, levels, scores", stages)
+	if want := []Stage{StageRead, StageLevels, StageScores}; !slices.Equal(stages, want) {
+		t.Errorf("progress stages: got %v, want %v", stages, want)
 	}
 	truth := phantom.Demo().Levels()
 	tol := demoLevelTolMM

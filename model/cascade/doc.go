@@ -7,7 +7,7 @@
 //
 //	c, err := cascade.Default()                    // the shipped weights (model/weights)
 //	res, err := c.Score(ctx, src, cascade.Options{ // src: any volume.Source, e.g. ingest.LazyVolume
-//		Progress:  func(stage string, done, total int) { ... }, // "read", "levels", "scores"
+//		Progress:  func(stage cascade.Stage, done, total int) { ... }, // StageRead, StageLevels, StageScores
 //		SeriesUID: uid,
 //	})
 //	lr, err := c.Rescore(ctx, src, level, slice)   // a reader moved a level: three slices rescored

@@ -21,7 +21,7 @@ const maxWhy = 5
 // during the header pass) and the volume scored, so that callers can say
 // which files were used. progress, if not nil, receives the cascade's
 // stages.
-func ScoreFiles(ctx context.Context, c *cascade.Cascade, files []ingest.File, uid string, progress func(stage string, done, total int)) (*cascade.Result, *ingest.LazyVolume, *ingest.Inventory, error) {
+func ScoreFiles(ctx context.Context, c *cascade.Cascade, files []ingest.File, uid string, progress func(stage cascade.Stage, done, total int)) (*cascade.Result, *ingest.LazyVolume, *ingest.Inventory, error) {
 	inv, err := ingest.Scan(ctx, files, ingest.Options{})
 	if err != nil {
 		return nil, nil, nil, err

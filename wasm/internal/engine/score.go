@@ -117,11 +117,11 @@ func (e *Engine) runCascade(ctx context.Context, job int, lv *ingest.LazyVolume,
 	scores := e.stage(send, job, protocol.StageScore, "slices")
 	var cbErr error
 	passDone := false
-	progress := func(stage string, done, total int) {
+	progress := func(stage cascade.Stage, done, total int) {
 		switch stage {
-		case "read":
+		case cascade.StageRead:
 			decode.report(done, total)
-		case "levels":
+		case cascade.StageLevels:
 			if !passDone {
 				passDone = true
 				ra.Close()
@@ -133,7 +133,7 @@ func (e *Engine) runCascade(ctx context.Context, job int, lv *ingest.LazyVolume,
 			if done == total {
 				scores.begin() // its first report comes after the first slice
 			}
-		case "scores":
+		case cascade.StageScores:
 			scores.report(done, total)
 		}
 		if err := e.checkpoint(ctx); err != nil && cbErr == nil {
