@@ -32,7 +32,7 @@ type app struct {
 	job     int  // last job started
 	running bool // job is running
 
-	stageOrder []string
+	stageOrder []protocol.Stage
 	inv        *protocol.InventoryInfo
 	// seriesUnusable counts the series that cannot be scored (hidden
 	// until asked for).
@@ -71,7 +71,7 @@ func newApp() *app {
 		heat:       map[int]map[string]*heatView{},
 		heatRange:  map[string]float64{},
 		heatScore:  protocol.ScoreTOT,
-		stageOrder: []string{protocol.StageDownload, protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
+		stageOrder: []protocol.Stage{protocol.StageDownload, protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps},
 		window:     view.Lung,
 		lut:        view.Lung.LUT(),
 	}
@@ -177,7 +177,7 @@ func (a *app) newJob(m *protocol.Msg, files []any) {
 	// A retrieval from the PACS keeps the scan on screen until the series
 	// has arrived (see onWorkerMessage).
 	a.keeping = m.Kind == protocol.PACSOpen && a.shownJob != 0
-	dl := query(nil, `#stages li[data-stage="download"]`)
+	dl := query(nil, `#stages li[data-stage="`+string(protocol.StageDownload)+`"]`)
 	if m.Kind == protocol.PACSOpen {
 		show(dl)
 	} else {
@@ -402,7 +402,7 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 	reached := false
 	for i := len(a.stageOrder) - 1; i >= 0; i-- {
 		st := a.stageOrder[i]
-		li := query(nil, `#stages li[data-stage="`+st+`"]`)
+		li := query(nil, `#stages li[data-stage="`+string(st)+`"]`)
 		if li == nil {
 			continue
 		}
@@ -438,8 +438,8 @@ func (a *app) onProgress(p *protocol.ProgressInfo) {
 // the worker's memory) on <html data-t-*> for the benchmarks.
 func (a *app) showTimings(m *protocol.Msg) {
 	ds := document.Get("documentElement").Get("dataset")
-	for _, st := range append([]string{"total", "demo"}, a.stageOrder...) {
-		key := "t" + strings.ToUpper(st[:1]) + st[1:]
+	for _, st := range append([]protocol.Stage{protocol.StageTotal, protocol.StageDemo}, a.stageOrder...) {
+		key := "t" + strings.ToUpper(string(st[:1])) + string(st[1:])
 		if ms, ok := m.Timings[st]; ok {
 			ds.Set(key, fmt.Sprintf("%.1f", ms))
 		} else {
@@ -447,17 +447,17 @@ func (a *app) showTimings(m *protocol.Msg) {
 		}
 	}
 	ds.Set("memory", fmt.Sprintf("%d", m.Memory))
-	if m.Cancelled || m.Timings["total"] == 0 {
+	if m.Cancelled || m.Timings[protocol.StageTotal] == 0 {
 		a.byID("timings").SetTextContent("")
 		return
 	}
-	names := map[string]string{"demo": "making the demo scan", protocol.StageDownload: "receiving from the PACS", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
+	names := map[protocol.Stage]string{protocol.StageDemo: "making the demo scan", protocol.StageDownload: "receiving from the PACS", protocol.StageRead: "reading", protocol.StageDecode: "decoding",
 		protocol.StageLevels: "finding levels", protocol.StageScore: "scoring", protocol.StageMaps: "level images"}
 	var parts []string
-	for _, st := range append([]string{"demo"}, a.stageOrder...) {
+	for _, st := range append([]protocol.Stage{protocol.StageDemo}, a.stageOrder...) {
 		if ms, ok := m.Timings[st]; ok {
 			parts = append(parts, fmt.Sprintf("%s %.1f s", names[st], ms/1000))
 		}
 	}
-	a.byID("timings").SetTextContent(fmt.Sprintf("Computed in this browser in %.1f s (%s).", m.Timings["total"]/1000, strings.Join(parts, ", ")))
+	a.byID("timings").SetTextContent(fmt.Sprintf("Computed in this browser in %.1f s (%s).", m.Timings[protocol.StageTotal]/1000, strings.Join(parts, ", ")))
 }

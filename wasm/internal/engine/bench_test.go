@@ -16,7 +16,7 @@ import (
 // does, plus the reformat and the level slices' images and heat maps).
 func benchOpen(b *testing.B, files []ingest.File) {
 	e := New(Options{Cascade: defaultCascade(b)})
-	sums := map[string]float64{}
+	sums := map[protocol.Stage]float64{}
 	for b.Loop() {
 		var done *protocol.Msg
 		e.Open(context.Background(), 1, files, func(m *protocol.Msg, _ []byte) {
@@ -32,7 +32,7 @@ func benchOpen(b *testing.B, files []ingest.File) {
 		}
 	}
 	for k, v := range sums {
-		b.ReportMetric(v/float64(b.N), k+"-ms")
+		b.ReportMetric(v/float64(b.N), string(k)+"-ms")
 	}
 }
 

@@ -86,7 +86,7 @@ type Engine struct {
 	// started is when the running job started; timings how long each of
 	// its stages took (ms).
 	started time.Time
-	timings map[string]float64
+	timings map[protocol.Stage]float64
 	src     volume.Source // the series in use, through a cache of recent slices
 	series  *ingest.Series
 	job     int
@@ -156,7 +156,7 @@ type progress struct {
 	e      *Engine
 	send   Send
 	job    int
-	stage  string
+	stage  protocol.Stage
 	unit   string
 	start  time.Time
 	last   time.Time
@@ -166,7 +166,7 @@ type progress struct {
 	bytes int64
 }
 
-func (e *Engine) stage(send Send, job int, stage, unit string) *progress {
+func (e *Engine) stage(send Send, job int, stage protocol.Stage, unit string) *progress {
 	return &progress{e: e, send: send, job: job, stage: stage, unit: unit, sentAt: -1}
 }
 
@@ -200,7 +200,7 @@ func (p *progress) report(done, total int) {
 // begin starts the timings of a job.
 func (e *Engine) begin() {
 	e.started = time.Now()
-	e.timings = map[string]float64{}
+	e.timings = map[protocol.Stage]float64{}
 }
 
 // finish sends the job's last events: an error (unless cancelled) and done
@@ -212,7 +212,7 @@ func (e *Engine) finish(send Send, job int, err error) {
 	}
 	done := &protocol.Msg{Kind: protocol.Done, Job: job, Cancelled: cancelled, Timings: e.timings}
 	if e.timings != nil {
-		e.timings["total"] = float64(time.Since(e.started).Microseconds()) / 1000
+		e.timings[protocol.StageTotal] = float64(time.Since(e.started).Microseconds()) / 1000
 	}
 	if e.opt.Memory != nil {
 		done.Memory = e.opt.Memory()
@@ -237,7 +237,7 @@ func (e *Engine) Demo(ctx context.Context, job int, send Send) {
 	}
 	t0 := time.Now()
 	files, err := e.opt.Demo(ctx, e.stage(send, job, protocol.StageRead, "demo slices made").report)
-	e.timings["demo"] = float64(time.Since(t0).Microseconds()) / 1000
+	e.timings[protocol.StageDemo] = float64(time.Since(t0).Microseconds()) / 1000
 	if err != nil {
 		e.finish(send, job, fmt.Errorf("The demo scan could not be made: %w", err))
 		return

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -113,7 +114,7 @@ func TestOpenA0002(t *testing.T) {
 		t.Errorf("series: got %+v, want one of 30 slices, B40f, 8 mm", inv.Series)
 	}
 	// Progress: reading files then decoding slices, ending complete.
-	var stages []string
+	var stages []protocol.Stage
 	for _, ev := range rec.kind(protocol.Progress) {
 		p := ev.m.Progress
 		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
@@ -123,8 +124,8 @@ func TestOpenA0002(t *testing.T) {
 			t.Errorf("progress: got %d of %d, want done <= total", p.Done, p.Total)
 		}
 	}
-	if strings.Join(stages, ",") != "read,decode" {
-		t.Errorf("stages: got %v, want read, decode", stages)
+	if want := []protocol.Stage{protocol.StageRead, protocol.StageDecode}; !slices.Equal(stages, want) {
+		t.Errorf("stages: got %v, want %v", stages, want)
 	}
 	// The coronal reformat: one row per slice, head first.
 	imgs := rec.kind(protocol.Image)

@@ -166,7 +166,7 @@ func (e *Engine) Heatmap(ctx context.Context, job, level int, method string, sen
 		send(&protocol.Msg{Kind: protocol.Error, Job: job, Error: err.Error()}, nil)
 	}
 	send(&protocol.Msg{Kind: protocol.Done, Job: job, Task: protocol.Heatmap, Cancelled: cancelled,
-		Timings: map[string]float64{"total": float64(time.Since(start).Microseconds()) / 1000}}, nil)
+		Timings: map[protocol.Stage]float64{protocol.StageTotal: float64(time.Since(start).Microseconds()) / 1000}}, nil)
 }
 
 func (e *Engine) heatmap(ctx context.Context, job, level int, method string, send Send) error {

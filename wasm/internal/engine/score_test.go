@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -247,7 +248,8 @@ func TestScoringA0002(t *testing.T) {
 // slices, and a time for every stage.
 func checkScoringEvents(t *testing.T, rec *recorder) {
 	t.Helper()
-	var stages, kinds []string
+	var stages []protocol.Stage
+	var kinds []string
 	for _, ev := range rec.events {
 		if p := ev.m.Progress; p != nil && (len(stages) == 0 || stages[len(stages)-1] != p.Stage) {
 			stages = append(stages, p.Stage)
@@ -256,14 +258,14 @@ func checkScoringEvents(t *testing.T, rec *recorder) {
 			kinds = append(kinds, k)
 		}
 	}
-	if got := strings.Join(stages, ","); got != "read,decode,levels,score,maps" {
-		t.Errorf("stages: got %s, want read,decode,levels,score,maps", got)
+	if want := []protocol.Stage{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps}; !slices.Equal(stages, want) {
+		t.Errorf("stages: got %v, want %v", stages, want)
 	}
 	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "inventory,image,result,image,heatmap") && !strings.HasPrefix(got, "inventory,image,inventory,image,result,image,heatmap") || !strings.HasSuffix(got, ",done") {
 		t.Errorf("events: got %s, want inventory,image,[inventory,image,]result,image,heatmap...,done", got)
 	}
 	tm := rec.last(protocol.Done).Timings
-	for _, st := range []string{"read", "decode", "levels", "score", "maps"} {
+	for _, st := range []protocol.Stage{protocol.StageRead, protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps} {
 		if tm[st] <= 0 {
 			t.Errorf("timings: got %v, want a %s time > 0", tm, st)
 		}
@@ -326,7 +328,7 @@ func checkLevelSlices(t *testing.T, rec *recorder, info *protocol.ResultInfo) {
 // with no result.
 func TestCancelScoring(t *testing.T) {
 	dir := shareddata.Path(t, "chest-ct/A0002-B40f")
-	for _, stage := range []string{protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps} {
+	for _, stage := range []protocol.Stage{protocol.StageDecode, protocol.StageLevels, protocol.StageScore, protocol.StageMaps} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var rec recorder
 		// Cancel as a cancel message delivered at the first yield in the

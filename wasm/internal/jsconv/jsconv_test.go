@@ -41,7 +41,7 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 		{Kind: protocol.Heatmap, Job: 4, Level: 2, Method: "occlusion"},
 		{Kind: protocol.Done, Job: 4, Task: protocol.Heatmap},
 		{Kind: protocol.Exported, Job: 4, Export: &protocol.ExportInfo{Name: "a.csv", Type: "text/csv", Text: "a,b\n1,2\n"}},
-		{Kind: protocol.Done, Job: 4, Cancelled: true, Timings: map[string]float64{"read": 12.5, "total": 40}, Memory: 123456789},
+		{Kind: protocol.Done, Job: 4, Cancelled: true, Timings: map[protocol.Stage]float64{protocol.StageRead: 12.5, protocol.StageTotal: 40}, Memory: 123456789},
 	}
 	for _, m := range msgs {
 		// Page -> worker.

@@ -133,11 +133,11 @@ type Msg struct {
 	// heat map request): "heatmap"; and on the answer (found, stored or
 	// error) of a PACS task: its request kind.
 	Task string `json:"task,omitempty"`
-	// Done: how long each stage took (ms, by stage name, plus "total"),
-	// and the worker's WebAssembly memory (bytes; it only grows, so this
-	// is its peak).
-	Timings map[string]float64 `json:"timings,omitempty"`
-	Memory  int64              `json:"memory,omitempty"`
+	// Done: how long each stage took (ms, by stage, plus StageDemo and
+	// StageTotal), and the worker's WebAssembly memory (bytes; it only
+	// grows, so this is its peak).
+	Timings map[Stage]float64 `json:"timings,omitempty"`
+	Memory  int64             `json:"memory,omitempty"`
 }
 
 // ReadyInfo says what the worker of this build can do.
@@ -185,25 +185,33 @@ type ModelCard struct {
 	Weights string `json:"weights,omitempty"`
 }
 
+// Stage names a stage of a job in progress events and timings; on the
+// wire it is the constant's string.
+type Stage string
+
 // Stages of a job, in order.
 const (
-	StageRead   = "read"   // reading file headers
-	StageDecode = "decode" // decoding slices
-	StageLevels = "levels" // finding the five levels
-	StageScore  = "score"  // scoring the level slices
-	StageMaps   = "maps"   // the level slices' images and fast heat maps
+	StageRead   Stage = "read"   // reading file headers
+	StageDecode Stage = "decode" // decoding slices
+	StageLevels Stage = "levels" // finding the five levels
+	StageScore  Stage = "score"  // scoring the level slices
+	StageMaps   Stage = "maps"   // the level slices' images and fast heat maps
 	// StageDownload is the retrieval of a series from a PACS (pacs-open):
 	// parts received of the series' instances, with Bytes.
-	StageDownload = "download"
+	StageDownload Stage = "download"
 	// StageHeatmap is the progress of a slow heat map request.
-	StageHeatmap = "heatmap"
+	StageHeatmap Stage = "heatmap"
+	// StageDemo (making the demo scan) and StageTotal (the whole job)
+	// appear in timings only.
+	StageDemo  Stage = "demo"
+	StageTotal Stage = "total"
 )
 
 // ProgressInfo reports one stage's progress.
 type ProgressInfo struct {
-	Stage string `json:"stage"`
-	Done  int    `json:"done"`
-	Total int    `json:"total"`
+	Stage Stage `json:"stage"`
+	Done  int   `json:"done"`
+	Total int   `json:"total"`
 	// Unit names what is counted ("files", "slices", "levels").
 	Unit string `json:"unit,omitempty"`
 	// ElapsedMS is the time spent in the stage so far, for the page's

@@ -290,4 +290,3 @@ func (f *File) NativeFrames() ([][]int32, error) {
 	}
 	return out, nil
 }
-
