@@ -20,13 +20,12 @@ import (
 // the file's report in the inventory) and by LazyVolume.Slice with an error
 // through which errors.As finds the codec's FormatError.
 func TestCorruptFrameTypedError(t *testing.T) {
-	for _, c := range []struct {
-		dir string
-		// corrupt damages the frame (its bytes within the file) in place.
-		corrupt func(t *testing.T, frame []byte)
-		// isCodecErr reports whether errors.As finds the codec's error.
-		isCodecErr func(error) bool
-	}{
+	type codecCase struct {
+		dir        string
+		corrupt    func(t *testing.T, frame []byte) // damages the frame (its bytes within the file) in place
+		isCodecErr func(error) bool                 // whether errors.As finds the codec's error
+	}
+	for _, c := range []codecCase{
 		{"A0002-B40f-jpegls", func(t *testing.T, frame []byte) {
 			// The SOF55 segment's precision byte: 1 is not in 2..16.
 			i := bytes.Index(frame, []byte{0xFF, 0xF7})

@@ -54,21 +54,17 @@ func (r *Reader) Fill() {
 			continue
 		}
 		b := r.Data[r.Pos]
-		if r.prevFF { // ZeroBit, after a 0xFF
-			if b >= 0x80 { // marker
-				r.N += 8
-				r.fake += 8
-				continue
-			}
+		if r.prevFF && b >= 0x80 || !r.prevFF && b == 0xFF && r.marker() {
+			// A marker: zero bits from here on.
+			r.N += 8
+			r.fake += 8
+			continue
+		}
+		if r.prevFF { // ZeroBit, after a 0xFF: 7 data bits
 			r.Acc |= uint64(b) << (57 - r.N)
 			r.N += 7
 			r.Pos++
 			r.prevFF = false
-			continue
-		}
-		if b == 0xFF && r.marker() {
-			r.N += 8
-			r.fake += 8
 			continue
 		}
 		r.Acc |= uint64(b) << (56 - r.N)
