@@ -492,10 +492,6 @@ func TestPACSProxy(t *testing.T) {
 	if s := tb.scanEnd(); s != "done" {
 		t.Fatalf("retrieval ended in state %s: %s", s, tb.text("error"))
 	}
-	chosen := eval[string](tb, `document.querySelector("#series-table tr.chosen").innerText`)
-	if !strings.Contains(chosen, "JPEG-LS") {
-		t.Errorf("chosen series row %q: want the JPEG-LS series", chosen)
-	}
 	tb.scoredAs(dir)
 	tb.checkPACSRequests(srv.URL, nil, 3)
 	for _, line := range strings.Split(srv.log.String(), "\n") {
@@ -540,7 +536,7 @@ func TestPACSCancel(t *testing.T) {
 	}
 	for _, key := range []string{"click", "Escape"} {
 		tb.pacsOpen()
-		tb.waitFor(`(s => /^[1-9]\d* of 99/.test(s))(document.querySelector('#stages li[data-stage="download"] .stage-count').textContent)`, time.Minute)
+		tb.waitFor(`(s => /^[1-9]\d* \/ 99 images/.test(s))(document.querySelector('#stages li[data-stage="download"] .stage-count').textContent)`, time.Minute)
 		got := tb.text("work")
 		var t0 float64
 		if key == "click" {
@@ -602,6 +598,9 @@ func TestPACSErrors(t *testing.T) {
 			w.Header().Set("Content-Type", "application/dicom+json")
 			fmt.Fprint(w, `[{"0020000D":{"vr":"UI","Value":["1.2.3"]},"0020000E":{"vr":"UI","Value":["1.2.3.4"]},"00080060":{"vr":"CS","Value":["CT"]},"00201209":{"vr":"IS","Value":[30]}}]`)
 		default:
+			// The parts are flushed and given time to arrive before the
+			// connection breaks: a reset discards what the browser has
+			// not read yet.
 			w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=XYZ`)
 			for i, p := range parts[:3] {
 				if i == 2 {
@@ -612,8 +611,9 @@ func TestPACSErrors(t *testing.T) {
 				if i < 2 {
 					fmt.Fprint(w, "\r\n")
 				}
+				w.(http.Flusher).Flush()
+				time.Sleep(300 * time.Millisecond)
 			}
-			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler)
 		}
 	}))

@@ -419,7 +419,7 @@ func (a *app) pacsStore() {
 	a.pacsSay("pacs-store-status", "Storing the report in "+p.URL+"…", "")
 }
 
-// downloadProgress words a download's progress: "12 of 30 images, 5.1 MB".
+// downloadProgress words a download's progress: "12 / 30 images, 5.1 MB".
 func downloadProgress(p *protocol.ProgressInfo) string {
 	return fmt.Sprintf("%s, %.1f MB", view.Count(p.Done, p.Total, p.Unit), float64(p.Bytes)/1e6)
 }
