@@ -187,6 +187,13 @@ func compareResults(t *testing.T, got, want *cascade.Result) {
 	if strings.Join(got.Warnings, "|") != strings.Join(want.Warnings, "|") {
 		t.Errorf("warnings: got %q (browser), want %q (CLI)", got.Warnings, want.Warnings)
 	}
+	// The source (the study, the level slices' SOP instances: what a DICOM
+	// SR of the result refers to) is the same.
+	g, _ := json.Marshal(got.Source)
+	w, _ := json.Marshal(want.Source)
+	if string(g) != string(w) || got.Source == nil {
+		t.Errorf("source: got %s (browser), want %s (CLI)", g, w)
+	}
 }
 
 // compareCSV fails the test unless two CSV files in the paper's layout

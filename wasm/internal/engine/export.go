@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sscscore/model/cascade"
+	"sscscore/model/sr"
 	"sscscore/wasm/internal/protocol"
 	"sscscore/web/report"
 )
@@ -24,6 +25,9 @@ func (e *Engine) Report(patient bool) *report.Report {
 	var res cascade.Result
 	b, _ := json.Marshal(e.result.res)
 	json.Unmarshal(b, &res)
+	// The study and the level slices' instances, as `sscscore score
+	// --json` writes them (the patient only on request).
+	res.Source = sr.SourceOf(s, &res, patient)
 	r := &report.Report{
 		App:       report.App{Name: "sscscore", Version: e.opt.Build.Version, Commit: e.opt.Build.Commit, Where: "browser"},
 		Created:   e.result.computed,

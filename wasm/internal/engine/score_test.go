@@ -13,6 +13,7 @@ import (
 	"sscscore/model/heatmap"
 	"sscscore/model/ingest"
 	"sscscore/model/shareddata"
+	"sscscore/model/sr"
 	"sscscore/wasm/internal/protocol"
 )
 
@@ -179,6 +180,12 @@ func TestScoringA0002(t *testing.T) {
 		if err := json.Unmarshal([]byte(exp[2].m.Export.Text), &doc); err != nil {
 			t.Fatalf("JSON export: got error %v, want nil", err)
 		}
+		// The source, as the CLI makes it: the moved level's slice, the
+		// patient (asked for).
+		if got, w := jsonOf(t, doc.Result.Source), jsonOf(t, sr.SourceOf(lv.Series(), e.result.res, true)); got != w {
+			t.Errorf("JSON export's source:\n%s\nwant\n%s", got, w)
+		}
+		doc.Result.Source = nil
 		if jsonOf(t, doc.Result) != jsonOf(t, e.result.res) || len(doc.Moved) != 1 || doc.Moved[0] != lvl+1 || doc.Patient == nil {
 			t.Errorf("JSON export:\n%s\nwant the engine's result, moved [%d] and the patient", exp[2].m.Export.Text, lvl+1)
 		}
