@@ -24,6 +24,9 @@ import (
 // pacsURLKey is the localStorage key of the last DICOMweb address used.
 const pacsURLKey = "sscscore.pacs.url"
 
+// allSeries stands in the series table for every CT series of the study.
+const allSeries = "*"
+
 // pacsState is the panel's state.
 type pacsState struct {
 	seq     int // last PACS task sent (search, series, store)
@@ -340,12 +343,30 @@ func (a *app) showPACSSeries(f *protocol.FoundInfo) {
 	tbody := query(nil, "#pacs-series tbody")
 	empty(tbody)
 	frag := wrap(document.Call("createDocumentFragment"))
+	rows := f.Series
+	usable, images := 0, 0
 	for _, s := range f.Series {
+		if s.Usable {
+			usable++
+			images += s.Instances
+		}
+	}
+	if usable > 1 {
+		// Several CT series: by default all are retrieved and the usual
+		// choice is made among them, as for a dropped folder.
+		all := protocol.PACSSeriesInfo{UID: allSeries, Description: fmt.Sprintf("All %d CT series", usable),
+			Instances: images, Usable: true, Reason: "sscscore chooses among them as among a dropped folder's series"}
+		rows = append([]protocol.PACSSeriesInfo{all}, rows...)
+		a.pacs.chosen = allSeries
+		a.byID("pacs-series-why").SetTextContent(fmt.Sprintf("Open retrieves the %d CT series of this study (%d images) and chooses among them by the usual rules (the choice and its reason appear under Series). To retrieve less, choose one series: %s",
+			usable, images, f.Why))
+	}
+	for _, s := range rows {
 		tr := create("tr")
 		if !s.Usable {
 			tr.Class().Add("unusable")
 		}
-		if s.UID == f.Chosen {
+		if s.UID == a.pacs.chosen {
 			tr.Class().Add("chosen")
 		}
 		td := create("td")
@@ -353,7 +374,7 @@ func (a *app) showPACSSeries(f *protocol.FoundInfo) {
 		radio.SetAttribute("type", "radio")
 		radio.SetAttribute("name", "pacs-series")
 		radio.SetValue(s.UID)
-		radio.SetChecked(s.UID == f.Chosen)
+		radio.SetChecked(s.UID == a.pacs.chosen)
 		radio.SetDisabled(!s.Usable)
 		desc := s.Description
 		if desc == "" {
@@ -394,14 +415,17 @@ func (a *app) pacsOpen() {
 		a.pacsSay("pacs-status", why, "error")
 		return
 	}
-	total := 0
+	series, total := a.pacs.chosen, 0
 	for _, s := range a.pacs.found.Series {
-		if s.UID == a.pacs.chosen {
-			total = s.Instances
+		if s.UID == series || (series == allSeries && s.Usable) {
+			total += s.Instances
 		}
 	}
+	if series == allSeries {
+		series = ""
+	}
 	a.pacsSay("pacs-store-status", "", "")
-	a.newJob(&protocol.Msg{Kind: protocol.PACSOpen, PACS: p, Study: a.pacs.study, Series: a.pacs.chosen, Total: total}, nil)
+	a.newJob(&protocol.Msg{Kind: protocol.PACSOpen, PACS: p, Study: a.pacs.study, Series: series, Total: total}, nil)
 }
 
 // pacsStore has the worker build the SR of the result and store it.

@@ -177,8 +177,8 @@ func seriesBefore(a, b protocol.PACSSeriesInfo) bool {
 	return a.Number < b.Number
 }
 
-// PACSOpen retrieves a series from the PACS and reads it as Open reads
-// files. Each part's header is read (ingest.Scanner) as soon as it
+// PACSOpen retrieves a series from the PACS (series "": every series of
+// the study that can be scored) and reads it as Open reads files. Each part's header is read (ingest.Scanner) as soon as it
 // arrives, while the rest downloads; the levels pass needs the order of
 // all slices, so it starts when the last part is in. The scan in use (and
 // its result) is replaced only once the whole series has arrived, so a
@@ -193,21 +193,45 @@ func (e *Engine) pacsOpen(ctx context.Context, job int, p *protocol.PACS, study,
 	if err != nil {
 		return err
 	}
+	// Series "" is every series of the study that can be scored: the
+	// header pass then chooses among them as among a dropped folder's.
+	want := []protocol.PACSSeriesInfo{{UID: series, Instances: total}}
+	if series == "" {
+		all, err := c.SearchSeries(ctx, study)
+		if err != nil {
+			return errors.New(pacsMessage(err))
+		}
+		want, total = nil, 0
+		for _, s := range seriesFound(all).Series {
+			if s.Usable {
+				want = append(want, s)
+				total += s.Instances
+			}
+		}
+		if len(want) == 0 {
+			return errors.New("No series of this study can be scored: none is a CT stack of slices.")
+		}
+	}
 	prog := e.stage(send, job, protocol.StageDownload, "images")
 	prog.report(0, total)
 	read := e.stage(send, job, protocol.StageRead, "files")
 	sc := ingest.NewScanner(ingest.Options{Workers: e.opt.Parallel})
 	var files []ingest.File
-	err = c.RetrieveSeries(ctx, study, series, total, func(i int, part []byte) error {
-		f := ingest.BytesFile(fmt.Sprintf("pacs/%s/%04d.dcm", series, len(files)+1), part)
-		files = append(files, f)
-		prog.bytes += int64(len(part))
-		n := max(total, len(files))
-		prog.report(len(files), n)
-		sc.Add(f)
-		read.report(len(files), n)
-		return e.checkpoint(ctx)
-	})
+	for _, s := range want {
+		err = c.RetrieveSeries(ctx, study, s.UID, s.Instances, func(i int, part []byte) error {
+			f := ingest.BytesFile(fmt.Sprintf("pacs/%s/%04d.dcm", s.UID, i+1), part)
+			files = append(files, f)
+			prog.bytes += int64(len(part))
+			n := max(total, len(files))
+			prog.report(len(files), n)
+			sc.Add(f)
+			read.report(len(files), n)
+			return e.checkpoint(ctx)
+		})
+		if err != nil {
+			break
+		}
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return context.Canceled
@@ -215,7 +239,7 @@ func (e *Engine) pacsOpen(ctx context.Context, job int, p *protocol.PACS, study,
 		return fmt.Errorf("%s %s", pacsMessage(err), received(len(files), total, prog.bytes))
 	}
 	if len(files) == 0 {
-		return errors.New("The PACS sent no images for this series.")
+		return errors.New("The PACS sent no images.")
 	}
 	prog.report(len(files), len(files))
 	read.report(len(files), len(files))

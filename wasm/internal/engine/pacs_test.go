@@ -259,3 +259,42 @@ func partsOf(t *testing.T, dir string) [][]byte {
 	}
 	return out
 }
+
+// TestPACSOpenStudy retrieves every CT series of a study (A0002 with both
+// kernels): the header pass chooses among them as among the same files
+// opened from disk, with the same explanation and result.
+func TestPACSOpenStudy(t *testing.T) {
+	b40, b70 := shareddata.Path(t, "chest-ct/A0002-B40f"), shareddata.Path(t, "chest-ct/A0002-B70f")
+	srv := orthanctest.Start(t, orthanctest.Options{})
+	srv.Upload(t, b40, b70)
+	c := defaultCascade(t)
+	ctx := context.Background()
+	disk := New(Options{Cascade: c})
+	var want recorder
+	disk.Open(ctx, 1, diskFiles(t, b40, b70), want.send)
+	wantInv := want.last(protocol.Inventory).Inventory
+
+	e := New(Options{Cascade: c, HTTP: http.DefaultClient})
+	pacs := &protocol.PACS{URL: srv.DICOMweb}
+	var rec recorder
+	e.PACSSearch(ctx, 1, pacs, &protocol.StudyQuery{PatientID: "Lung_Dx-A0002"}, rec.send)
+	study := rec.last(protocol.Found).Found.Studies[0]
+	rec = recorder{}
+	e.PACSSeries(ctx, 2, pacs, study.UID, rec.send)
+	if f := rec.last(protocol.Found).Found; len(f.Series) != 2 || !f.Series[0].Usable || !f.Series[1].Usable {
+		t.Fatalf("series %+v, want two usable", f.Series)
+	}
+	rec = recorder{}
+	e.PACSOpen(ctx, 3, pacs, study.UID, "", 0, rec.send)
+	rec.checkEnd(t, 3, false)
+	if m := rec.last(protocol.Error); m != nil {
+		t.Fatalf("retrieval failed: %s", m.Error)
+	}
+	inv := rec.last(protocol.Inventory).Inventory
+	if inv.Files != 60 || inv.Chosen != wantInv.Chosen || inv.Why != wantInv.Why {
+		t.Errorf("inventory: %d files, chose %s (%s); want 60 files, %s (%s)", inv.Files, inv.Chosen, inv.Why, wantInv.Chosen, wantInv.Why)
+	}
+	if jsonOf(t, e.result.res.Levels) != jsonOf(t, disk.result.res.Levels) {
+		t.Errorf("levels from the PACS %s\nwant (from disk) %s", jsonOf(t, e.result.res.Levels), jsonOf(t, disk.result.res.Levels))
+	}
+}

@@ -30,8 +30,9 @@
 //	heatmap {job, level, method}  compute a slow heat map (e.g. occlusion) of one level slice
 //	pacs-search {job, pacs, query}  search a PACS for studies (DICOMweb QIDO-RS); a task
 //	pacs-series {job, pacs, study}  list a study's series (QIDO-RS); a task
-//	pacs-open {job, pacs, study, series, total}  retrieve a series (WADO-RS) and read it
-//	                              as open reads files: the same events, after download progress
+//	pacs-open {job, pacs, study, series, total}  retrieve a series (WADO-RS; series "":
+//	                              every CT series of the study, the usual choice among them) and
+//	                              read it as open reads files: the same events, after download progress
 //	store   {job, pacs, pdf}      store the current result in the PACS as a DICOM SR
 //	                              (and, with pdf, the printable report) with STOW-RS; a task
 //
@@ -110,8 +111,9 @@ type Msg struct {
 	Method string `json:"method,omitempty"`
 	// PACS requests: the server and credentials; pacs-search: the query;
 	// pacs-series and pacs-open: the study; pacs-open: the series (in
-	// Series) and its number of instances from the series search (0 when
-	// not known); store: whether to send the printable report too.
+	// Series; "" for every CT series of the study) and its number of
+	// instances from the series search (0 when not known); store:
+	// whether to send the printable report too.
 	PACS  *PACS       `json:"pacs,omitempty"`
 	Query *StudyQuery `json:"query,omitempty"`
 	Study string      `json:"study,omitempty"`
