@@ -13,9 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -691,17 +689,12 @@ func TestPACSErrors(t *testing.T) {
 	tb.checkPACSRequests(srv.URL, []string{front.URL, garbage.URL, stop.URL, wrong}, 1)
 }
 
-// dicomFiles reads the files of dir, sorted by name.
+// dicomFiles reads the files of dir, in name order.
 func dicomFiles(t *testing.T, dir string) [][]byte {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "*.dcm"))
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no DICOM files in %s: %v", dir, err)
-	}
-	sort.Strings(names)
 	var out [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
+	for _, p := range listFiles(t, dir) {
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

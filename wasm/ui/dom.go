@@ -90,6 +90,24 @@ func empty(e *dom.BasicHTMLElement) {
 	e.Set("textContent", "")
 }
 
+// newRadio makes a radio button of group name with the given value and
+// accessible label, called with the button whenever it becomes checked.
+func newRadio(name, value, label string, checked, disabled bool, fn func()) *dom.HTMLInputElement {
+	r := &dom.HTMLInputElement{BasicHTMLElement: create("input")}
+	r.SetAttribute("type", "radio")
+	r.SetAttribute("name", name)
+	r.SetValue(value)
+	r.SetChecked(checked)
+	r.SetDisabled(disabled)
+	r.SetAttribute("aria-label", label)
+	on(r.BasicHTMLElement.Value, "change", func(js.Value) {
+		if r.Checked() {
+			fn()
+		}
+	})
+	return r
+}
+
 // show and hide set the hidden attribute.
 func show(e *dom.BasicHTMLElement) { e.RemoveAttribute("hidden") }
 func hide(e *dom.BasicHTMLElement) { e.SetAttribute("hidden", "") }

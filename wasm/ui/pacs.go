@@ -8,8 +8,6 @@ import (
 	"strings"
 	"syscall/js"
 
-	"honnef.co/go/js/dom/v2"
-
 	"sscscore/wasm/internal/protocol"
 	"sscscore/wasm/internal/view"
 )
@@ -206,25 +204,20 @@ func (a *app) pacsSearch() {
 // onPACS handles the answer to a PACS task.
 func (a *app) onPACS(m *protocol.Msg) {
 	switch m.Task {
-	case protocol.PACSSearch:
-		if m.Job != a.pacs.search {
-			return
+	case protocol.PACSSearch, protocol.PACSSeries:
+		want, failed, done := a.pacs.search, "The search failed: ", a.showStudies
+		if m.Task == protocol.PACSSeries {
+			want, failed, done = a.pacs.series, "The series could not be listed: ", a.showPACSSeries
 		}
-		if m.Kind == protocol.Error {
-			a.pacsSay("pacs-status", "The search failed: "+m.Error, "error")
-			return
-		}
-		a.showStudies(m.Found)
-	case protocol.PACSSeries:
-		if m.Job != a.pacs.series {
-			return
+		if m.Job != want {
+			return // an earlier request's answer
 		}
 		if m.Kind == protocol.Error {
 			hide(a.byID("pacs-series-box"))
-			a.pacsSay("pacs-status", "The series could not be listed: "+m.Error, "error")
+			a.pacsSay("pacs-status", failed+m.Error, "error")
 			return
 		}
-		a.showPACSSeries(m.Found)
+		done(m.Found)
 	case protocol.Store:
 		if m.Job != a.pacs.store {
 			return
@@ -262,17 +255,9 @@ func (a *app) showStudies(f *protocol.FoundInfo) {
 	for _, s := range f.Studies {
 		tr := create("tr")
 		td := create("td")
-		radio := &dom.HTMLInputElement{BasicHTMLElement: create("input")}
-		radio.SetAttribute("type", "radio")
-		radio.SetAttribute("name", "pacs-study")
-		radio.SetValue(s.UID)
-		radio.SetAttribute("aria-label", fmt.Sprintf("Study of %s on %s: %s", orDash(s.PatientName), dicomDate(s.Date), orDash(s.Description)))
 		uid := s.UID
-		on(radio.BasicHTMLElement.Value, "change", func(js.Value) {
-			if radio.Checked() {
-				a.pacsListSeries(uid)
-			}
-		})
+		radio := newRadio("pacs-study", uid, fmt.Sprintf("Study of %s on %s: %s", orDash(s.PatientName), dicomDate(s.Date), orDash(s.Description)),
+			false, false, func() { a.pacsListSeries(uid) })
 		// A click anywhere on the row chooses it.
 		on(tr.Value, "click", func(ev js.Value) {
 			if !radio.Checked() {
@@ -370,29 +355,19 @@ func (a *app) showPACSSeries(f *protocol.FoundInfo) {
 			tr.Class().Add("chosen")
 		}
 		td := create("td")
-		radio := &dom.HTMLInputElement{BasicHTMLElement: create("input")}
-		radio.SetAttribute("type", "radio")
-		radio.SetAttribute("name", "pacs-series")
-		radio.SetValue(s.UID)
-		radio.SetChecked(s.UID == a.pacs.chosen)
-		radio.SetDisabled(!s.Usable)
 		desc := s.Description
 		if desc == "" {
 			desc = "(no description)"
 		}
-		radio.SetAttribute("aria-label", "Use series "+desc)
 		uid := s.UID
-		on(radio.BasicHTMLElement.Value, "change", func(js.Value) {
-			if radio.Checked() {
-				a.pacs.chosen = uid
-				for _, r := range queryAll("#pacs-series tbody tr") {
-					r.Class().Remove("chosen")
-				}
-				tr.Class().Add("chosen")
-				a.byID("pacs-series-why").SetTextContent("You chose “" + desc + "”.")
+		td.AppendChild(newRadio("pacs-series", uid, "Use series "+desc, uid == a.pacs.chosen, !s.Usable, func() {
+			a.pacs.chosen = uid
+			for _, r := range queryAll("#pacs-series tbody tr") {
+				r.Class().Remove("chosen")
 			}
-		})
-		td.AppendChild(radio)
+			tr.Class().Add("chosen")
+			a.byID("pacs-series-why").SetTextContent("You chose “" + desc + "”.")
+		}))
 		tr.AppendChild(td)
 		for _, c := range []string{countOrDash(s.Number), desc, orDash(s.Modality), strconv.Itoa(s.Instances), s.Reason} {
 			tr.AppendChild(text("td", c))

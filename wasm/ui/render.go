@@ -154,24 +154,16 @@ func (a *app) onInventory(inv *protocol.InventoryInfo) {
 			unusable++
 		}
 		td := create("td")
-		radio := &dom.HTMLInputElement{BasicHTMLElement: create("input")}
-		radio.SetAttribute("type", "radio")
-		radio.SetAttribute("name", "series")
-		radio.SetValue(s.UID)
-		radio.SetChecked(s.UID == inv.Chosen)
-		radio.SetDisabled(!s.Usable)
 		desc := s.Description
 		if desc == "" {
 			desc = "(no description)"
 		}
-		radio.SetAttribute("aria-label", "Use series "+desc)
 		uid := s.UID
-		on(radio.BasicHTMLElement.Value, "change", func(js.Value) {
-			if radio.Checked() && (a.inv == nil || uid != a.inv.Chosen) {
+		td.AppendChild(newRadio("series", uid, "Use series "+desc, uid == inv.Chosen, !s.Usable, func() {
+			if a.inv == nil || uid != a.inv.Chosen {
 				a.newJob(&protocol.Msg{Kind: protocol.Choose, Series: uid}, nil)
 			}
-		})
-		td.AppendChild(radio)
+		}))
 		tr.AppendChild(td)
 		notes := s.Reason
 		for _, is := range s.Issues {

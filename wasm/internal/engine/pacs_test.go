@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"sort"
+	"net/textproto"
 	"strings"
 	"testing"
 
@@ -170,16 +169,14 @@ func TestPACSFailures(t *testing.T) {
 	stop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Two whole parts, then half of the third, then the connection
 		// closes.
-		w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=XYZ`)
-		for i, p := range parts[:3] {
-			if i == 2 {
-				p = p[:len(p)/2]
+		mw := multipart.NewWriter(w)
+		w.Header().Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
+		for _, p := range [][]byte{parts[0], parts[1], parts[2][:len(parts[2])/2]} {
+			pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+			if err != nil {
+				panic(err)
 			}
-			fmt.Fprintf(w, "--XYZ\r\nContent-Type: application/dicom\r\n\r\n")
-			w.Write(p)
-			if i < 2 {
-				fmt.Fprintf(w, "\r\n")
-			}
+			pw.Write(p)
 		}
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
@@ -241,19 +238,14 @@ func TestPACSFailures(t *testing.T) {
 	}
 }
 
-// partsOf reads the DICOM files of dir, sorted by name.
+// partsOf returns the bytes of the files of dir, in path order.
 func partsOf(t *testing.T, dir string) [][]byte {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "*.dcm"))
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no DICOM files in %s: %v", dir, err)
-	}
-	sort.Strings(names)
 	var out [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatalf("os.ReadFile: got error %v, want nil", err)
+	for _, f := range diskFiles(t, dir) {
+		b := make([]byte, f.Size)
+		if _, err := f.R.ReadAt(b, 0); err != nil {
+			t.Fatalf("reading %s: %v", f.Path, err)
 		}
 		out = append(out, b)
 	}
