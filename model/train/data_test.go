@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sscscore/model/cascade"
@@ -189,5 +190,77 @@ func TestRealCases(t *testing.T) {
 	}
 	if sm.Target.HasMasks || !sm.Target.HasLabels || sm.Target.Labels.TOT != 10 {
 		t.Errorf("real sample target: got %+v (masks %v, labels %v), want TOT 10, labels only", sm.Target.Labels, sm.Target.HasMasks, sm.Target.HasLabels)
+	}
+}
+
+// TestCheckRealData checks that the labels CSV is matched with the scans
+// and that every problem is reported with its line: a scan with no row, a
+// row with no scan, a score outside 0-100, a level outside its scan and
+// scores not in steps of 5.
+func TestCheckRealData(t *testing.T) {
+	dir := t.TempDir()
+	var lv [2][5]float64
+	for i, id := range []string{"P1", "P2"} {
+		p := phantom.New(int64(41+i), phantom.Options{Matrix: 48, SliceSpacing: phantom.Range{Min: 10, Max: 10}})
+		if _, err := p.WriteDICOM(context.Background(), filepath.Join(dir, id), id, nil); err != nil {
+			t.Fatalf("WriteDICOM %s: got error %v, want nil", id, err)
+		}
+		lv[i] = p.Levels()
+	}
+	header := "PatID,L1_pos,L2_pos,L3_pos,L4_pos,L5_pos,L1_disext,L1_gg,L1_retp,L2_disext,L2_gg,L2_retp\n"
+	row := func(id string, pos [5]float64, scores string) string {
+		return fmt.Sprintf("%s,%.1f,%.1f,%.1f,%.1f,%.1f,%s\n", id, pos[0], pos[1], pos[2], pos[3], pos[4], scores)
+	}
+	tests := []struct {
+		name  string
+		csv   string
+		cases int
+		want  []string // substrings of the issues, in order
+	}{
+		{"clean", row("P1", lv[0], "10,5,5,20,10,10") + row("P2", lv[1], "0,0,0,5,5,0"), 2, nil},
+		{"missing scan, extra row, 103", row("P1", lv[0], "103,5,5,20,10,10") + row("P9", lv[0], "10,5,5,20,10,10"), 0, []string{
+			"labels.csv:2: PatID P1: error: L1_disext is 103, outside 0-100",
+			"labels.csv:3: PatID P9: warning: no scan in",
+			"warning: scan in folder " + filepath.Join(dir, "P2") + ` (PatientID "P2") has no row: not used`,
+		}},
+		{"level outside, steps of 5", row("P1", [5]float64{9000, lv[0][1], lv[0][2], lv[0][3], lv[0][4]}, "12.5,5,5,20,10,10") + row("P2", lv[1], "0,0,0,5,5,0"), 2, []string{
+			"labels.csv:2: PatID P1: warning: not in steps of 5 as readers score: L1_disext 12.5 (used as given)",
+			"labels.csv:2: PatID P1: warning: L1_pos 9000.0 mm is outside the scan",
+		}},
+		{"duplicate and no PatID", row("P1", lv[0], "10,5,5,20,10,10") + row("P2", lv[1], "0,0,0,5,5,0") + row("P1", lv[0], "10,5,5,20,10,10") + row("", lv[1], "0,0,0,5,5,0"), 2, []string{
+			"labels.csv:4: PatID P1: error: PatID given again (first on line 2): not used",
+			"labels.csv:5: error: the row has no PatID: not used",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			csvPath := filepath.Join(t.TempDir(), "labels.csv")
+			if err := os.WriteFile(csvPath, []byte(header+tc.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := CheckRealData(context.Background(), dir, csvPath)
+			if err != nil {
+				t.Fatalf("CheckRealData: got error %v, want nil", err)
+			}
+			var got []string
+			for _, i := range d.Issues {
+				got = append(got, i.String())
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d issues %q, want %d like %q", len(got), got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("issue %d: got %q, want it to contain %q", i, got[i], w)
+				}
+			}
+			if len(d.Cases) != tc.cases {
+				t.Errorf("got %d cases, want %d", len(d.Cases), tc.cases)
+			}
+			_, err = LoadRealCases(context.Background(), dir, csvPath, io.Discard)
+			if wantErr := len(d.Errors()) > 0; (err != nil) != wantErr {
+				t.Errorf("LoadRealCases: got error %v, want an error: %v", err, wantErr)
+			}
+		})
 	}
 }

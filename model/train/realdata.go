@@ -21,80 +21,174 @@ import (
 type RealCase struct {
 	Labels cascade.CaseLabels
 	Src    *ingest.LazyVolume
-	Path   string
+	// Path is the folder of the scan's files (relative to the data folder
+	// when it is a sub-folder of it).
+	Path string
+	// PatientID is the series' DICOM PatientID (PatID when it has none):
+	// cross-validation keeps a patient's scans in one fold.
+	PatientID string
+
+	levels *LevelsCase // memo of LevelsCase
 }
 
-// LoadRealCases reads a CSV in the paper's layout and finds each PatID's
-// series under dir: in a sub-folder named PatID if there is one,
-// otherwise among all series under dir whose DICOM PatientID is PatID (the
-// series chosen for scoring when a patient has several). Rows without a
-// series are reported to logw and skipped.
-func LoadRealCases(ctx context.Context, dir, csvPath string, logw io.Writer) ([]*RealCase, error) {
+// RealData is a site's labelled scans, matched with their CSV rows, and
+// every issue found on the way.
+type RealData struct {
+	Cases  []*RealCase
+	Issues []cascade.LabelIssue
+}
+
+// Errors returns the issues that are errors.
+func (d *RealData) Errors() []cascade.LabelIssue { return cascade.LabelErrors(d.Issues) }
+
+// CheckRealData reads a CSV in the paper's layout (checked by
+// cascade.ReadLabelsCSVChecked) and matches its rows with the DICOM series
+// under dir: a row's scan is in the sub-folder named PatID if there is
+// one, otherwise the series whose DICOM PatientID is PatID (the series
+// chosen for scoring when there are several). It reports, besides the
+// CSV's own issues, rows with no scan and scans no row names (warnings:
+// left out), and level positions outside their scan (a warning: the
+// level's scores are not used). Nothing is dropped without an issue. The
+// error is for a CSV or folder that cannot be read at all.
+func CheckRealData(ctx context.Context, dir, csvPath string) (*RealData, error) {
 	if csvPath == "" {
-		return nil, fmt.Errorf("train: real scans need a labels CSV")
+		return nil, fmt.Errorf("train: real scans need a labels CSV (--labels)")
 	}
 	f, err := os.Open(csvPath)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	labels, err := cascade.ReadLabelsCSV(f)
+	labels, issues, err := cascade.ReadLabelsCSVChecked(f, csvPath)
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
+	d := &RealData{Issues: issues}
 	log.SetOutput(io.Discard) // the DICOM library's own log of odd files
 	defer log.SetOutput(os.Stderr)
-	var all *ingest.Inventory
-	var out []*RealCase
-	for _, l := range labels {
-		sub := filepath.Join(dir, l.PatID)
-		var inv *ingest.Inventory
-		if st, err := os.Stat(sub); err == nil && st.IsDir() {
-			files, err := ingest.DiskFiles(sub)
-			if err != nil {
-				return nil, err
-			}
-			if inv, err = ingest.Scan(ctx, files, ingest.Options{}); err != nil {
-				return nil, err
-			}
-		} else {
-			if all == nil {
-				files, err := ingest.DiskFiles(dir)
-				if err != nil {
-					return nil, err
-				}
-				if all, err = ingest.Scan(ctx, files, ingest.Options{}); err != nil {
-					return nil, err
-				}
-			}
-			inv = all
-		}
-		uid := ""
-		if inv == all {
-			for _, s := range inv.Series {
-				if s.Usable && strings.TrimSpace(s.PatientID) == l.PatID {
-					uid = s.UID
-					break
-				}
-			}
-			if uid == "" {
-				fmt.Fprintf(logw, "real data: no series for PatID %s: skipped\n", l.PatID)
-				continue
-			}
-		}
-		lv, err := inv.Open(uid)
-		if err != nil {
-			fmt.Fprintf(logw, "real data: PatID %s: %v: skipped\n", l.PatID, err)
+	files, err := ingest.DiskFiles(dir)
+	if err != nil {
+		return nil, fmt.Errorf("train: scans: %w", err)
+	}
+	inv, err := ingest.Scan(ctx, files, ingest.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("train: scans in %s: %w", dir, err)
+	}
+	// Each usable series' folder under dir (its files' first path element).
+	folder := map[string]string{}
+	for _, fr := range inv.Files {
+		if fr.Series == "" || folder[fr.Series] != "" {
 			continue
 		}
-		out = append(out, &RealCase{Labels: l, Src: lv, Path: sub})
+		rel, err := filepath.Rel(dir, fr.Path)
+		if err != nil || !strings.Contains(rel, string(filepath.Separator)) {
+			continue
+		}
+		folder[fr.Series] = strings.SplitN(rel, string(filepath.Separator), 2)[0]
 	}
-	return out, nil
+	byFolder, byPatient := map[string][]*ingest.Series{}, map[string][]*ingest.Series{}
+	for _, s := range inv.Series { // in order of preference
+		if !s.Usable {
+			continue
+		}
+		if fo := folder[s.UID]; fo != "" {
+			byFolder[fo] = append(byFolder[fo], s)
+		}
+		if p := strings.TrimSpace(s.PatientID); p != "" {
+			byPatient[p] = append(byPatient[p], s)
+		}
+	}
+	named := map[string]bool{} // folders and patient IDs some row names
+	for _, l := range labels {
+		named[l.PatID] = true
+	}
+	for _, i := range issues { // rows left out for their own errors still name their scan
+		named[i.PatID] = true
+	}
+	issue := func(l cascade.CaseLabels, warning bool, format string, a ...any) {
+		d.Issues = append(d.Issues, cascade.LabelIssue{File: csvPath, Line: l.Line, PatID: l.PatID, Warning: warning, Msg: fmt.Sprintf(format, a...)})
+	}
+	for _, l := range labels {
+		cands, path := byFolder[l.PatID], filepath.Join(dir, l.PatID)
+		if len(cands) == 0 {
+			cands, path = byPatient[l.PatID], dir
+		}
+		if len(cands) == 0 {
+			issue(l, true, "no scan in %s (no sub-folder %s and no series with PatientID %s): row not used", dir, l.PatID, l.PatID)
+			continue
+		}
+		s := cands[0]
+		lv, err := inv.Open(s.UID)
+		if err != nil {
+			issue(l, false, "its scan (series %s) cannot be read: %v", s.UID, err)
+			continue
+		}
+		if fo := folder[s.UID]; fo != "" {
+			path = filepath.Join(dir, fo)
+		}
+		for i := 0; i < cascade.NumLevels; i++ {
+			z := l.Pos[i]
+			if math.IsNaN(z) {
+				continue
+			}
+			half := s.Spacing[2] / 2
+			if z < s.ZMin-half || z > s.ZMax+half {
+				issue(l, true, "L%d_pos %.1f mm is outside the scan (z %.1f to %.1f mm): the level's scores are not used", i+1, z, s.ZMin, s.ZMax)
+			}
+		}
+		pid := strings.TrimSpace(s.PatientID)
+		if pid == "" {
+			pid = l.PatID
+		}
+		d.Cases = append(d.Cases, &RealCase{Labels: l, Src: lv, Path: path, PatientID: pid})
+	}
+	// Scans that no row names, by folder (or PatientID for loose files).
+	told := map[string]bool{}
+	for _, s := range inv.Series {
+		if !s.Usable {
+			continue
+		}
+		fo, pid := folder[s.UID], strings.TrimSpace(s.PatientID)
+		if named[fo] || named[pid] {
+			continue
+		}
+		what := "folder " + filepath.Join(dir, fo)
+		if fo == "" {
+			what = "series " + s.UID
+		}
+		if told[what] {
+			continue
+		}
+		told[what] = true
+		d.Issues = append(d.Issues, cascade.LabelIssue{File: csvPath, Warning: true,
+			Msg: fmt.Sprintf("scan in %s (PatientID %q) has no row: not used", what, pid)})
+	}
+	return d, nil
+}
+
+// LoadRealCases checks a site's labelled scans (CheckRealData), writes
+// every issue to logw and returns the cases; it fails when there is any
+// error among the issues (all of them are written first).
+func LoadRealCases(ctx context.Context, dir, csvPath string, logw io.Writer) ([]*RealCase, error) {
+	d, err := CheckRealData(ctx, dir, csvPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range d.Issues {
+		fmt.Fprintf(logw, "real data: %s\n", i)
+	}
+	if errs := d.Errors(); len(errs) > 0 {
+		return nil, fmt.Errorf("train: %d errors in the labelled scans (listed above), the first: %s", len(errs), errs[0])
+	}
+	return d.Cases, nil
 }
 
 // LevelsCase returns the scan on the coarse in-plane grid with its level
 // positions (those given in the CSV).
 func (c *RealCase) LevelsCase(ctx context.Context) (*LevelsCase, error) {
+	if c.levels != nil {
+		return c.levels, nil
+	}
 	g := c.Src.Geometry()
 	acc := cascade.NewCoarseAccumulator(g.SliceZ[0], g.SliceZ[g.Nz-1], g.Spacing[2], g.Nx, g.Ny, g.Spacing[0], g.Spacing[1])
 	n := cascade.CoarseWide * cascade.CoarseWide
@@ -119,6 +213,7 @@ func (c *RealCase) LevelsCase(ctx context.Context) (*LevelsCase, error) {
 			lc.Levels[i], lc.Has[i] = c.Labels.Pos[i], true
 		}
 	}
+	c.levels = lc
 	return lc, nil
 }
 
