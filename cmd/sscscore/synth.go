@@ -31,15 +31,23 @@ type synthConfig struct {
 	sheet string
 	opt   phantom.Options
 	quiet bool
+	// followUp, when set, also writes a later scan of each patient with
+	// the disease grown by growth, months after the baseline.
+	followUp bool
+	growth   float64
+	months   int
 }
 
 func runSynth(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sscscore synth --n N --seed S --out DIR [--disease] [--slice-spacing MM|MIN-MAX] [--sheet FILE.png]")
+		fmt.Fprintln(stderr, "usage: sscscore synth --n N --seed S --out DIR [--disease] [--slice-spacing MM|MIN-MAX] [--sheet FILE.png] [--followup GROWTH]")
 		fmt.Fprintln(stderr, "\nWrites each phantom as a DICOM series DIR/<PatID>/CT00001.dcm ... and DIR/labels.csv:")
 		fmt.Fprintln(stderr, "PatID,L1_pos,...,L5_pos (patient z, mm),L1_disext,L1_gg,L1_retp,...,L5_retp (% of the lung area).")
+		fmt.Fprintln(stderr, "With --followup, two scans of each patient: DIR/<PatID>/baseline and DIR/<PatID>/followup (the same")
+		fmt.Fprintln(stderr, "anatomy, scanner and levels, the disease grown in place, --followup-months later, other noise), two rows")
+		fmt.Fprintln(stderr, "per patient in labels.csv with the columns Scan and StudyDate added.")
 		fmt.Fprintln(stderr, "The same seed always gives the same files.\n\nflags:")
 		fs.PrintDefaults()
 	}
@@ -56,8 +64,18 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	contrast := fs.String("contrast", "random", "intravenous contrast: random, none, arterial or venous")
 	sheet := fs.String("sheet", "", "write the contact sheet of the first phantom (coronal reformat with the true levels and the five level slices) to this PNG")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	growth := fs.Float64("followup", 0, "also write a follow-up scan of each patient whose lesions are grown by this `fraction` of their size (0.3: 30 % larger; 0: unchanged; negative: shrunk, down to -0.9)")
+	months := fs.Int("followup-months", 12, "months between the baseline and the follow-up scan (their study dates)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	followUp := false
+	fs.Visit(func(f *flag.Flag) { followUp = followUp || f.Name == "followup" })
+	if followUp && (*growth < -0.9 || *growth > 3) {
+		return fmt.Errorf("--followup %v: want a growth between -0.9 and 3", *growth)
+	}
+	if followUp && *months < 1 {
+		return fmt.Errorf("--followup-months %d: want at least 1", *months)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -71,7 +89,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	if *signed && *unsigned {
 		return fmt.Errorf("--signed and --unsigned exclude each other")
 	}
-	cfg := synthConfig{n: *n, seed: *seed, out: *out, sheet: *sheet, quiet: *quiet}
+	cfg := synthConfig{n: *n, seed: *seed, out: *out, sheet: *sheet, quiet: *quiet, followUp: followUp, growth: *growth, months: *months}
 	cfg.opt.Disease = *disease
 	cfg.opt.Severity = *severity
 	cfg.opt.Matrix = *matrix
@@ -171,7 +189,11 @@ func synthesize(ctx context.Context, cfg synthConfig, stdout, stderr io.Writer) 
 		}
 		defer lf.Close()
 		lw = csv.NewWriter(lf)
-		if err := lw.Write(labelsHeader()); err != nil {
+		h := labelsHeader()
+		if cfg.followUp {
+			h = append(h, "Scan", "StudyDate")
+		}
+		if err := lw.Write(h); err != nil {
 			return err
 		}
 	}
@@ -203,31 +225,19 @@ func synthesize(ctx context.Context, cfg synthConfig, stdout, stderr io.Writer) 
 		if cfg.out == "" {
 			continue
 		}
-		if bar != nil {
-			bar.label = fmt.Sprintf("phantom %d/%d %s", i+1, cfg.n, id)
+		if !cfg.followUp {
+			if err := writePhantom(ctx, p, id, "", filepath.Join(cfg.out, id), lw, bar, stdout); err != nil {
+				return err
+			}
+			continue
 		}
-		var prog func(done, total int)
-		if bar != nil {
-			prog = bar.update
-		}
-		if _, err := p.WriteDICOM(ctx, filepath.Join(cfg.out, id), id, prog); err != nil {
+		if err := writePhantom(ctx, p, id, "baseline", filepath.Join(cfg.out, id, "baseline"), lw, bar, stdout); err != nil {
 			return err
 		}
-		lab, _, err := p.LevelLabels(ctx, g)
-		if err != nil {
-			return fmt.Errorf("%s: labels: %w", id, err)
-		}
-		rec := []string{id}
-		for _, z := range p.Levels() {
-			rec = append(rec, strconv.FormatFloat(z, 'f', 2, 64))
-		}
-		for _, l := range lab {
-			rec = append(rec, strconv.FormatFloat(l.TOT, 'f', 2, 64), strconv.FormatFloat(l.GG, 'f', 2, 64), strconv.FormatFloat(l.RET, 'f', 2, 64))
-		}
-		if err := lw.Write(rec); err != nil {
+		fu := p.FollowUp(cfg.growth, cfg.months)
+		if err := writePhantom(ctx, fu, id, "followup", filepath.Join(cfg.out, id, "followup"), lw, bar, stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %s, %d slices, levels %.1f %.1f %.1f %.1f %.1f\n", id, p, g.Nz, p.Levels()[0], p.Levels()[1], p.Levels()[2], p.Levels()[3], p.Levels()[4])
 	}
 	if bar != nil {
 		bar.done()
@@ -238,6 +248,45 @@ func synthesize(ctx context.Context, cfg synthConfig, stdout, stderr io.Writer) 
 			return err
 		}
 	}
+	return nil
+}
+
+// writePhantom writes one scan of patient id as a DICOM series into dir
+// and its labels row (with the Scan and StudyDate columns when scan is
+// set: a baseline or follow-up).
+func writePhantom(ctx context.Context, p *phantom.Phantom, id, scan, dir string, lw *csv.Writer, bar *progressBar, stdout io.Writer) error {
+	name := id
+	if scan != "" {
+		name += " " + scan
+	}
+	var prog func(done, total int)
+	if bar != nil {
+		bar.label = "phantom " + name
+		prog = bar.update
+	}
+	g := p.Geometry()
+	if _, err := p.WriteDICOM(ctx, dir, id, prog); err != nil {
+		return err
+	}
+	lab, _, err := p.LevelLabels(ctx, g)
+	if err != nil {
+		return fmt.Errorf("%s: labels: %w", name, err)
+	}
+	rec := []string{id}
+	for _, z := range p.Levels() {
+		rec = append(rec, strconv.FormatFloat(z, 'f', 2, 64))
+	}
+	for _, l := range lab {
+		rec = append(rec, strconv.FormatFloat(l.TOT, 'f', 2, 64), strconv.FormatFloat(l.GG, 'f', 2, 64), strconv.FormatFloat(l.RET, 'f', 2, 64))
+	}
+	if scan != "" {
+		rec = append(rec, scan, p.StudyDate())
+	}
+	if err := lw.Write(rec); err != nil {
+		return err
+	}
+	lv := p.Levels()
+	fmt.Fprintf(stdout, "%s: %s, %d slices, levels %.1f %.1f %.1f %.1f %.1f\n", name, p, g.Nz, lv[0], lv[1], lv[2], lv[3], lv[4])
 	return nil
 }
 

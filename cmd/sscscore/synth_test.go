@@ -173,6 +173,8 @@ func TestSynthFlags(t *testing.T) {
 		{"--out", "x", "--slice-spacing", "0.1"},
 		{"--out", "x", "--signed", "--unsigned"},
 		{"--out", "x", "--contrast", "iodine"},
+		{"--out", "x", "--followup", "-2"},
+		{"--out", "x", "--followup", "0.2", "--followup-months", "0"},
 	} {
 		var out, errb bytes.Buffer
 		if code := runMain(append([]string{"synth"}, args...), &out, &errb); code == 0 {
@@ -181,5 +183,50 @@ func TestSynthFlags(t *testing.T) {
 	}
 	if r, err := parseRange("1-5", 0.3, 20); err != nil || r.Min != 1 || r.Max != 5 {
 		t.Errorf("parseRange(1-5) = %v, %v; want 1-5, nil", r, err)
+	}
+}
+
+// TestSynthFollowUp writes a baseline and a follow-up of one patient: two
+// series of the same patient and geometry, 6 months apart, and labels rows
+// whose levels are the same and whose extents grew.
+func TestSynthFollowUp(t *testing.T) {
+	out := t.TempDir()
+	runSynthCLI(t, "--seed", "31", "--matrix", "128", "--slice-spacing", "8", "--disease", "--severity", "0.5", "--quiet",
+		"--followup", "0.4", "--followup-months", "6", "--out", out)
+	rows := readLabels(t, filepath.Join(out, "labels.csv"))
+	if len(rows) != 3 || rows[0][21] != "Scan" || rows[0][22] != "StudyDate" {
+		t.Fatalf("labels.csv: got %d rows, header %v; want 3 rows, ... Scan, StudyDate", len(rows), rows[0])
+	}
+	b, f := rows[1], rows[2]
+	if b[0] != f[0] || b[21] != "baseline" || f[21] != "followup" || b[22] != "20240101" || f[22] != "20240701" {
+		t.Fatalf("rows: got %v / %v, want one patient, baseline 20240101 and followup 20240701", b, f)
+	}
+	if strings.Join(b[1:6], ",") != strings.Join(f[1:6], ",") {
+		t.Errorf("levels: got %v and %v, want the same", b[1:6], f[1:6])
+	}
+	var sumB, sumF float64
+	for l := 0; l < 5; l++ {
+		x, _ := strconv.ParseFloat(b[6+3*l], 64)
+		y, _ := strconv.ParseFloat(f[6+3*l], 64)
+		sumB, sumF = sumB+x, sumF+y
+	}
+	if sumF < sumB+10 {
+		t.Errorf("TOT over the levels: got %.1f -> %.1f, want at least 10 points more", sumB, sumF)
+	}
+	var seen []*ingest.Series
+	for _, scan := range []string{"baseline", "followup"} {
+		files, err := ingest.DiskFiles(filepath.Join(out, b[0], scan))
+		if err != nil {
+			t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
+		}
+		inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
+		if err != nil || len(inv.Series) != 1 {
+			t.Fatalf("ingest.Scan(%s): got error %v, want one series", scan, err)
+		}
+		seen = append(seen, inv.Series[0])
+	}
+	if seen[0].PatientID != seen[1].PatientID || seen[0].UID == seen[1].UID || seen[0].StudyDate != "20240101" || seen[1].StudyDate != "20240701" {
+		t.Errorf("series: got patients %q/%q, UIDs %s/%s, dates %s/%s; want one patient, two series, 20240101/20240701",
+			seen[0].PatientID, seen[1].PatientID, seen[0].UID, seen[1].UID, seen[0].StudyDate, seen[1].StudyDate)
 	}
 }

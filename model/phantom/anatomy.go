@@ -188,6 +188,7 @@ type anatomy struct {
 
 	lesions  []lesion
 	severity float64
+	growth   float64 // lesion size factor (1 + Options.Growth)
 
 	env      tubeSet    // envelope members of tubes, for the lung surface
 	rpa, lpa []vec      // right and left pulmonary artery centre lines

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"sscscore/model/dcmwrite"
 	"sscscore/model/volume"
@@ -25,6 +26,11 @@ func (p *Phantom) SeriesMeta(patientID string) dcmwrite.SeriesMeta {
 	if p.Opt.Disease {
 		desc += ", disease"
 	}
+	uidSeed := fmt.Sprintf("sscscore-phantom/%d/%s/%v/%v/%v/%d", p.Seed, patientID, s.SliceSpacing, s.PixelSpacing, p.Opt.Disease, s.Matrix)
+	if p.Opt.VisitMonths != 0 || p.Opt.Growth != 0 {
+		uidSeed += fmt.Sprintf("/visit %d/growth %v", p.Opt.VisitMonths, p.Opt.Growth)
+		desc += fmt.Sprintf(", follow-up %d months", p.Opt.VisitMonths)
+	}
 	return dcmwrite.SeriesMeta{
 		PatientID:         patientID,
 		PatientName:       "Phantom^" + patientID,
@@ -34,9 +40,15 @@ func (p *Phantom) SeriesMeta(patientID string) dcmwrite.SeriesMeta {
 		Signed:            s.Signed,
 		Intercept:         -1024,
 		Slope:             1,
-		UIDSeed:           fmt.Sprintf("sscscore-phantom/%d/%s/%v/%v/%v/%d", p.Seed, patientID, s.SliceSpacing, s.PixelSpacing, p.Opt.Disease, s.Matrix),
-		StudyDate:         "20240101",
+		UIDSeed:           uidSeed,
+		StudyDate:         p.StudyDate(),
 	}
+}
+
+// StudyDate is the phantom's study date (YYYYMMDD): 1 January 2024 for
+// the first visit, Options.VisitMonths later for a follow-up.
+func (p *Phantom) StudyDate() string {
+	return time.Date(2024, time.January+time.Month(p.Opt.VisitMonths), 1, 0, 0, 0, 0, time.UTC).Format("20060102")
 }
 
 // WriteDICOM renders the phantom on its native grid and writes it as a

@@ -31,9 +31,11 @@ const lesionFade = 14.0
 // in systemic-sclerosis interstitial lung disease (mostly non-specific
 // interstitial pneumonia: ground glass and fine reticulation in the lower
 // zones, at the periphery). severity in (0, 1] scales their number and
-// size; 0 draws it.
-func (an *anatomy) placeDisease(rng *rand.Rand, severity float64) {
+// size; 0 draws it. growth (Options.Growth) scales every lesion's size
+// after all draws, so that the lesions stay where the seed put them.
+func (an *anatomy) placeDisease(rng *rand.Rand, severity, growth float64) {
 	a := an.a
+	an.growth = 1 + max(growth, -0.9)
 	if severity <= 0 {
 		severity = rng.Float64()
 	}
@@ -70,13 +72,13 @@ func (an *anatomy) placeDisease(rng *rand.Rand, severity float64) {
 		if !found {
 			continue
 		}
-		sc := 0.55 + 0.9*severity
+		sc := (0.55 + 0.9*severity) * an.growth
 		r := [3]float64{uni(rng, 18, 55) * sc, uni(rng, 18, 55) * sc, uni(rng, 22, 70) * sc}
 		th := u() * math.Pi
 		ax := [3]vec{{math.Cos(th), math.Sin(th), 0}, {-math.Sin(th), math.Cos(th), 0}, {0, 0, 1}}
 		l.e = newEllipsoid(p, r, ax)
 		if l.ret {
-			l.band = uni(rng, 10, 30) + 20*severity
+			l.band = (uni(rng, 10, 30) + 20*severity) * an.growth
 			l.rt = synth.RandomReticulation(u)
 			// honeycombing is a lower-zone finding
 			for l.rt.Honeycomb && t > 0.45 {
@@ -84,7 +86,7 @@ func (an *anatomy) placeDisease(rng *rand.Rand, severity float64) {
 			}
 		} else {
 			if u() < 0.5 {
-				l.band = uni(rng, 25, 50)
+				l.band = uni(rng, 25, 50) * an.growth
 			}
 			l.gg = synth.RandomGroundGlass(u)
 		}

@@ -170,9 +170,9 @@ func (r *renderer) applyScanner(z float64, full bool) {
 		// Correlated noise: a periodic tile made once per renderer, read
 		// at a random offset and orientation for each slice.
 		if r.noise == nil {
-			r.noise = noiseTile(nx, ny, s.NoiseCorr, scalar.Hash64(uint64(p.Seed)^0x4015e))
+			r.noise = noiseTile(nx, ny, s.NoiseCorr, scalar.Hash64(p.noiseSeed()^0x4015e))
 		}
-		h := scalar.Hash64(uint64(p.Seed) ^ math.Float64bits(z))
+		h := scalar.Hash64(p.noiseSeed() ^ math.Float64bits(z))
 		ox, oy := int(h%uint64(nx)), int((h>>20)%uint64(ny))
 		sign := float32(sd)
 		if h>>40&1 == 1 {
@@ -202,7 +202,7 @@ func (r *renderer) applyScanner(z float64, full bool) {
 		f *= math.Sqrt(s.SliceSpacing / g.Thickness)
 	}
 	sd *= math.Min(1, f)
-	whiteNoise(r.tmp2, scalar.Hash64(uint64(p.Seed)^math.Float64bits(z)^0xc0a75e))
+	whiteNoise(r.tmp2, scalar.Hash64(p.noiseSeed()^math.Float64bits(z)^0xc0a75e))
 	for i := range img {
 		img[i] += float32(sd) * r.tmp2[i]
 	}

@@ -65,6 +65,16 @@ type Options struct {
 	// Signed selects the DICOM pixel representation: 0 random, 1 unsigned
 	// (RescaleIntercept -1024), 2 signed.
 	Signed int
+	// Growth grows every lesion in place by this fraction of its size
+	// (0.3: radii and subpleural depth 30 % larger; negative values shrink
+	// it, down to -0.9): the disease of a follow-up scan. The anatomy, the
+	// scanner and the lesions' positions and textures are the seed's
+	// whatever Growth is.
+	Growth float64
+	// VisitMonths is the time of the scan after the patient's first one
+	// (months; 0 = the baseline). A later visit has its own noise
+	// realisation, study date and UIDs; the patient is the seed's.
+	VisitMonths int
 }
 
 // Scanner holds the sampled acquisition and reconstruction parameters.

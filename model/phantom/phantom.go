@@ -38,6 +38,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"sscscore/model/internal/scalar"
 	"sscscore/model/volume"
 )
 
@@ -90,7 +91,7 @@ func (p *Phantom) model() *anatomy {
 		rng := rand.New(rand.NewPCG(uint64(p.Seed), 0xa7a70111))
 		p.an = buildAnatomy(&p.Anatomy, rng)
 		if p.Opt.Disease {
-			p.an.placeDisease(rand.New(rand.NewPCG(uint64(p.Seed), 0xd15ea5e)), p.Opt.Severity)
+			p.an.placeDisease(rand.New(rand.NewPCG(uint64(p.Seed), 0xd15ea5e)), p.Opt.Severity, p.Opt.Growth)
 		}
 	})
 	return p.an
@@ -104,6 +105,28 @@ func (p *Phantom) full() *anatomy {
 		an.tubes.index()
 	})
 	return an
+}
+
+// FollowUp returns a later scan of the same patient: the same anatomy,
+// scanner and levels, the disease grown in place by growth (Options.Growth:
+// 0 leaves it unchanged), months after this one, with its own noise. The
+// two are the acceptance pair of a change between scans.
+func (p *Phantom) FollowUp(growth float64, months int) *Phantom {
+	opt := p.Opt
+	opt.Growth += growth
+	opt.VisitMonths += months
+	f := New(p.Seed, opt)
+	f.Quality = p.Quality
+	return f
+}
+
+// noiseSeed seeds the scanner noise: the patient's seed for the first
+// visit, another realisation for each later one (Options.VisitMonths).
+func (p *Phantom) noiseSeed() uint64 {
+	if p.Opt.VisitMonths == 0 {
+		return uint64(p.Seed)
+	}
+	return scalar.Hash64(uint64(p.Seed) ^ uint64(p.Opt.VisitMonths)*0x9e3779b97f4a7c15)
 }
 
 // Levels returns the patient z (mm) of the five levels L1..L5.

@@ -344,3 +344,91 @@ func TestResample(t *testing.T) {
 		t.Errorf("x extent: got %v mm, want %v", float64(c.Nx)*c.Spacing[0], float64(g.Nx)*g.Spacing[0])
 	}
 }
+
+// TestFollowUp checks the follow-up of a seed: the same anatomy, scanner,
+// levels and lesion positions; the disease grown as asked (every level's
+// extent at least the baseline's, most larger) or, with no growth, the
+// same labels; another noise realisation, study date and UIDs.
+func TestFollowUp(t *testing.T) {
+	base := New(31, Options{Matrix: 256, SliceSpacing: Range{2, 2}, Disease: true, Severity: 0.5, Contrast: ContrastNone})
+	ctx := context.Background()
+	g := base.Geometry()
+	labBase, _, err := base.LevelLabels(ctx, g)
+	if err != nil {
+		t.Fatalf("base.LevelLabels: got error %v, want nil", err)
+	}
+	tests := []struct {
+		name   string
+		growth float64
+		months int
+		date   string
+	}{
+		{"grown 40 %", 0.4, 12, "20250101"},
+		{"unchanged", 0, 6, "20240701"},
+		{"shrunk 30 %", -0.3, 18, "20250701"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := base.FollowUp(tc.growth, tc.months)
+			if f.Anatomy != base.Anatomy || f.Scanner != base.Scanner || f.Levels() != base.Levels() {
+				t.Fatalf("follow-up: got anatomy/scanner/levels differing from the baseline's, want the same")
+			}
+			lb, lf := base.model().lesions, f.model().lesions
+			if len(lb) != len(lf) {
+				t.Fatalf("lesions: got %d, want the baseline's %d", len(lf), len(lb))
+			}
+			for i := range lb {
+				if lb[i].e.c != lf[i].e.c {
+					t.Errorf("lesion %d: got centre %v, want the baseline's %v", i, lf[i].e.c, lb[i].e.c)
+				}
+			}
+			lab, _, err := f.LevelLabels(ctx, g)
+			if err != nil {
+				t.Fatalf("f.LevelLabels: got error %v, want nil", err)
+			}
+			grew, shrank := 0, 0
+			for i := range lab {
+				d := lab[i].TOT - labBase[i].TOT
+				t.Logf("L%d: TOT %.1f -> %.1f (GG %.1f -> %.1f, RET %.1f -> %.1f)", i+1, labBase[i].TOT, lab[i].TOT, labBase[i].GG, lab[i].GG, labBase[i].RET, lab[i].RET)
+				checkLabels(t, lab[i])
+				switch {
+				case tc.growth == 0 && lab[i] != labBase[i]:
+					t.Errorf("L%d: got labels %+v, want the baseline's %+v", i+1, lab[i], labBase[i])
+				case tc.growth > 0 && d < 0:
+					t.Errorf("L%d: got TOT %.2f after growth, want at least the baseline's %.2f", i+1, lab[i].TOT, labBase[i].TOT)
+				case tc.growth < 0 && d > 0:
+					t.Errorf("L%d: got TOT %.2f after shrinking, want at most the baseline's %.2f", i+1, lab[i].TOT, labBase[i].TOT)
+				}
+				if d > 1 {
+					grew++
+				}
+				if d < -1 {
+					shrank++
+				}
+			}
+			if tc.growth > 0 && grew < 3 || tc.growth < 0 && shrank < 3 {
+				t.Errorf("growth %v: got %d levels grown and %d shrunk by over 1 point, want at least 3 in its direction", tc.growth, grew, shrank)
+			}
+			// Another scan: other noise, date and UIDs, the same patient.
+			sg := base.SliceGrid()
+			a, b := make([]int16, sg.Nx*sg.Ny), make([]int16, sg.Nx*sg.Ny)
+			z := base.Levels()[L3]
+			if err := base.RenderSlice(z, sg, a, nil); err != nil {
+				t.Fatalf("base.RenderSlice: got error %v, want nil", err)
+			}
+			if err := f.RenderSlice(z, sg, b, nil); err != nil {
+				t.Fatalf("f.RenderSlice: got error %v, want nil", err)
+			}
+			if equal16(a, b) {
+				t.Error("follow-up slice: got the baseline's pixels, want another noise realisation")
+			}
+			mb, mf := base.SeriesMeta("P31"), f.SeriesMeta("P31")
+			if mf.UIDSeed == mb.UIDSeed || mf.PatientID != mb.PatientID || mf.PatientName != mb.PatientName {
+				t.Errorf("meta: got UID seeds %q/%q, patients %q/%q, want other UIDs, the same patient", mb.UIDSeed, mf.UIDSeed, mb.PatientID, mf.PatientID)
+			}
+			if mf.StudyDate != tc.date {
+				t.Errorf("study date: got %s, want %s (%d months after %s)", mf.StudyDate, tc.date, tc.months, mb.StudyDate)
+			}
+		})
+	}
+}
