@@ -22,6 +22,15 @@ import (
 // networks are trained on synthetic data only.
 const SyntheticNote = "Trained on synthetic data only (procedural thorax phantoms and pasted ground glass and reticulation); not validated on patients with systemic sclerosis. Research use only, not a medical device."
 
+// Note returns the statement the cascade's results carry: SyntheticNote,
+// or for the weights of a weights folder a statement naming them.
+func (c *Cascade) Note() string {
+	if c.info.Weights == "" {
+		return SyntheticNote
+	}
+	return fmt.Sprintf("Weights %q (trained on: %s), not the shipped ones; see their model card for what they were validated on. Research use only, not a medical device.", c.info.Weights, c.info.Training)
+}
+
 // NetInfo describes one network of the cascade.
 type NetInfo struct {
 	Spec   string  `json:"spec"`
@@ -35,6 +44,9 @@ type ModelInfo struct {
 	Levels   NetInfo `json:"levels"`
 	Scores   NetInfo `json:"scores"`
 	Training string  `json:"training"` // "synthetic" for the shipped weights
+	// Weights names the weights when they are not the shipped ones (a
+	// weights folder, FromWeightsFiles); empty for the shipped weights.
+	Weights string `json:"weights,omitempty"`
 	// LevelDecoding says how the levels were read from the levels
 	// network's heat maps: DecodingPrior or DecodingIndependent.
 	LevelDecoding string `json:"level_decoding"`
@@ -578,7 +590,7 @@ func levelFrom(name string, k int, z float64, scored map[int]SliceScore) LevelRe
 // slices, each read once more).
 func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*Result, error) {
 	g := src.Geometry()
-	res := &Result{SeriesUID: opt.SeriesUID, Model: c.info, Warnings: []string{}, Note: SyntheticNote}
+	res := &Result{SeriesUID: opt.SeriesUID, Model: c.info, Warnings: []string{}, Note: c.Note()}
 	co, err := BuildCoarse(ctx, src, func(done, total int) { c.progress(&opt, StageRead, done, total) })
 	if err != nil {
 		return nil, err
