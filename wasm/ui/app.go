@@ -29,7 +29,8 @@ type app struct {
 	workerFns []js.Func
 	ready     *protocol.ReadyInfo
 
-	job     int  // last job started
+	job     int  // the job running, or whose scan is on screen
+	jobs    int  // jobs started: job numbers are never reused
 	running bool // job is running
 
 	stageOrder []protocol.Stage
@@ -167,7 +168,8 @@ func (a *app) newJob(m *protocol.Msg, files []any) {
 	if a.ready == nil {
 		return
 	}
-	a.job++
+	a.jobs++
+	a.job = a.jobs
 	m.Job = a.job
 	a.running = true
 	a.clearError()
