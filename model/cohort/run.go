@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -89,6 +90,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	recs, good, err := previous(p, cfg.Resume, man)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.CSV), 0o755); err != nil {
+		return nil, fmt.Errorf("cohort: %w", err)
 	}
 	done := keep(recs, jobs, base.Info())
 	sum := &Summary{Paths: p, Jobs: len(jobs), Resumed: len(done), Outside: len(c.Outside)}
