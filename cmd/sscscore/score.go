@@ -42,8 +42,12 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	pacs := addPACSFlags(fs)
 	withPatient := fs.Bool("patient", false, "put the patient's name, ID, birth date and sex into the JSON (source.patient), so that `sscscore sr` files the report under the patient")
 	reports := addReportFlags(fs)
+	var levels placementFlags
+	fs.Var(&levels, "level", "place a level by hand and score it there: `L3=z-144` (patient z, mm: the nearest slice) or L3=slice-12 (slice index, 0 = most cranial); also a level the network put outside the scan; repeatable. Marked reader_placed in the JSON, * in the table (the CSV keeps the paper's layout)")
+	var own sliceFlags
+	fs.Var(&own, "slice", "also score a slice of your own: `N` (slice index) or z-144 (patient z, mm), into the JSON's extra_slices and the table; repeatable")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] PATH...")
+		fmt.Fprintln(stderr, "usage: sscscore score [--json|--csv] [--demo] [--series UID] [--level L3=z-144] [--slice N] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a DICOM file, a folder (read recursively) or a zip archive, or a study in a PACS:")
 		fmt.Fprintln(stderr, "dicomweb://HOST[:PORT]/PATH?study=UID[&series=UID] (dicomwebs:// for https; PATH is the DICOMweb root),")
 		fmt.Fprintln(stderr, "whose series (the named one, else every CT series) are retrieved over DICOMweb (WADO-RS).")
@@ -93,8 +97,11 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *withPatient {
-		res.Source = sr.SourceOf(src.Series(), res, true)
+	if err := applyPlacements(ctx, res, src, levels, own); err != nil {
+		return err
+	}
+	if *withPatient || len(levels)+len(own) > 0 {
+		res.Source = sr.SourceOf(src.Series(), res, *withPatient)
 	}
 	if *heatmapsDir != "" {
 		if err := scoreHeatmaps(ctx, *heatmapsDir, *heatmapMethods, src, res, stderr, *quiet); err != nil {
@@ -157,17 +164,25 @@ func printTable(w io.Writer, r *cascade.Result, src *ingest.LazyVolume) {
 		if l.Slice != nil {
 			sl = fmt.Sprint(*l.Slice)
 		}
+		sl += readerMark(l)
 		if l.Status != cascade.StatusScored {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\t\t\t\n", l.Name, z, sl, l.Confidence, l.Status)
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t\n", l.Name, z, sl, l.Confidence, l.Rounded.TOT, l.Rounded.GG, l.Rounded.RET)
 	}
+	for _, l := range r.ExtraSlices {
+		if l.Status != cascade.StatusScored {
+			fmt.Fprintf(tw, "%s\t%s\t%d%s\t\t%s\t\t\t\n", l.Name, optF(l.ZMM), *l.Slice, readerMark(l), l.Status)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d%s\t\t%d\t%d\t%d\t\n", l.Name, optF(l.ZMM), *l.Slice, readerMark(l), l.Rounded.TOT, l.Rounded.GG, l.Rounded.RET)
+	}
 	if r.Mean.Rounded != nil {
 		fmt.Fprintf(tw, "mean\t\t\t\t%s\t%s\t%s\t\n", optF(r.Mean.TOT), optF(r.Mean.GG), optF(r.Mean.RET))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "(slice: index in the series, 0 = most cranial; scores in percent of the lung area, per level rounded to 5)")
+	fmt.Fprintln(w, "(slice: index in the series, 0 = most cranial, * placed by the reader; scores in percent of the lung area, per level rounded to 5; the mean is over the levels)")
 	for _, wn := range r.Warnings {
 		fmt.Fprintln(w, "warning:", wn)
 	}

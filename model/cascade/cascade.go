@@ -214,8 +214,9 @@ type LevelResult struct {
 	// Rounded holds the scores rounded to the nearest 5, for display.
 	Rounded *Rounded `json:"rounded"`
 	// Status is "scored", "outside" (the level lies outside the scanned
-	// range; Outside says on which side) or "no-lung" (the level slice
-	// shows no lung to score).
+	// range; Outside says on which side), "no-lung" (the level slice
+	// shows no lung to score) or "unplaced" (left to the reader: a
+	// single-slice series).
 	Status  string `json:"status"`
 	Outside string `json:"outside,omitempty"`
 	// EstimateZMM is the levels network's estimate of the level's z, even
@@ -240,6 +241,9 @@ const (
 	StatusScored  = "scored"
 	StatusOutside = "outside"
 	StatusNoLung  = "no-lung"
+	// StatusUnplaced: the level is left to the reader (a single-slice
+	// series, where the levels network cannot place it).
+	StatusUnplaced = "unplaced"
 )
 
 // MeanScores is the whole-lung score: the mean over the scored levels.
@@ -265,6 +269,10 @@ type Result struct {
 	// headers, which the cascade never sees: the caller fills it); nil
 	// when unknown. A DICOM Structured Report of the result refers to it.
 	Source *Source `json:"source,omitempty"`
+	// ExtraSlices are slices scored besides the five levels: the slice of
+	// a single-slice series, and slices a reader added (ReaderPlaced),
+	// named "slice K". They are not part of the whole-lung mean.
+	ExtraSlices []LevelResult `json:"extra_slices,omitempty"`
 }
 
 // Source identifies the scored series' study and the DICOM instances of
@@ -591,15 +599,15 @@ func levelFrom(name string, k int, z float64, scored map[int]SliceScore) LevelRe
 func (c *Cascade) Score(ctx context.Context, src volume.Source, opt Options) (*Result, error) {
 	g := src.Geometry()
 	res := &Result{SeriesUID: opt.SeriesUID, Model: c.info, Warnings: []string{}, Note: c.Note()}
+	if g.Nz == 1 {
+		return c.scoreSingle(ctx, src, res, &opt)
+	}
 	co, err := BuildCoarse(ctx, src, func(done, total int) { c.progress(&opt, StageRead, done, total) })
 	if err != nil {
 		return nil, err
 	}
 	if co.Missing > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d slices could not be read and were left out", co.Missing, g.Nz))
-	}
-	if g.Nz < 2 {
-		res.Warnings = append(res.Warnings, "the series has a single slice: the levels cannot be placed reliably")
 	}
 	c.progress(&opt, StageLevels, 0, 1)
 	est, err := c.Levels(ctx, co, g)
@@ -695,10 +703,16 @@ func MeanOf(levels []LevelResult) MeanScores {
 // network evaluations, well under a second natively). Replace the level
 // in a Result and recompute the mean with MeanOf.
 func (c *Cascade) Rescore(ctx context.Context, src volume.Source, level, slice int) (LevelResult, error) {
-	g := src.Geometry()
 	if level < 0 || level >= NumLevels {
 		return LevelResult{}, fmt.Errorf("cascade: level %d out of range [0,%d)", level, NumLevels)
 	}
+	return c.scoreAt(ctx, src, LevelNames[level], slice)
+}
+
+// scoreAt scores the slice of src and its neighbours as a reader-placed
+// level or slice called name.
+func (c *Cascade) scoreAt(ctx context.Context, src volume.Source, name string, slice int) (LevelResult, error) {
+	g := src.Geometry()
 	if slice < 0 || slice >= g.Nz {
 		return LevelResult{}, fmt.Errorf("cascade: slice %d out of range [0,%d)", slice, g.Nz)
 	}
@@ -710,7 +724,35 @@ func (c *Cascade) Rescore(ctx context.Context, src volume.Source, level, slice i
 	for _, s := range ss {
 		scored[s.Slice] = s
 	}
-	lr := levelFrom(LevelNames[level], slice, g.ZOf(slice), scored)
+	lr := levelFrom(name, slice, g.ZOf(slice), scored)
 	lr.ReaderPlaced = true
 	return lr, nil
+}
+
+// UnplacedMessage is the message of a level left to the reader.
+const UnplacedMessage = "the series has a single slice: the level is left to the reader"
+
+// scoreSingle scores the one slice of a single-slice series as itself
+// (ExtraSlices): the levels network cannot place levels on one slice, so
+// they are left to the reader (StatusUnplaced).
+func (c *Cascade) scoreSingle(ctx context.Context, src volume.Source, res *Result, opt *Options) (*Result, error) {
+	c.progress(opt, StageRead, 1, 1)
+	c.progress(opt, StageLevels, 1, 1)
+	c.progress(opt, StageScores, 0, 1)
+	s, err := c.scoreAt(ctx, src, "slice 0", 0)
+	if err != nil {
+		return nil, err
+	}
+	c.progress(opt, StageScores, 1, 1)
+	s.ReaderPlaced = false
+	res.ExtraSlices = []LevelResult{s}
+	for _, name := range LevelNames {
+		res.Levels = append(res.Levels, LevelResult{Name: name, Status: StatusUnplaced, Message: UnplacedMessage})
+	}
+	res.Mean = MeanOf(res.Levels)
+	res.Warnings = append(res.Warnings, "the series has a single slice: it is scored as that slice (extra_slices); the levels are left to the reader")
+	for _, l := range res.Levels {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s not scored: %s", l.Name, l.Message))
+	}
+	return res, nil
 }
