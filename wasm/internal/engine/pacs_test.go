@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"sscscore/model/dicomweb"
 	"sscscore/model/dicomweb/orthanctest"
 	"sscscore/model/shareddata"
 	"sscscore/model/sr"
@@ -288,5 +289,45 @@ func TestPACSOpenStudy(t *testing.T) {
 	}
 	if jsonOf(t, e.result.res.Levels) != jsonOf(t, disk.result.res.Levels) {
 		t.Errorf("levels from the PACS %s\nwant (from disk) %s", jsonOf(t, e.result.res.Levels), jsonOf(t, disk.result.res.Levels))
+	}
+}
+
+// TestSeriesFound checks the series list of a study: what can be opened,
+// the order, the proposal and its reason.
+func TestSeriesFound(t *testing.T) {
+	ct := func(uid string, n, number int, desc string) dicomweb.Series {
+		return dicomweb.Series{UID: uid, Modality: "CT", NumInstances: n, Number: number, Description: desc}
+	}
+	for _, tc := range []struct {
+		name       string
+		series     []dicomweb.Series
+		wantOrder  []string
+		wantChosen string
+		wantWhy    string
+	}{
+		{"one CT series", []dicomweb.Series{ct("a", 30, 2, "B40f")}, []string{"a"}, "a", "the only CT series"},
+		{"the most images", []dicomweb.Series{ct("a", 30, 2, "5 mm"), ct("b", 300, 3, "1 mm")}, []string{"a", "b"}, "b", "the most images (300)"},
+		{"localizer and report left out", []dicomweb.Series{
+			{UID: "sr", Modality: "SR", NumInstances: 1, Number: 99},
+			ct("scout", 1, 1, "Topogram"), ct("a", 30, 2, "B40f")},
+			[]string{"a", "scout", "sr"}, "a", "the only CT series"},
+		{"nothing to score", []dicomweb.Series{{UID: "mr", Modality: "MR", NumInstances: 20}}, []string{"mr"}, "", "No series of this study can be scored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := seriesFound(tc.series)
+			var order []string
+			for _, s := range f.Series {
+				order = append(order, s.UID)
+				if !s.Usable && s.Reason == "" {
+					t.Errorf("series %s cannot be opened but says no reason", s.UID)
+				}
+			}
+			if strings.Join(order, " ") != strings.Join(tc.wantOrder, " ") {
+				t.Errorf("order %v, want %v", order, tc.wantOrder)
+			}
+			if f.Chosen != tc.wantChosen || !strings.Contains(f.Why, tc.wantWhy) {
+				t.Errorf("chose %q (%s), want %q (saying %q)", f.Chosen, f.Why, tc.wantChosen, tc.wantWhy)
+			}
+		})
 	}
 }
