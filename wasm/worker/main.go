@@ -151,7 +151,7 @@ func (w *worker) onMessage(data js.Value) {
 	case protocol.PACSSeries:
 		go w.eng.PACSSeries(context.Background(), m.Job, m.PACS, m.Study, w.send)
 	case protocol.Store:
-		w.enqueue(func() { w.eng.Store(context.Background(), m.Job, m.PACS, m.PDF, w.send) })
+		w.enqueue(func() { w.eng.Store(context.Background(), m.Job, m.PACS, w.send) })
 	case protocol.Move:
 		w.enqueue(func() { w.eng.Move(context.Background(), m.Job, m.Level, m.Slice, w.send) })
 	case protocol.Export:

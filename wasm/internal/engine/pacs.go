@@ -261,8 +261,8 @@ func received(n, total int, bytes int64) string {
 
 // Store sends the DICOM SR of the current result to the PACS with STOW-RS
 // (a task: answered by stored or error).
-func (e *Engine) Store(ctx context.Context, job int, p *protocol.PACS, pdf bool, send Send) {
-	stored, err := e.store(ctx, job, p, pdf)
+func (e *Engine) Store(ctx context.Context, job int, p *protocol.PACS, send Send) {
+	stored, err := e.store(ctx, p)
 	if err != nil {
 		taskError(send, job, protocol.Store, err)
 		return
@@ -270,12 +270,12 @@ func (e *Engine) Store(ctx context.Context, job int, p *protocol.PACS, pdf bool,
 	send(&protocol.Msg{Kind: protocol.Stored, Job: job, Task: protocol.Store, Stored: stored}, nil)
 }
 
-func (e *Engine) store(ctx context.Context, job int, p *protocol.PACS, pdf bool) (*protocol.StoredInfo, error) {
+func (e *Engine) store(ctx context.Context, p *protocol.PACS) (*protocol.StoredInfo, error) {
 	c, err := e.client(p)
 	if err != nil {
 		return nil, err
 	}
-	files, err := e.storeFiles(e.job, pdf) // job numbers the task: the result is the scan's in use
+	files, err := e.storeFiles(e.job) // the result of the scan in use (the task has its own number)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func TestPACSOpenA0002(t *testing.T) {
 
 	// Store the SR, find it in Orthanc, read it back.
 	rec = recorder{}
-	e.Store(ctx, 4, pacs, false, rec.send)
+	e.Store(ctx, 4, pacs, rec.send)
 	st := rec.last(protocol.Stored)
 	if st == nil {
 		t.Fatalf("store: %+v", rec.last(protocol.Error))

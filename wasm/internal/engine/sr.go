@@ -50,12 +50,9 @@ func (e *Engine) exportSR(job int, patient bool) (*protocol.ExportInfo, []byte, 
 // storeFiles are the files a store request sends: the SR, with the
 // patient's identity (the PACS files it under the patient of the study
 // it came from; without it the PACS would make a separate, anonymous
-// patient). The printable report is not sent: this version makes it in
-// the browser's print dialogue, not as a file.
-func (e *Engine) storeFiles(job int, pdf bool) ([]storeFile, error) {
-	if pdf {
-		return nil, errors.New("This version cannot store the printable report in the PACS; store the SR alone, or print the report to PDF.")
-	}
+// patient). The printable report is not sent: the page makes it in the
+// browser's print dialogue, not as a file.
+func (e *Engine) storeFiles(job int) ([]storeFile, error) {
 	f, err := e.srFile(job, true)
 	if err != nil {
 		return nil, err

@@ -33,8 +33,8 @@
 //	pacs-open {job, pacs, study, series, total}  retrieve a series (WADO-RS; series "":
 //	                              every CT series of the study, the usual choice among them) and
 //	                              read it as open reads files: the same events, after download progress
-//	store   {job, pacs, pdf}      store the current result in the PACS as a DICOM SR
-//	                              (and, with pdf, the printable report) with STOW-RS; a task
+//	store   {job, pacs}           store the current result in the PACS as a DICOM SR
+//	                              with STOW-RS; a task
 //
 // export also makes "sr": the DICOM SR of the current result (a .dcm file in
 // the exported event's buf). The PACS requests carry the PACS's DICOMweb
@@ -112,13 +112,11 @@ type Msg struct {
 	// PACS requests: the server and credentials; pacs-search: the query;
 	// pacs-series and pacs-open: the study; pacs-open: the series (in
 	// Series; "" for every CT series of the study) and its number of
-	// instances from the series search (0 when not known); store:
-	// whether to send the printable report too.
+	// instances from the series search (0 when not known).
 	PACS  *PACS       `json:"pacs,omitempty"`
 	Query *StudyQuery `json:"query,omitempty"`
 	Study string      `json:"study,omitempty"`
 	Total int         `json:"total,omitempty"`
-	PDF   bool        `json:"pdf,omitempty"`
 
 	Ready     *ReadyInfo     `json:"ready,omitempty"`
 	Progress  *ProgressInfo  `json:"progress,omitempty"`
@@ -497,7 +495,7 @@ type PACSSeriesInfo struct {
 
 // StoredInfo says what a store request sent.
 type StoredInfo struct {
-	// Files names what was sent ("DICOM SR", "PDF report"), Bytes their
+	// Files names what was sent ("DICOM SR"), Bytes their
 	// size, SOPInstanceUIDs the new instances' UIDs.
 	Files           []string `json:"files"`
 	Bytes           int      `json:"bytes"`

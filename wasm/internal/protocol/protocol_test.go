@@ -39,7 +39,7 @@ func TestRoundTrip(t *testing.T) {
 			Query: &StudyQuery{PatientID: "A0002", DateFrom: "20100101", DateTo: "20201231", Modality: "CT"}},
 		{Kind: PACSSeries, Job: 2, PACS: &PACS{URL: "/dicomweb", Token: "t"}, Study: "1.2"},
 		{Kind: PACSOpen, Job: 6, PACS: &PACS{URL: "http://pacs/dicom-web"}, Study: "1.2", Series: "1.2.3", Total: 30},
-		{Kind: Store, Job: 3, PACS: &PACS{URL: "http://pacs/dicom-web"}, PDF: true},
+		{Kind: Store, Job: 3, PACS: &PACS{URL: "http://pacs/dicom-web"}},
 		{Kind: Export, Job: 6, Format: FormatSR},
 		{Kind: Progress, Job: 6, Progress: &ProgressInfo{Stage: StageDownload, Done: 3, Total: 30, Unit: "images", Bytes: 1 << 20}},
 		{Kind: Found, Job: 1, Task: PACSSearch, Found: &FoundInfo{Limit: 100, Studies: []StudyInfo{{UID: "1.2", PatientID: "A0002",
