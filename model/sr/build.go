@@ -284,11 +284,17 @@ func TrackingID(level string) string {
 	return level
 }
 
+// readerSuffix ends the status of a level placed by a reader.
+const readerSuffix = " (placed by a reader)"
+
 func levelGroup(l cascade.LevelResult, im *Image, docUID string, algo []*node) *node {
 	g := groupHead(TrackingID(l.Name), dcmwrite.UID(docUID+"/"+l.Name), algo)
 	status := l.Status
 	if l.Outside != "" {
 		status += " " + l.Outside
+	}
+	if l.ReaderPlaced {
+		status += readerSuffix
 	}
 	g.kids = append(g.kids, text(relContains, codeStatus, status))
 	refs := sources(im)

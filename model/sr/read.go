@@ -38,8 +38,9 @@ type Level struct {
 	// Name is "L1".."L5", TrackingID the group's tracking identifier
 	// (name and anatomical definition).
 	Name, TrackingID, TrackingUID string
-	// Status and Outside as in cascade.LevelResult.
+	// Status, Outside and ReaderPlaced as in cascade.LevelResult.
 	Status, Outside string
+	ReaderPlaced    bool
 	ZMM             *float64
 	Slice           *int
 	TOT, GG, RET    *float64
@@ -143,6 +144,7 @@ func (r *Report) group(g elems) error {
 		case codeAlgorithmParam:
 			algo.Parameters = append(algo.Parameters, text)
 		case codeStatus:
+			text, l.ReaderPlaced = strings.CutSuffix(text, readerSuffix)
 			l.Status, l.Outside, _ = strings.Cut(text, " ")
 		case codeLevelZ:
 			l.ZMM = &v

@@ -51,6 +51,9 @@ func checkRoundTrip(t *testing.T, res *cascade.Result, rep *Report) {
 	eq := func(a, b *float64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
 	for i, w := range res.Levels {
 		g := rep.Levels[i]
+		if g.ReaderPlaced != w.ReaderPlaced {
+			t.Errorf("%s: got placed by a reader %v, want %v", w.Name, g.ReaderPlaced, w.ReaderPlaced)
+		}
 		if g.Name != w.Name || g.Status != w.Status || g.Outside != w.Outside || !eq(g.ZMM, w.ZMM) ||
 			!eq(g.TOT, w.TOT) || !eq(g.GG, w.GG) || !eq(g.RET, w.RET) || fmtSlice(g.Slice) != fmtSlice(w.Slice) {
 			t.Errorf("level %d: got %s %s %s z %v slice %s TOT/GG/RET %v/%v/%v, want %s %s %s z %v slice %s TOT/GG/RET %v/%v/%v", i,
