@@ -10,7 +10,6 @@ import (
 // the patient's left, y to the back, z to the head.
 type vec struct{ X, Y, Z float64 }
 
-func v3(x, y, z float64) vec            { return vec{x, y, z} }
 func (a vec) add(b vec) vec             { return vec{a.X + b.X, a.Y + b.Y, a.Z + b.Z} }
 func (a vec) sub(b vec) vec             { return vec{a.X - b.X, a.Y - b.Y, a.Z - b.Z} }
 func (a vec) mul(s float64) vec         { return vec{a.X * s, a.Y * s, a.Z * s} }

@@ -12,16 +12,6 @@ import (
 // default"; Min == Max fixes the value.
 type Range struct{ Min, Max float64 }
 
-func (r Range) sample(rng *rand.Rand, def Range) float64 {
-	if r.Min == 0 && r.Max == 0 {
-		r = def
-	}
-	if r.Max <= r.Min {
-		return r.Min
-	}
-	return r.Min + rng.Float64()*(r.Max-r.Min)
-}
-
 // Contrast is the intravenous contrast phase of a phantom.
 type Contrast int
 

@@ -56,7 +56,6 @@ func (s *seg) innerR(r float64) float64 {
 type tubeSet struct {
 	segs    []seg
 	z0      float64
-	bucket  float64
 	buckets [][]int32
 }
 
