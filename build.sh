@@ -93,7 +93,7 @@ gate_tidy() {
 
 gate_gofmt() {
   local bad
-  bad=$(gofmt -l $(git ls-files -c -o --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+  bad=$(gofmt -l .) || { echo "FAIL: gofmt could not read every file (above)" >&2; return 1; }
   [ -z "$bad" ] || { echo "$bad"; echo "FAIL: not gofmt'ed (above): run gofmt -w on them" >&2; return 1; }
 }
 
@@ -117,25 +117,30 @@ gate_generate() {
   return "$rc"
 }
 
+# (The gates run as `if gate_x`, where set -e does not stop at a failing command: each
+# gate collects its commands' failures itself.)
 gate_vet() {
-  go vet ./...
-  GOEXPERIMENT=simd go vet ./model/...
-  GOOS=js GOARCH=wasm go vet ./wasm/...
-  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go vet ./model/... ./wasm/...
+  local rc=0
+  go vet ./... || rc=1
+  GOEXPERIMENT=simd go vet ./model/... || rc=1
+  GOOS=js GOARCH=wasm go vet ./wasm/... || rc=1
+  GOOS=js GOARCH=wasm GOEXPERIMENT=simd go vet ./model/... ./wasm/... || rc=1
+  return "$rc"
 }
 
 # gate_staticcheck: honnef.co/go/tools at a pinned version, from the module proxy (built
 # once into bin/), natively (scalar and SIMD kernels) and for the browser (js/wasm).
 gate_staticcheck() {
   local sc="$ROOT/bin/staticcheck-${STATICCHECK##*@}"
+  local rc=0
   if [ ! -x "$sc" ]; then
-    GOBIN="$ROOT/bin/.staticcheck" go install "$STATICCHECK"
-    mv "$ROOT/bin/.staticcheck/staticcheck" "$sc"
-    rmdir "$ROOT/bin/.staticcheck"
+    GOBIN="$ROOT/bin/.staticcheck" go install "$STATICCHECK" || return 1
+    mv "$ROOT/bin/.staticcheck/staticcheck" "$sc" && rmdir "$ROOT/bin/.staticcheck" || return 1
   fi
-  "$sc" ./...
-  GOEXPERIMENT=simd "$sc" ./model/...
-  GOOS=js GOARCH=wasm "$sc" ./model/... ./wasm/...
+  "$sc" ./... || rc=1
+  GOEXPERIMENT=simd "$sc" ./model/... || rc=1
+  GOOS=js GOARCH=wasm "$sc" ./model/... ./wasm/... || rc=1
+  return "$rc"
 }
 
 # gate_race: RACE_TESTS under the race detector, one package after the other.
