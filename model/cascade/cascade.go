@@ -734,17 +734,27 @@ const UnplacedMessage = "the series has a single slice: the level is left to the
 
 // scoreSingle scores the one slice of a single-slice series as itself
 // (ExtraSlices): the levels network cannot place levels on one slice, so
-// they are left to the reader (StatusUnplaced).
+// they are left to the reader (StatusUnplaced). The slice is read once,
+// as the pass of a longer scan reads each (a caller's read-ahead, such as
+// the browser's, ends its pass at StageLevels).
 func (c *Cascade) scoreSingle(ctx context.Context, src volume.Source, res *Result, opt *Options) (*Result, error) {
+	g := src.Geometry()
+	buf := make([]int16, g.Nx*g.Ny)
+	if err := src.Slice(ctx, 0, buf); err != nil {
+		return nil, fmt.Errorf("cascade: reading slice 0: %w", err)
+	}
 	c.progress(opt, StageRead, 1, 1)
+	c.progress(opt, StageLevels, 0, 1)
 	c.progress(opt, StageLevels, 1, 1)
 	c.progress(opt, StageScores, 0, 1)
-	s, err := c.scoreAt(ctx, src, "slice 0", 0)
+	in := PrepareSlice(buf, g.Nx, g.Ny, [2]float64{g.Spacing[0], g.Spacing[1]})
+	sc, err := c.ScoreInput(in)
 	if err != nil {
 		return nil, err
 	}
+	sc.Slice = 0
+	s := levelFrom("slice 0", 0, g.ZOf(0), map[int]SliceScore{0: sc})
 	c.progress(opt, StageScores, 1, 1)
-	s.ReaderPlaced = false
 	res.ExtraSlices = []LevelResult{s}
 	for _, name := range LevelNames {
 		res.Levels = append(res.Levels, LevelResult{Name: name, Status: StatusUnplaced, Message: UnplacedMessage})

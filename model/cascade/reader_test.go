@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sscscore/model/phantom"
+	"sscscore/model/volume"
 )
 
 func TestParsePlacement(t *testing.T) {
@@ -101,9 +102,13 @@ func TestPlace(t *testing.T) {
 	// A single slice: scored as itself, the levels left to the reader.
 	k := *res.Levels[3].Slice
 	one := &cropped{v: v, k0: k, k1: k + 1}
-	single, err := c.Score(ctx, one, Options{})
+	counted := &countReads{Source: one}
+	single, err := c.Score(ctx, counted, Options{})
 	if err != nil {
 		t.Fatalf("Score(one slice): got error %v, want nil", err)
+	}
+	if counted.n != 1 {
+		t.Errorf("Score(one slice): got %d reads of the slice, want 1 (a read-ahead pass ends at the levels stage)", counted.n)
 	}
 	if len(single.ExtraSlices) != 1 || single.ExtraSlices[0].TOT == nil || single.ExtraSlices[0].ReaderPlaced {
 		t.Fatalf("one slice: got extra slices %+v, want the slice scored", single.ExtraSlices)
@@ -122,4 +127,15 @@ func TestPlace(t *testing.T) {
 	if single.Mean.Levels != 1 {
 		t.Errorf("one slice mean: got %d levels, want 1", single.Mean.Levels)
 	}
+}
+
+// countReads counts the slices read from a source.
+type countReads struct {
+	volume.Source
+	n int
+}
+
+func (c *countReads) Slice(ctx context.Context, k int, dst []int16) error {
+	c.n++
+	return c.Source.Slice(ctx, k, dst)
 }
