@@ -180,6 +180,13 @@ func scanOf(in Input, showPatient bool) Scan {
 	}
 	if showPatient {
 		s.Patient = in.Patient
+	} else if src := in.Result.Source; src != nil && src.Patient != nil {
+		// An earlier result made with --patient: its identity stays out
+		// of the comparison too.
+		r, c := *in.Result, *src
+		c.Patient = nil
+		r.Source = &c
+		s.Result = &r
 	}
 	return s
 }

@@ -83,7 +83,9 @@ func TestCompare(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Compare(Input{Label: "a", Result: result("1", tc.bDate, base), Patient: tc.bPat},
+			rb := result("1", tc.bDate, base)
+			rb.Source.Patient = tc.bPat
+			c, err := Compare(Input{Label: "a", Result: rb, Patient: tc.bPat},
 				Input{Label: "b", Result: result("2", tc.fDate, tc.fu), Patient: tc.fPat}, Options{})
 			if err != nil {
 				t.Fatalf("Compare: got error %v, want nil", err)
@@ -113,8 +115,11 @@ func TestCompare(t *testing.T) {
 			if len(tc.warn) == 0 && len(c.Warnings) != 0 {
 				t.Errorf("warnings: got %q, want none", all)
 			}
-			if c.Baseline.Patient != nil {
-				t.Errorf("patient: got %+v in the comparison, want none without ShowPatient", c.Baseline.Patient)
+			if c.Baseline.Patient != nil || c.Baseline.Result.Source.Patient != nil {
+				t.Errorf("patient: got %+v / %+v in the comparison, want none without ShowPatient", c.Baseline.Patient, c.Baseline.Result.Source.Patient)
+			}
+			if rb.Source.Patient != tc.bPat {
+				t.Errorf("input result: got its patient changed to %+v, want %+v", rb.Source.Patient, tc.bPat)
 			}
 		})
 	}
