@@ -53,6 +53,7 @@ func runBatch(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "score only share `i/n` of the studies (1 <= i <= n, e.g. $SLURM_ARRAY_TASK_ID/4)")
 	resume := fs.Bool("resume", false, "continue an interrupted run into the same --out (scores only what is missing)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	weightsDir := fs.String("weights", "", weightsUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, batchUsage)
 		fs.PrintDefaults()
@@ -80,6 +81,10 @@ func runBatch(args []string, stdout, stderr io.Writer) error {
 	defer log.SetOutput(os.Stderr)
 
 	cfg := cohort.Config{Roots: roots, Out: *out, AllSeries: *allSeries, Jobs: *jobs, Threads: *threads, Shard: sh, Resume: *resume}
+	if err := useWeights(*weightsDir, stderr); err != nil {
+		return err
+	}
+	cfg.Cascade = siteCascade // nil: the shipped weights
 	var show *progressLine
 	if !*quiet {
 		show = newProgressLine(stderr)

@@ -157,7 +157,7 @@ func writeHeatmaps(ctx context.Context, dir, methods string, c *cascade.Cascade,
 // scoreHeatmaps is writeHeatmaps with the shipped cascade, for `sscscore
 // score --heatmaps DIR`.
 func scoreHeatmaps(ctx context.Context, dir, methods string, src volume.Source, res *cascade.Result, stderr io.Writer, quiet bool) error {
-	c, err := cascade.Default()
+	c, err := theCascade()
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func shortHash(h string) string {
 // directory.
 func heatmapCascade(dir string) (*cascade.Cascade, error) {
 	if dir == "" {
-		return cascade.Default()
+		return theCascade()
 	}
 	var b [4][]byte
 	for i, n := range []string{"levels.json", "levels.safetensors", "scores.json", "scores.safetensors"} {

@@ -43,7 +43,7 @@ func applyPlacements(ctx context.Context, res *cascade.Result, src *ingest.LazyV
 	if len(ps) == 0 {
 		return nil
 	}
-	c, err := cascade.Default()
+	c, err := theCascade()
 	if err != nil {
 		return err
 	}

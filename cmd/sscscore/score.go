@@ -42,6 +42,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	pacs := addPACSFlags(fs)
 	withPatient := fs.Bool("patient", false, "put the patient's name, ID, birth date and sex into the JSON (source.patient), so that `sscscore sr` files the report under the patient")
 	reports := addReportFlags(fs)
+	weightsDir := fs.String("weights", "", weightsUsage)
 	var levels placementFlags
 	fs.Var(&levels, "level", "place a level by hand and score it there: `L3=z-144` (patient z, mm: the nearest slice) or L3=slice-12 (slice index, 0 = most cranial); also a level the network put outside the scan; repeatable. Marked reader_placed in the JSON, * in the table (the CSV keeps the paper's layout)")
 	var own sliceFlags
@@ -62,6 +63,9 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 	if !*demo && fs.NArg() == 0 {
 		fs.Usage()
 		return errors.New("no PATH given (or --demo)")
+	}
+	if err := useWeights(*weightsDir, stderr); err != nil {
+		return err
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -130,7 +134,7 @@ func runScore(args []string, stdout, stderr io.Writer) error {
 // scoreFiles ingests files and runs the default cascade on the chosen (or
 // named) series (cohort.ScoreFiles, which batch scoring shares).
 func scoreFiles(ctx context.Context, files []ingest.File, uid string, progress func(string, int, int)) (*cascade.Result, *ingest.LazyVolume, error) {
-	c, err := cascade.Default()
+	c, err := theCascade()
 	if err != nil {
 		return nil, nil, err
 	}

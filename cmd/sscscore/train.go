@@ -46,7 +46,7 @@ func (r *seedRange) Set(s string) error {
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		trainUsage(stderr)
-		return errors.New("missing levels, scores, cache or export")
+		return errors.New("missing levels, scores, cache, export, check or cv")
 	}
 	switch args[0] {
 	case "levels", "scores":
@@ -55,6 +55,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return trainCache(args[1:], stdout, stderr)
 	case "export":
 		return trainExport(args[1:], stdout, stderr)
+	case "cv":
+		return trainCV(args[1:], stdout, stderr)
+	case "check":
+		return trainCheck(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		trainUsage(stdout)
 		return nil
@@ -68,6 +72,8 @@ func trainUsage(w io.Writer) {
   sscscore train levels|scores [flags]   train a network (checkpoints, curves and best weights in --out)
   sscscore train cache levels|scores --seeds FROM:TO [--cache DIR]   pre-render phantom training data
   sscscore train export --levels DIR --scores DIR --to model/weights  write the best weights for shipping
+  sscscore train check --real DIR --labels CSV   match a site's readings with its scans, list every issue
+  sscscore train cv --real DIR --labels CSV --folds 4 [--export DIR]   cross-validate both networks on a site's scans
 
 Run "sscscore train levels -h" for the training flags.`)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nlpodyssey/spago/mat"
 	"github.com/nlpodyssey/spago/optimizers/adam"
 
+	"sscscore/model/cascade"
 	"sscscore/model/nn"
 	"sscscore/model/nn/spec"
 )
@@ -210,7 +211,7 @@ func Export(net *nn.Net, s spec.Spec, dir, name string, meta map[string]string) 
 }
 
 // WriteSums writes dir/SHA256SUMS (sha256sum format) for the .json and
-// .safetensors files in dir.
+// .safetensors files in dir and its MODEL_CARD.md.
 func WriteSums(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -219,7 +220,7 @@ func WriteSums(dir string) error {
 	var lines []string
 	for _, e := range ents {
 		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".safetensors")) {
+		if e.IsDir() || !(strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".safetensors") || n == cascade.ModelCardFile) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, n))

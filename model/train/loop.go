@@ -47,6 +47,14 @@ type RunConfig struct {
 	RealDir   string  `json:"real_dir,omitempty"`
 	RealCSV   string  `json:"real_csv,omitempty"`
 	RealShare float64 `json:"real_share,omitempty"`
+	// Real, when not nil, are the real labelled scans to train on, already
+	// checked and loaded (cross-validation passes each fold's); RealDir and
+	// RealCSV are then only recorded.
+	Real []*RealCase `json:"-"`
+	// NoValidation skips the validation on phantoms (cross-validation
+	// measures each run on its held-out scans); the last weights are
+	// then the run's outcome.
+	NoValidation bool `json:"no_validation,omitempty"`
 	// NoSynthetic trains on real data only.
 	NoSynthetic bool `json:"no_synthetic,omitempty"`
 	// PhantomShare (scores): share of samples from phantoms with 3D
@@ -153,6 +161,9 @@ func Run(ctx context.Context, cfg RunConfig) (*State, error) {
 	}
 	opt := nn.NewAdam(adam.NewConfig(cfg.LR, 0.9, 0.999, 1e-8))
 	st := &State{Kind: cfg.Kind, Seed: cfg.Seed, BestVal: math.Inf(1), Config: cfg}
+	if cfg.NoValidation {
+		st.BestVal = 0 // no validation: the state's JSON has no +Inf
+	}
 	paths := func(name string) string { return filepath.Join(cfg.Out, cfg.Kind+"-"+name) }
 	if cfg.Resume {
 		b, err := os.ReadFile(paths("state.json"))
@@ -216,7 +227,10 @@ func Run(ctx context.Context, cfg RunConfig) (*State, error) {
 		if err := saveAdam(net, opt, paths("last.adam")); err != nil {
 			return err
 		}
-		b, _ := json.MarshalIndent(st, "", " ")
+		b, err := json.MarshalIndent(st, "", " ")
+		if err != nil {
+			return fmt.Errorf("train: state: %w", err)
+		}
 		if err := writeFileAtomic(paths("state.json"), b); err != nil {
 			return err
 		}
@@ -304,7 +318,7 @@ func Run(ctx context.Context, cfg RunConfig) (*State, error) {
 			fmt.Fprintf(cfg.Log, "\r%s [%s] %d/%d loss %.4f (avg %.4f) lr %.2g %.2fs/step ETA %s   ",
 				cfg.Kind, bar, st.Step, cfg.Steps, loss, avg, lr, per.Seconds(), eta.Round(time.Second))
 		}
-		if st.Step%cfg.ValEvery == 0 || st.Step == cfg.Steps {
+		if !cfg.NoValidation && (st.Step%cfg.ValEvery == 0 || st.Step == cfg.Steps) {
 			st.Elapsed = elapsed0 + time.Since(start).Seconds()
 			if err := validate(); err != nil {
 				return st, err

@@ -31,8 +31,8 @@ type levelsTask struct {
 
 func newLevelsTask(ctx context.Context, cfg *RunConfig) (*levelsTask, error) {
 	t := &levelsTask{cfg: cfg, cache: &LevelsCache{Dir: filepath.Join(cfg.Cache, "levels")}}
-	if cfg.RealDir != "" {
-		cases, err := LoadRealCases(ctx, cfg.RealDir, cfg.RealCSV, cfg.Log)
+	if cfg.RealDir != "" || cfg.Real != nil {
+		cases, err := realCases(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -51,6 +51,15 @@ func newLevelsTask(ctx context.Context, cfg *RunConfig) (*levelsTask, error) {
 		return nil, fmt.Errorf("train: --no-synthetic needs real labelled scans")
 	}
 	return t, nil
+}
+
+// realCases returns the run's real labelled scans: cfg.Real, or those of
+// cfg.RealDir and cfg.RealCSV, checked.
+func realCases(ctx context.Context, cfg *RunConfig) ([]*RealCase, error) {
+	if cfg.Real != nil {
+		return cfg.Real, nil
+	}
+	return LoadRealCases(ctx, cfg.RealDir, cfg.RealCSV, cfg.Log)
 }
 
 func (t *levelsTask) spec() spec.Spec { return levelsSpecFor() }
@@ -167,8 +176,8 @@ type scoresTask struct {
 
 func newScoresTask(ctx context.Context, cfg *RunConfig) (*scoresTask, error) {
 	t := &scoresTask{cfg: cfg, cache: &SliceCache{Dir: filepath.Join(cfg.Cache, "slices"), PerSeed: SlicesPerSeed, PLevel: 0.4}}
-	if cfg.RealDir != "" {
-		cases, err := LoadRealCases(ctx, cfg.RealDir, cfg.RealCSV, cfg.Log)
+	if cfg.RealDir != "" || cfg.Real != nil {
+		cases, err := realCases(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
