@@ -67,8 +67,15 @@ func run(ctx context.Context, args []string, files fs.FS, stdout, stderr io.Writ
 	export := flags.String("export", "", "write the static site to `DIR` and exit, instead of serving")
 	accessLog := flags.Bool("log", true, "log every request (method, path, status, bytes) to stderr")
 	pacsConfigOf := pacsFlags(flags)
+	weightsDir := flags.String("weights", "", "the page runs the networks of this weights `DIR` (sscscore train cv --export; checked at start, refused with the reason) instead of the embedded ones")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *weightsDir != "" {
+		var err error
+		if files, err = withWeights(files, *weightsDir, stdout); err != nil {
+			return err
+		}
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", flags.Args())

@@ -14,6 +14,9 @@ import (
 // the weights embedded by model/weights, the same as the command-line
 // tool's), or nil and the reason it could not be built.
 func newCascade() (*cascade.Cascade, string) {
+	if c, served, why := servedCascade(); served { // serve -weights
+		return c, why
+	}
 	c, err := cascade.Default()
 	if err != nil {
 		return nil, "the scoring networks could not be loaded: " + err.Error()

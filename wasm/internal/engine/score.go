@@ -300,6 +300,9 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 		},
 		Weights: "levels:" + info.Levels.SHA256 + " scores:" + info.Scores.SHA256,
 	}
+	if info.Weights != "" { // a weights folder (serve -weights, or loaded in the page)
+		card.Fields = append([][2]string{{"Weights", fmt.Sprintf("%s (not the shipped ones): levels %s, scores %s", info.Weights, info.Levels.SHA256, info.Scores.SHA256)}}, card.Fields...)
+	}
 	switch info.Training {
 	case "synthetic":
 		card.Fields = append(card.Fields, [2]string{"Training data", "synthetic only: procedural chest CT phantoms with pasted ground glass and reticulation"})

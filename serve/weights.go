@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"testing/fstest"
+
+	"sscscore/model/cascade"
+)
+
+// weightsPrefix is where the site serves the weights folder given with
+// -weights: the worker fetches weightsPrefix/SHA256SUMS at start and,
+// when it is there, runs those networks (checked again there) instead of
+// the embedded ones.
+const weightsPrefix = "weights"
+
+// withWeights returns the site's files with the weights folder dir under
+// weightsPrefix/, after checking it whole (cascade.LoadWeightsDir: specs,
+// checksums, the networks load); a folder that fails is refused with the
+// reason, and nothing is served. The files are read once, so what is
+// served is what was checked.
+func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
+	c, err := cascade.LoadWeightsDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := fstest.MapFS{}
+	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, p)
+		if err != nil {
+			return err
+		}
+		out[p] = &fstest.MapFile{Data: b, Mode: 0o644}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading site files: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, cascade.SumsFile))
+	if err != nil {
+		return nil, fmt.Errorf("weights folder %s: %w", dir, err)
+	}
+	sums, err := cascade.ParseSums(b)
+	if err != nil {
+		return nil, fmt.Errorf("weights folder %s: %w", dir, err)
+	}
+	out[path.Join(weightsPrefix, cascade.SumsFile)] = &fstest.MapFile{Data: b, Mode: 0o644}
+	for name := range sums {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(name)))
+		if err != nil {
+			return nil, fmt.Errorf("weights folder %s: %w", dir, err)
+		}
+		out[path.Join(weightsPrefix, filepath.Base(name))] = &fstest.MapFile{Data: data, Mode: 0o644}
+	}
+	// What is served must be what was checked: check the copies.
+	served := map[string][]byte{}
+	for name, f := range out {
+		if dirOf, base := path.Split(name); dirOf == weightsPrefix+"/" {
+			served[base] = f.Data
+		}
+	}
+	if c, err = cascade.FromWeightsFiles(served, filepath.Base(filepath.Clean(dir))); err != nil {
+		return nil, err
+	}
+	i := c.Info()
+	fmt.Fprintf(stdout, "sscscore: the page runs the weights %q (levels %.12s, scores %.12s; trained on: %s), served at /%s/\n",
+		i.Weights, i.Levels.SHA256, i.Scores.SHA256, i.Training, weightsPrefix)
+	return out, nil
+}
