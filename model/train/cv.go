@@ -62,11 +62,7 @@ type CVConfig struct {
 }
 
 func (c *CVConfig) defaults() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
+	def := defaultInt
 	def(&c.Folds, 4)
 	def(&c.LevelsSteps, 150)
 	def(&c.ScoresSteps, 150)

@@ -64,13 +64,16 @@ type RunConfig struct {
 	Log io.Writer `json:"-"`
 }
 
+// defaultInt sets *v to d when it is not positive.
+func defaultInt(v *int, d int) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 // Defaults fills the zero fields of c.
 func (c *RunConfig) Defaults() {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
+	def := defaultInt
 	deff := func(v *float64, d float64) {
 		if *v == 0 {
 			*v = d
