@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,10 +14,14 @@ import (
 )
 
 // weightsPrefix is where the site serves the weights folder given with
-// -weights: the worker fetches weightsPrefix/SHA256SUMS at start and,
-// when it is there, runs those networks (checked again there) instead of
-// the embedded ones.
+// -weights: worker.js then sets self.sscWeights to it, and the worker
+// fetches the folder at start and runs those networks (checked again
+// there) instead of the embedded ones.
 const weightsPrefix = "weights"
+
+// workerScript is the worker's script, which names weightsPrefix to the
+// worker when there are weights.
+const workerScript = "worker.js"
 
 // withWeights returns the site's files with the weights folder dir under
 // weightsPrefix/, after checking it whole (cascade.LoadWeightsDir: specs,
@@ -43,6 +48,18 @@ func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading site files: %w", err)
 	}
+	// The worker learns from its own script that there are weights to
+	// fetch (without -weights it makes no request for them).
+	ws, ok := out[workerScript]
+	if !ok {
+		return nil, fmt.Errorf("the site has no %s to hand the weights to", workerScript)
+	}
+	line := []byte("self.sscWeights = \"" + weightsPrefix + "/\"; // serve -weights: the worker runs these networks\n")
+	at := 0 // after the "use strict" directive, which must come first
+	if i := bytes.Index(ws.Data, []byte("\"use strict\";\n")); i >= 0 {
+		at = i + len("\"use strict\";\n")
+	}
+	ws.Data = append(append(append([]byte(nil), ws.Data[:at]...), line...), ws.Data[at:]...)
 	b, err := os.ReadFile(filepath.Join(dir, cascade.SumsFile))
 	if err != nil {
 		return nil, fmt.Errorf("weights folder %s: %w", dir, err)

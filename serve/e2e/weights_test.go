@@ -99,3 +99,52 @@ func TestServeWeights(t *testing.T) {
 		t.Errorf("serve -weights with a changed byte: got %v, %q; want a refusal naming scores.safetensors", err, out)
 	}
 }
+
+// TestPageWeights loads a weights folder in the page (the advanced
+// option): the worker checks it and runs it in this tab, the demo's JSON
+// export names it; a folder with a changed byte is refused with the
+// reason and the networks in use stay.
+func TestPageWeights(t *testing.T) {
+	dir, sha := siteWeights(t, "page-site")
+	var files []string
+	for _, f := range []string{cascade.SumsFile, "levels.json", "levels.safetensors", "scores.json", "scores.safetensors", cascade.ModelCardFile} {
+		files = append(files, filepath.Join(dir, f))
+	}
+	tb := newTab(t)
+	tb.open()
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.ID("weights-input"), files)); err != nil {
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
+	}
+	tb.waitFor(`document.getElementById("weights-status").textContent.startsWith("In use") || document.getElementById("weights-status").textContent.startsWith("Refused")`, time.Minute)
+	if st := eval[string](tb, `document.getElementById("weights-status").textContent`); !strings.Contains(st, "page-site") || !strings.Contains(st, sha[1]) {
+		t.Fatalf("weights status: got %q, want them in use, named page-site with scores %s", st, sha[1])
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
+	}
+	tb.waitFor(`["done","error"].includes(document.documentElement.dataset.state)`, 4*time.Minute)
+	if s := eval[string](tb, `document.documentElement.dataset.state`); s != "done" {
+		t.Fatalf("demo ended in state %s: %s, want done", s, eval[string](tb, `document.getElementById("error").textContent`))
+	}
+	doc, got := tb.exportedResult()
+	if got.Model.Weights != "page-site" || got.Model.Levels.SHA256 != sha[0] || !strings.Contains(string(doc["model_card"]), "page-site") {
+		t.Errorf("JSON export: got model %+v, card %s; want page-site, levels %s", got.Model, doc["model_card"], sha[0])
+	}
+
+	p := filepath.Join(dir, "scores.safetensors")
+	b, _ := os.ReadFile(p)
+	b[100] ^= 1
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.ID("weights-input"), files)); err != nil {
+		t.Fatalf("chromedp.Do: got error %v, want nil", err)
+	}
+	tb.waitFor(`document.getElementById("weights-status").textContent.startsWith("Refused")`, time.Minute)
+	if st := eval[string](tb, `document.getElementById("weights-status").textContent`); !strings.Contains(st, "scores.safetensors has SHA-256") {
+		t.Errorf("weights status: got %q, want a refusal naming scores.safetensors", st)
+	}
+	if card := eval[string](tb, `document.getElementById("model-card").textContent`); !strings.Contains(card, "page-site") {
+		t.Errorf("model card after the refusal: got %q, want page-site still in use", card)
+	}
+}

@@ -83,6 +83,7 @@ func (a *app) start() {
 	a.bindInput()
 	a.bindControls()
 	a.bindPACS()
+	a.bindWeights()
 	a.startWorker()
 	a.status("Starting the scan reader…")
 }
@@ -272,6 +273,9 @@ func (a *app) onWorkerMessage(data js.Value) {
 	switch m.Task {
 	case protocol.PACSSearch, protocol.PACSSeries, protocol.Store:
 		a.onPACS(m) // tasks beside the scan jobs, numbered apart
+		return
+	case protocol.UseWeights:
+		a.onWeights(m)
 		return
 	}
 	if m.Job != a.job {

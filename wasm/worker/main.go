@@ -152,6 +152,11 @@ func (w *worker) onMessage(data js.Value) {
 		go w.eng.PACSSeries(context.Background(), m.Job, m.PACS, m.Study, w.send)
 	case protocol.Store:
 		w.enqueue(func() { w.eng.Store(context.Background(), m.Job, m.PACS, w.send) })
+	case protocol.UseWeights:
+		w.cancel() // the scan in use is dropped with the old networks
+		w.cancelTask()
+		list := data.Get("files")
+		w.enqueue(func() { w.useWeights(m.Job, list) })
 	case protocol.Move:
 		w.enqueue(func() { w.eng.Move(context.Background(), m.Job, m.Level, m.Slice, w.send) })
 	case protocol.Export:

@@ -7,22 +7,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"syscall/js"
 	"time"
 
 	"sscscore/model/cascade"
+	"sscscore/wasm/internal/jsfile"
+	"sscscore/wasm/internal/protocol"
 )
 
-// servedWeights is where serve -weights puts a site's weights folder
-// (serve/weights.go).
-const servedWeights = "weights/"
-
-// servedCascade fetches the weights folder the server offers, if any, and
+// servedCascade fetches the weights folder the server offers, if any (serve
+// -weights sets self.sscWeights, its address, in worker.js), and
 // builds its cascade with every check of cascade.FromWeightsFiles (the
 // checksums, the specs, the networks). served is false when the server
 // offers none (the embedded weights are then used); when it offers some
 // that fail, c is nil and why says why: the page then scores nothing
 // rather than run other weights than announced.
 func servedCascade() (c *cascade.Cascade, served bool, why string) {
+	prefix := js.Global().Get("sscWeights")
+	if prefix.Type() != js.TypeString {
+		return nil, false, ""
+	}
+	servedWeights := prefix.String()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	get := func(name string) ([]byte, int, error) {
@@ -41,9 +47,6 @@ func servedCascade() (c *cascade.Cascade, served bool, why string) {
 	sums, status, err := get(cascade.SumsFile)
 	if err != nil {
 		return nil, true, "the weights this server offers could not be fetched: " + err.Error()
-	}
-	if status == http.StatusNotFound {
-		return nil, false, ""
 	}
 	if status != http.StatusOK {
 		return nil, true, fmt.Sprintf("the weights this server offers could not be fetched: %s%s answered %d", servedWeights, cascade.SumsFile, status)
@@ -65,4 +68,28 @@ func servedCascade() (c *cascade.Cascade, served bool, why string) {
 		return nil, true, err.Error()
 	}
 	return c, true, ""
+}
+
+// useWeights reads the files of a weights folder the page chose (by their
+// names; a folder's sub-folders are not part of it) and has the engine
+// check and use them.
+func (w *worker) useWeights(job int, list js.Value) {
+	files := map[string][]byte{}
+	for i := 0; list.Truthy() && i < list.Length(); i++ {
+		f := list.Index(i)
+		if rp := f.Get("webkitRelativePath").String(); strings.Count(rp, "/") > 1 {
+			continue
+		}
+		r := jsfile.New(f)
+		if r.Size() > 64<<20 {
+			continue // no network of this build is that large: not part of the weights
+		}
+		b := make([]byte, r.Size())
+		if _, err := r.ReadAt(b, 0); err != nil && err != io.EOF {
+			w.send(&protocol.Msg{Kind: protocol.Error, Job: job, Task: protocol.UseWeights, Error: fmt.Sprintf("%s could not be read: %v", f.Get("name").String(), err)}, nil)
+			return
+		}
+		files[f.Get("name").String()] = b
+	}
+	w.eng.UseWeights(job, files, w.send)
 }

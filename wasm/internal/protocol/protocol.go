@@ -35,6 +35,9 @@
 //	                              read it as open reads files: the same events, after download progress
 //	store   {job, pacs}           store the current result in the PACS as a DICOM SR
 //	                              with STOW-RS; a task
+//	weights {job}, files          use this weights folder's networks from now on (checked
+//	                              whole; the scan in use is dropped); a task answered by
+//	                              ready (the new model card) and done, or error
 //
 // export also makes "sr": the DICOM SR of the current result (a .dcm file in
 // the exported event's buf). The PACS requests carry the PACS's DICOMweb
@@ -76,6 +79,8 @@ const (
 	PACSSeries = "pacs-series"
 	PACSOpen   = "pacs-open"
 	Store      = "store"
+	// UseWeights asks the worker to run a weights folder's networks.
+	UseWeights = "weights"
 
 	Ready     = "ready"
 	Progress  = "progress"
