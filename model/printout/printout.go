@@ -161,6 +161,7 @@ func PDF(r Report) ([]byte, error) {
 		"Levels network " + m.Levels.Spec + ", weights SHA-256 " + m.Levels.SHA256,
 		"Scores network " + m.Scores.Spec + ", weights SHA-256 " + m.Scores.SHA256,
 		"Training data: " + m.Training + "; level decoding: " + m.LevelDecoding,
+		weightsLine(m),
 		"Report made " + r.Created.UTC().Format("2006-01-02 15:04 UTC"),
 	} {
 		w.text(8, pdf.Regular, pdf.Black, s)
@@ -234,4 +235,13 @@ func dicomDate(d string) string {
 		return t.Format("2006-01-02")
 	}
 	return d
+}
+
+// weightsLine names the weights that made the result: a weights folder's
+// name, or the shipped weights.
+func weightsLine(m cascade.ModelInfo) string {
+	if m.Weights == "" {
+		return "Weights: the shipped ones"
+	}
+	return "Weights: " + m.Weights + " (not the shipped ones)"
 }

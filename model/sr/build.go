@@ -226,6 +226,9 @@ func algorithm(res *cascade.Result, bi buildinfo.Info) []*node {
 		"level decoding: " + m.LevelDecoding,
 		"training data: " + m.Training,
 	}
+	if m.Weights != "" { // a weights folder, not the shipped weights
+		params = append(params, "weights: "+m.Weights)
+	}
 	out := []*node{
 		text(relConceptMod, codeAlgorithmName, ModelName),
 		text(relConceptMod, codeAlgorithmVer, bi.String()),
