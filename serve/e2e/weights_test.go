@@ -49,6 +49,18 @@ func siteWeights(t *testing.T, name string) (dir string, sha [2]string) {
 	return dir, sha
 }
 
+// scoreDemo runs the demo scan and waits for its result.
+func (tb *tab) scoreDemo() {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
+	}
+	tb.waitFor(`["done","error"].includes(document.documentElement.dataset.state)`, 4*time.Minute)
+	if s := eval[string](tb, `document.documentElement.dataset.state`); s != "done" {
+		tb.t.Fatalf("demo ended in state %s: %s, want done", s, eval[string](tb, `document.getElementById("error").textContent`))
+	}
+}
+
 // TestServeWeights serves a site's weights folder (serve -weights): the
 // page's model card names them, the demo scan is scored with them and the
 // JSON export names them and their hashes, as sscscore score --weights
@@ -65,13 +77,7 @@ func TestServeWeights(t *testing.T) {
 	if card := eval[string](tb, `document.getElementById("model-card").textContent`); !strings.Contains(card, "e2e-site") || !strings.Contains(card, sha[0]) {
 		t.Errorf("model card: got %q, want the weights e2e-site and levels %s", card, sha[0])
 	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
-		t.Fatalf("chromedp.Do: got error %v, want nil", err)
-	}
-	tb.waitFor(`["done","error"].includes(document.documentElement.dataset.state)`, 4*time.Minute)
-	if s := eval[string](tb, `document.documentElement.dataset.state`); s != "done" {
-		t.Fatalf("demo ended in state %s: %s, want done", s, eval[string](tb, `document.getElementById("error").textContent`))
-	}
+	tb.scoreDemo()
 	doc, got := tb.exportedResult()
 	m := got.Model
 	if m.Weights != "e2e-site" || m.Levels.SHA256 != sha[0] || m.Scores.SHA256 != sha[1] || !strings.Contains(got.Note, "e2e-site") {
@@ -119,13 +125,7 @@ func TestPageWeights(t *testing.T) {
 	if st := eval[string](tb, `document.getElementById("weights-status").textContent`); !strings.Contains(st, "page-site") || !strings.Contains(st, sha[1]) {
 		t.Fatalf("weights status: got %q, want them in use, named page-site with scores %s", st, sha[1])
 	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("demo"))); err != nil {
-		t.Fatalf("chromedp.Do: got error %v, want nil", err)
-	}
-	tb.waitFor(`["done","error"].includes(document.documentElement.dataset.state)`, 4*time.Minute)
-	if s := eval[string](tb, `document.documentElement.dataset.state`); s != "done" {
-		t.Fatalf("demo ended in state %s: %s, want done", s, eval[string](tb, `document.getElementById("error").textContent`))
-	}
+	tb.scoreDemo()
 	doc, got := tb.exportedResult()
 	if got.Model.Weights != "page-site" || got.Model.Levels.SHA256 != sha[0] || !strings.Contains(string(doc["model_card"]), "page-site") {
 		t.Errorf("JSON export: got model %+v, card %s; want page-site, levels %s", got.Model, doc["model_card"], sha[0])
