@@ -312,7 +312,7 @@ func modelCard(c *cascade.Cascade) protocol.ModelCard {
 		card.Statement = "Research use only, not a medical device."
 	}
 	card.Fields = append(card.Fields,
-		[2]string{"Check the levels", "the level lines are found by a network that has seen phantoms only; on real scans it can place a level a slice or two away from where a reader would. Look at the lines on the coronal view and move any that sit wrong: that level is scored again at once"},
+		[2]string{"Check the levels", checkLevels(info)},
 		[2]string{"Runs", "in this browser; the same networks and weights as the sscscore command-line tool"})
 	return card
 }

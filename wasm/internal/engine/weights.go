@@ -22,3 +22,13 @@ func (e *Engine) UseWeights(job int, files map[string][]byte, send Send) {
 	send(&protocol.Msg{Kind: protocol.Ready, Ready: e.Ready()}, nil)
 	send(&protocol.Msg{Kind: protocol.Done, Job: job, Task: protocol.UseWeights}, nil)
 }
+
+// checkLevels is the model card's advice on the level lines, for the
+// shipped weights (phantoms only) or a weights folder.
+func checkLevels(info cascade.ModelInfo) string {
+	who := "a network that has seen phantoms only; on real scans it"
+	if info.Weights != "" {
+		who = "the network of the weights " + info.Weights + " (see their model card for what they were validated on); it"
+	}
+	return "the level lines are found by " + who + " can place a level a slice or two away from where a reader would. Look at the lines on the coronal view and move any that sit wrong: that level is scored again at once"
+}
