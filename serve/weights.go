@@ -29,12 +29,11 @@ const workerScript = "worker.js"
 // reason, and nothing is served. The files are read once, so what is
 // served is what was checked.
 func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
-	c, err := cascade.LoadWeightsDir(dir)
-	if err != nil {
+	if _, err := cascade.LoadWeightsDir(dir); err != nil {
 		return nil, err
 	}
 	out := fstest.MapFS{}
-	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -83,7 +82,8 @@ func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
 			served[base] = f.Data
 		}
 	}
-	if c, err = cascade.FromWeightsFiles(served, filepath.Base(filepath.Clean(dir))); err != nil {
+	c, err := cascade.FromWeightsFiles(served, filepath.Base(filepath.Clean(dir)))
+	if err != nil {
 		return nil, err
 	}
 	i := c.Info()
