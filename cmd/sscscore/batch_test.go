@@ -78,7 +78,7 @@ func readRecords(t *testing.T, out string) []*cohort.Record {
 	t.Helper()
 	f, err := os.Open(cohort.PathsOf(out).Journal)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	var recs []*cohort.Record
@@ -87,7 +87,7 @@ func readRecords(t *testing.T, out string) []*cohort.Record {
 	for sc.Scan() {
 		var r cohort.Record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v", out, err)
+			t.Fatalf("%s: got error %v, want nil", out, err)
 		}
 		recs = append(recs, &r)
 	}
@@ -102,11 +102,11 @@ func TestBatchMatchesScore(t *testing.T) {
 	_, ref := cohortRun(t)
 	b, err := os.ReadFile(ref)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(bytes.NewReader(b)).ReadAll: got error %v, want nil", err)
 	}
 	paper := len(cascade.CSVHeader())
 	recs := readRecords(t, ref)
@@ -137,7 +137,7 @@ func TestBatchMatchesScore(t *testing.T) {
 				t.Fatalf("score --csv: got %q (%v), want a header and a row", out, err)
 			}
 			if got, want := strings.Join(row[:paper], ","), strings.Join(single[1], ","); got != want {
-				t.Errorf("study %s:\nbatch row %s\nscore row %s", r.Study, got, want)
+				t.Errorf("study %s:\nbatch row got  %s\nscore row want %s", r.Study, got, want)
 			}
 		case cohort.StatusFailed:
 			if code == 0 || !strings.Contains(strings.Join(strings.Fields(errs), " "), r.Reason) {
@@ -160,7 +160,7 @@ func TestBatchKillResume(t *testing.T) {
 	roots, ref := cohortRun(t)
 	exe, err := os.Executable()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Executable: got error %v, want nil", err)
 	}
 	out := filepath.Join(t.TempDir(), "killed.csv")
 	p := cohort.PathsOf(out)
@@ -169,7 +169,7 @@ func TestBatchKillResume(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("cmd.Start: got error %v, want nil", err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -183,7 +183,7 @@ func TestBatchKillResume(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+		t.Fatalf("cmd.Process.Signal: got error %v, want nil", err)
 	}
 	cmd.Wait()
 	before := bytes.Count(mustRead(t, p.Journal), []byte("\n"))
@@ -194,7 +194,7 @@ func TestBatchKillResume(t *testing.T) {
 	// The start of a record cut by the kill.
 	f, err := os.OpenFile(p.Journal, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.OpenFile: got error %v, want nil", err)
 	}
 	f.WriteString(`{"key":"1.2.3","study":"1.2.3","series_uid":"1.2.3.4","patid":"P`)
 	f.Close()
@@ -219,7 +219,7 @@ func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	return b
 }

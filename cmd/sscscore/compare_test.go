@@ -67,11 +67,11 @@ func testCompareScans(t *testing.T, dir string) {
 	for i, scan := range []string{base, fu} {
 		out, errs, code := run(t, "score", "--json", "--patient", "-q", scan)
 		if code != 0 {
-			t.Fatalf("score: exit %d: %s", code, errs)
+			t.Fatalf("score: exit %d: %s, want 0", code, errs)
 		}
 		p := filepath.Join(tmp, fmt.Sprintf("r%d.json", i))
 		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.WriteFile: got error %v, want nil", err)
 		}
 		paths = append(paths, p)
 	}
@@ -135,7 +135,7 @@ func testCompareCohort(t *testing.T, dir string) {
 	for i, scan := range []string{"baseline", "followup"} {
 		out, errs, code := run(t, "score", "--csv", "-q", filepath.Join(dir, scan))
 		if code != 0 {
-			t.Fatalf("score --csv: exit %d: %s", code, errs)
+			t.Fatalf("score --csv: exit %d: %s, want 0", code, errs)
 		}
 		rows := strings.Split(strings.TrimSpace(out), "\n")
 		if i == 0 {
@@ -158,7 +158,7 @@ func testScoreReader(t *testing.T, dir string) {
 	var r cascade.Result
 	out, errs, code := run(t, "score", "--json", "-q", "--level", "L4=slice-30", "--slice", "28", base)
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
-		t.Fatalf("score --level --slice: exit %d: %s", code, errs)
+		t.Fatalf("score --level --slice: got exit %d: %s, want 0 and a JSON result", code, errs)
 	}
 	if l := r.Levels[3]; !l.ReaderPlaced || *l.Slice != 30 || r.Source == nil || *r.Source.Levels[3].Slice != 30 {
 		t.Errorf("L4: got reader %v at slice %v (source %+v), want placed by the reader at 30", l.ReaderPlaced, l.Slice, r.Source)
@@ -179,14 +179,14 @@ func testScoreReader(t *testing.T, dir string) {
 	out, errs, code = run(t, "score", "--json", "-q", one)
 	var s cascade.Result
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
-		t.Fatalf("score one slice: exit %d: %s", code, errs)
+		t.Fatalf("score one slice: got exit %d: %s, want 0 and a JSON result", code, errs)
 	}
 	if len(s.ExtraSlices) != 1 || s.ExtraSlices[0].Status == "" || s.Levels[0].Status != cascade.StatusUnplaced {
 		t.Fatalf("one slice: got extra %+v, L1 %s; want the slice scored, levels unplaced", s.ExtraSlices, s.Levels[0].Status)
 	}
 	out, errs, code = run(t, "score", "--json", "-q", "--level", "L4=slice-0", one)
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
-		t.Fatalf("score one slice --level: exit %d: %s", code, errs)
+		t.Fatalf("score one slice --level: got exit %d: %s, want 0 and a JSON result", code, errs)
 	}
 	if l := s.Levels[3]; l.Status != cascade.StatusScored || !l.ReaderPlaced || s.Mean.Levels != 1 {
 		t.Errorf("one slice, L4 placed: got %+v, mean of %d; want scored, placed by the reader, mean of 1", l, s.Mean.Levels)

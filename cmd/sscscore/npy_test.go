@@ -51,7 +51,7 @@ func TestInspectNpy(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	if err := binary.Write(&buf, binary.LittleEndian, vox); err != nil {
-		t.Fatal(err)
+		t.Fatalf("binary.Write: got error %v, want nil", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	if got, want := hex.EncodeToString(sum[:]), rep.HUStats.SHA256; got != want {
@@ -87,7 +87,7 @@ func numpyPython(t *testing.T) string {
 	const py = "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s with NumPy is missing (Debian package python3-numpy): %v", py, err)
+			t.Fatalf("%s -c 'import numpy': got error %v, want nil (Debian package python3-numpy)", py, err)
 		}
 		t.Skipf("%s with NumPy is missing (Debian package python3-numpy)", py)
 	}

@@ -50,7 +50,7 @@ func TestProgressScore(t *testing.T) {
 			}
 		}
 		if strings.Contains(got, tc.notWant) {
-			t.Errorf("live %v: output %q has %q", tc.live, got, tc.notWant)
+			t.Errorf("live %v: got output %q, want it without %q", tc.live, got, tc.notWant)
 		}
 	}
 }

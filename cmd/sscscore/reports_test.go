@@ -67,7 +67,7 @@ func checkReport(t *testing.T, data []byte, res *cascade.Result) *sr.Report {
 		g := rep.Levels[i]
 		for _, p := range [][2]*float64{{g.ZMM, l.ZMM}, {g.TOT, l.TOT}, {g.GG, l.GG}, {g.RET, l.RET}} {
 			if (p[0] == nil) != (p[1] == nil) || (p[0] != nil && *p[0] != *p[1]) {
-				t.Errorf("%s: report %v, result %v", l.Name, fmtNum(p[0]), fmtNum(p[1]))
+				t.Errorf("%s: got %v in the report, want %v as in the result", l.Name, fmtNum(p[0]), fmtNum(p[1]))
 			}
 		}
 	}
@@ -84,24 +84,24 @@ func TestScoreReportsDir(t *testing.T) {
 	}
 	var res cascade.Result
 	if err := json.Unmarshal([]byte(js), &res); err != nil {
-		t.Fatalf("JSON: %v", err)
+		t.Fatalf("JSON: got error %v, want nil", err)
 	}
 	read := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
-			t.Fatalf("reading %s: %v", name, err)
+			t.Fatalf("reading %s: got error %v, want nil", name, err)
 		}
 		return b
 	}
 	if rep := checkReport(t, read("sr.dcm"), &res); rep.Patient.ID != "" {
-		t.Errorf("the report names patient %q without --patient", rep.Patient.ID)
+		t.Errorf("patient without --patient: got %q, want %q", rep.Patient.ID, "")
 	}
 	doc, err := sr.ReadPDF(read("report-pdf.dcm"))
 	if err != nil {
 		t.Fatalf("sr.ReadPDF: got %v, want nil", err)
 	}
 	if !bytes.Equal(doc, read("report.pdf")) {
-		t.Errorf("report-pdf.dcm holds another PDF than report.pdf")
+		t.Errorf("report-pdf.dcm: got another PDF than report.pdf, want the same bytes")
 	}
 }
 
@@ -118,15 +118,15 @@ func TestScoreStowOrthanc(t *testing.T) {
 	}
 	rows, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
 	if err != nil || len(rows) != 2 {
-		t.Fatalf("CSV: %v\n%s", err, csvOut)
+		t.Fatalf("CSV: got error %v and this, want nil and 2 rows:\n%s", err, csvOut)
 	}
 	js, errs, code := run(t, "score", "--json", "-q", dir)
 	if code != 0 {
-		t.Fatalf("score --json: exit %d: %s", code, errs)
+		t.Fatalf("score --json: exit %d: %s, want 0", code, errs)
 	}
 	var disk cascade.Result
 	if err := json.Unmarshal([]byte(js), &disk); err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	study := disk.Source.StudyUID
 
@@ -143,11 +143,11 @@ func TestScoreStowOrthanc(t *testing.T) {
 	ctx := context.Background()
 	c, err := dicomweb.New(srv.DICOMweb, dicomweb.Auth{User: "alice", Password: "s3cret"}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("dicomweb.New: got error %v, want nil", err)
 	}
 	series, err := c.SearchSeries(ctx, study)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.SearchSeries: got error %v, want nil", err)
 	}
 	got := map[string][]byte{}
 	for _, s := range series {
@@ -159,7 +159,7 @@ func TestScoreStowOrthanc(t *testing.T) {
 			return nil
 		})
 		if err != nil {
-			t.Fatalf("retrieving the %s series: %v", s.Modality, err)
+			t.Fatalf("retrieving the %s series: got error %v, want nil", s.Modality, err)
 		}
 	}
 	if got["SR"] == nil || got["DOC"] == nil {
@@ -182,14 +182,14 @@ func TestScoreStowOrthanc(t *testing.T) {
 		t.Errorf("numbers of the stored report %q, want those of score --csv %q", fromSR, want)
 	}
 	if _, err := sr.ReadPDF(got["DOC"]); err != nil {
-		t.Errorf("the stored printable report: %v", err)
+		t.Errorf("the stored printable report: got error %v, want nil", err)
 	}
 	// Orthanc filed the reports under the scanned patient's study: one
 	// patient, one study.
 	for _, p := range []string{"/patients", "/studies"} {
 		b, err := srv.Get(ctx, p)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("srv.Get: got error %v, want nil", err)
 		}
 		var ids []string
 		if err := json.Unmarshal(b, &ids); err != nil || len(ids) != 1 {

@@ -40,14 +40,14 @@ func startSlurm(t *testing.T) *slurmCluster {
 	for _, tool := range slurmTools {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not found (CI installs slurm-wlm and munge): %v", tool, err)
+				t.Fatalf("LookPath(%s): got error %v, want nil (CI installs slurm-wlm and munge)", tool, err)
 			}
 			t.Skipf("%s not found: install slurm-wlm and munge", tool)
 		}
 	}
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("the Slurm test runs slurmd as root")
+			t.Fatalf("euid: got %d, want 0 (the Slurm test runs slurmd as root)", os.Geteuid())
 		}
 		t.Skip("the Slurm test runs slurmd as root")
 	}
@@ -55,14 +55,14 @@ func startSlurm(t *testing.T) *slurmCluster {
 	c := &slurmCluster{dir: dir, conf: filepath.Join(dir, "slurm.conf")}
 	for _, d := range []string{"state", "spool", "log", "munge"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.MkdirAll: got error %v, want nil", err)
 		}
 	}
 	key := make([]byte, 1024)
 	rand.Read(key)
 	keyFile := filepath.Join(dir, "munge", "munge.key")
 	if err := os.WriteFile(keyFile, key, 0o400); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	sock := filepath.Join(dir, "munge", "munge.sock")
 	c.daemon(t, "munged", "-F", "-f", "--key-file="+keyFile, "--socket="+sock,
@@ -72,7 +72,7 @@ func startSlurm(t *testing.T) *slurmCluster {
 
 	host, err := os.Hostname()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Hostname: got error %v, want nil", err)
 	}
 	host, _, _ = strings.Cut(host, ".")
 	conf := fmt.Sprintf(`ClusterName=sscscoretest
@@ -107,7 +107,7 @@ NodeName=%[1]s NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
 PartitionName=test Nodes=%[1]s Default=YES MaxTime=INFINITE State=UP
 `, host, freePort(t), freePort(t), sock, dir)
 	if err := os.WriteFile(c.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	c.env = append(os.Environ(), "SLURM_CONF="+c.conf)
 	c.daemon(t, "slurmctld", "-D", "-i", "-f", c.conf)
@@ -125,7 +125,7 @@ func (c *slurmCluster) daemon(t *testing.T, name string, args ...string) {
 	t.Helper()
 	out, err := os.Create(filepath.Join(c.dir, "log", name+".out"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Create: got error %v, want nil", err)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = c.env
@@ -134,7 +134,7 @@ func (c *slurmCluster) daemon(t *testing.T, name string, args ...string) {
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
+		t.Fatalf("starting %s: got error %v, want nil", name, err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); out.Close(); close(done) }()
@@ -195,7 +195,7 @@ func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("net.Listen: got error %v, want nil", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
@@ -206,7 +206,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	deadline := time.Now().Add(d)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			t.Fatalf("%s: got a timeout after %v, want it done before", what, d)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -221,21 +221,21 @@ func TestBatchSlurm(t *testing.T) {
 	roots, ref := cohortRun(t)
 	repo, err := shareddata.RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("shareddata.RepoRoot: got error %v, want nil", err)
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Executable: got error %v, want nil", err)
 	}
 	// The jobs run this test binary as sscscore.
 	work := filepath.Join(c.dir, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.MkdirAll: got error %v, want nil", err)
 	}
 	wrapper := filepath.Join(work, "sscscore")
 	script := fmt.Sprintf("#!/bin/sh\n%s=1 exec %q \"$@\"\n", testMainEnv, exe)
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	out := filepath.Join(work, "out")
 	submit := exec.Command(filepath.Join(repo, "deploy", "slurm", "submit-cohort.sh"),

@@ -57,7 +57,7 @@ func TestTrainCVSite(t *testing.T) {
 	wb, _ := os.ReadFile(p)
 	wb[len(wb)/2] ^= 0x10
 	if err := os.WriteFile(p, wb, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	_, errs, code = run(t, "score", "-q", "--weights", w, filepath.Join(site, "SYN9-0001"))
 	if code == 0 || !strings.Contains(errs, "levels.safetensors has SHA-256") || !strings.Contains(errs, "refused") {
@@ -77,7 +77,7 @@ func TestTrainCheck(t *testing.T) {
 	cells[6] = "103"
 	bad := lines[0] + "\n" + strings.Join(cells, ",") + "\nNOSCAN,1,2,3,4,5\n"
 	if err := os.WriteFile(csv, []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	out, errs, code := run(t, "train", "check", "--real", site, "--labels", csv)
 	if code == 0 {
