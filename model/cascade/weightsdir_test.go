@@ -37,7 +37,7 @@ func writeWeightsFolder(t *testing.T, before, after func(map[string][]byte)) str
 	os.MkdirAll(dir, 0o755)
 	for n, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.WriteFile: got error %v, want nil", err)
 		}
 	}
 	return dir
