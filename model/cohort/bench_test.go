@@ -28,10 +28,10 @@ func benchCohort(b *testing.B) string {
 	os.RemoveAll(dir)
 	opt := phantom.Options{Disease: true, SliceSpacing: phantom.Range{Min: 5, Max: 5}, Matrix: 512}
 	if _, err := cohorttest.PhantomsWith(context.Background(), dir, benchStudies, 7001, opt); err != nil {
-		b.Fatal(err)
+		b.Fatalf("cohorttest.PhantomsWith: got error %v, want nil", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "done"), nil, 0o644); err != nil {
-		b.Fatal(err)
+		b.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	return dir
 }
@@ -70,7 +70,7 @@ func BenchmarkCohortThroughput(b *testing.B) {
 			el := time.Since(t0)
 			runtime.GOMAXPROCS(prev)
 			if err != nil {
-				b.Fatal(err)
+				b.Fatalf("got error %v, want nil", err)
 			}
 			if sum.Scored != benchStudies {
 				b.Fatalf("%s: got %d studies scored, want %d", m.name, sum.Scored, benchStudies)

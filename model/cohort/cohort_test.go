@@ -41,7 +41,7 @@ func testRoots(tb testing.TB) []string {
 	}
 	fixture.once.Do(func() { fixture.dir, fixture.err = os.MkdirTemp("", "sscscore-cohort-") })
 	if fixture.err != nil {
-		tb.Fatal(fixture.err)
+		tb.Fatalf("os.MkdirTemp: got error %v, want nil", fixture.err)
 	}
 	return cohorttest.Roots(tb, fixture.dir, 2)
 }
@@ -138,7 +138,7 @@ func TestReadJournal(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("got error %v, want nil", err)
 			}
 			var keys []string
 			for _, r := range recs {
@@ -160,10 +160,10 @@ func readOutputs(t *testing.T, out string) (csv, jsonl []byte) {
 	p := PathsOf(out)
 	var err error
 	if csv, err = os.ReadFile(p.CSV); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if jsonl, err = os.ReadFile(p.Journal); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	return csv, jsonl
 }
@@ -180,11 +180,11 @@ func TestRunMerge(t *testing.T) {
 	whole := filepath.Join(dir, "whole.csv")
 	sum, err := Run(ctx, Config{Roots: roots, Out: whole, Jobs: 2})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Run: got error %v, want nil", err)
 	}
 	c, err := Discover(ctx, roots, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Discover: got error %v, want nil", err)
 	}
 	if sum.Jobs != len(c.Studies) || sum.Scored+sum.Failed != sum.Jobs || sum.Scored < 4 || sum.Failed < 2 {
 		t.Errorf("summary %+v: want %d jobs, at least 4 scored (2 phantoms, A0002, a CT slice) and 2 failed", sum, len(c.Studies))
@@ -197,7 +197,7 @@ func TestRunMerge(t *testing.T) {
 	}
 	rows, err := csv.NewReader(bytes.NewReader(csvWhole)).ReadAll()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("csv.NewReader(bytes.NewReader(csvWhole)).ReadAll: got error %v, want nil", err)
 	}
 	h := CSVHeader()
 	for _, row := range rows[1:] {
@@ -224,7 +224,7 @@ func TestRunMerge(t *testing.T) {
 	}
 	merged := filepath.Join(dir, "merged.csv")
 	if _, err := Merge(shards, merged); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Merge: got error %v, want nil", err)
 	}
 	csvMerged, jsonMerged := readOutputs(t, merged)
 	if !bytes.Equal(csvMerged, csvWhole) || !bytes.Equal(jsonMerged, jsonWhole) {
@@ -282,7 +282,7 @@ func copyOutput(t *testing.T, src, dst string, dropFirst bool) {
 	for _, f := range [][2]string{{ps.CSV, pd.CSV}, {ps.Journal, pd.Journal}, {ps.Manifest, pd.Manifest}} {
 		b, err := os.ReadFile(f[0])
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.ReadFile: got error %v, want nil", err)
 		}
 		if dropFirst && f[0] == ps.Journal {
 			if _, rest, ok := bytes.Cut(b, []byte("\n")); ok {
@@ -290,7 +290,7 @@ func copyOutput(t *testing.T, src, dst string, dropFirst bool) {
 			}
 		}
 		if err := os.WriteFile(f[1], b, 0o644); err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.WriteFile: got error %v, want nil", err)
 		}
 	}
 }
@@ -302,7 +302,7 @@ func TestRunAllSeries(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "all.csv")
 	sum, err := Run(context.Background(), Config{Roots: roots, Out: out, AllSeries: true, Jobs: 2})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Run: got error %v, want nil", err)
 	}
 	if sum.Jobs != 2 || sum.Scored != 2 {
 		t.Fatalf("summary %+v, want 2 jobs scored", sum)
@@ -310,7 +310,7 @@ func TestRunAllSeries(t *testing.T) {
 	_, jsonl := readOutputs(t, out)
 	recs, _, _, err := readJournal(bytes.NewReader(jsonl), out)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("readJournal: got error %v, want nil", err)
 	}
 	if len(recs) != 2 || recs[0].Study != recs[1].Study || recs[0].Series == recs[1].Series || recs[0].Series >= recs[1].Series {
 		t.Fatalf("records %+v, want two series of one study in series order", recs)
@@ -334,7 +334,7 @@ func TestDiscoverDICOMDIR(t *testing.T) {
 	}
 	dicomdir := filepath.Join(phantoms, "DICOMDIR")
 	if err := os.WriteFile(dicomdir, []byte("a media directory"), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	defer os.Remove(dicomdir)
 	tests := []struct {
@@ -347,7 +347,7 @@ func TestDiscoverDICOMDIR(t *testing.T) {
 	for _, tc := range tests {
 		c, err := Discover(context.Background(), tc.roots, nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Discover: got error %v, want nil", err)
 		}
 		if len(c.Studies) != len(entries) {
 			t.Errorf("%s: got %d studies, want %d", tc.name, len(c.Studies), len(entries))
