@@ -33,17 +33,17 @@ func BenchmarkOpenToScoresA0002(b *testing.B) {
 	srv.Upload(b, dir)
 	c, err := New(srv.DICOMweb, Auth{}, nil)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("New: got error %v, want nil", err)
 	}
 	cas, err := cascade.Default()
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("cascade.Default: got error %v, want nil", err)
 	}
 	ctx := context.Background()
 	folder := func() *cascade.Result {
 		files, err := ingest.DiskFiles(dir)
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 		}
 		return scoreFiles(b, cas, files)
 	}
@@ -52,11 +52,11 @@ func BenchmarkOpenToScoresA0002(b *testing.B) {
 		t0 := time.Now()
 		studies, err := c.SearchStudies(ctx, StudyQuery{PatientID: "Lung_Dx-A0002"})
 		if err != nil || len(studies) != 1 {
-			b.Fatalf("search: %d studies, %v", len(studies), err)
+			b.Fatalf("search: got %d studies and error %v, want 1 and nil", len(studies), err)
 		}
 		series, err := c.SearchSeries(ctx, studies[0].UID)
 		if err != nil || len(series) != 1 {
-			b.Fatalf("series: %d, %v", len(series), err)
+			b.Fatalf("series: got %d and error %v, want 1 and nil", len(series), err)
 		}
 		var files []ingest.File
 		name := c.Base() + "/studies/" + studies[0].UID + "/series/" + series[0].UID
@@ -65,7 +65,7 @@ func BenchmarkOpenToScoresA0002(b *testing.B) {
 			return nil
 		})
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("c.RetrieveSeries: got error %v, want nil", err)
 		}
 		tFetch += time.Since(t0)
 		return scoreFiles(b, cas, files)
@@ -73,7 +73,7 @@ func BenchmarkOpenToScoresA0002(b *testing.B) {
 	// Warm the caches (disk, Orthanc, the networks' plans) and check that
 	// the two paths score alike.
 	if a, p := jsonOf(b, folder()), jsonOf(b, pacs()); a != p {
-		b.Fatalf("scores differ:\nfolder %s\npacs   %s", a, p)
+		b.Fatalf("scores differ:\npacs got  %s\nfolder want %s", p, a)
 	}
 	var tFolder, tPACS time.Duration
 	tFetch = 0
@@ -105,15 +105,15 @@ func scoreFiles(b *testing.B, cas *cascade.Cascade, files []ingest.File) *cascad
 	ctx := context.Background()
 	inv, err := ingest.Scan(ctx, files, ingest.Options{})
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	src, err := inv.Open("")
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	res, err := cas.Score(ctx, src, cascade.Options{SeriesUID: src.Series().UID})
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("cas.Score: got error %v, want nil", err)
 	}
 	return res
 }
@@ -121,7 +121,7 @@ func scoreFiles(b *testing.B, cas *cascade.Cascade, files []ingest.File) *cascad
 func jsonOf(b *testing.B, r *cascade.Result) string {
 	j, err := json.Marshal(r)
 	if err != nil {
-		b.Fatal(err)
+		b.Fatalf("json.Marshal: got error %v, want nil", err)
 	}
 	return string(j)
 }

@@ -39,10 +39,10 @@ func TestNew(t *testing.T) {
 				t.Errorf("New(%q): got error %v, want one saying %q", tc.base, err, tc.wantErr)
 			}
 			if err != nil && strings.Contains(err.Error(), "secret") {
-				t.Errorf("New(%q): the error %q shows the password", tc.base, err)
+				t.Errorf("New(%q): got error %q showing the password, want it hidden", tc.base, err)
 			}
 		case err != nil:
-			t.Errorf("New(%q): %v", tc.base, err)
+			t.Errorf("New(%q): got error %v, want nil", tc.base, err)
 		case c.Base() != tc.wantBase:
 			t.Errorf("New(%q).Base() = %q, want %q", tc.base, c.Base(), tc.wantBase)
 		}
@@ -70,7 +70,7 @@ func TestRetrieveAccept(t *testing.T) {
 	}
 	for _, ts := range append(codec.Registered(), "1.2.840.10008.1.2.1", "1.2.840.10008.1.2") {
 		if !strings.Contains(a, "transfer-syntax="+ts+",") {
-			t.Errorf("Accept lacks %s (%s)", ts, codec.SyntaxName(ts))
+			t.Errorf("Accept: got %q, want it to list %s (%s)", a, ts, codec.SyntaxName(ts))
 		}
 	}
 }
@@ -91,7 +91,7 @@ func TestObjectValues(t *testing.T) {
 		"0020000e": {"vr": "UI", "Value": ["1.2.3"]}
 	}`), &o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("json.Unmarshal: got error %v, want nil", err)
 	}
 	for _, tc := range []struct{ tag, want string }{
 		{tagPatientName, "Doe^Jane"},
@@ -122,7 +122,7 @@ func TestObjectValues(t *testing.T) {
 func TestBadArguments(t *testing.T) {
 	c, err := New("http://127.0.0.1:1/dicom-web", Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: got error %v, want nil", err)
 	}
 	ctx := context.Background()
 	nothing := func(int, []byte) error { return nil }
@@ -146,7 +146,7 @@ func TestBadArguments(t *testing.T) {
 func closedURL(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("net.Listen: got error %v, want nil", err)
 	}
 	addr := l.Addr().String()
 	l.Close()
@@ -157,7 +157,7 @@ func TestUnreachable(t *testing.T) {
 	base := closedURL(t)
 	c, err := New(base, Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: got error %v, want nil", err)
 	}
 	_, err = c.SearchStudies(context.Background(), StudyQuery{PatientID: "X"})
 	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), base+"/studies?") {
@@ -213,7 +213,7 @@ func TestBadServers(t *testing.T) {
 			defer srv.Close()
 			c, err := New(srv.URL+"/dicom-web", Auth{}, nil)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("New: got error %v, want nil", err)
 			}
 			var got int
 			err = c.RetrieveSeries(context.Background(), study, series, 3, func(i int, p []byte) error {
@@ -250,7 +250,7 @@ func TestRetrieveStops(t *testing.T) {
 	defer srv.Close()
 	c, err := New(srv.URL, Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: got error %v, want nil", err)
 	}
 	stop := errors.New("enough")
 	n := 0

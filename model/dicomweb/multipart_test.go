@@ -60,7 +60,7 @@ func TestMultipartReader(t *testing.T) {
 			// One byte at a time: parts must not depend on how the body arrives.
 			mr, err := newMultipartReader(iotest.OneByteReader(strings.NewReader(tc.body)), tc.ct)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("newMultipartReader: got error %v, want nil", err)
 			}
 			var got []string
 			for {
@@ -120,7 +120,7 @@ func TestMultipartBrokenConnection(t *testing.T) {
 	body := io.MultiReader(strings.NewReader(part("abc", "xyz", true)+"--abc\r\n\r\nhal"), iotest.ErrReader(broken))
 	mr, err := newMultipartReader(body, `multipart/related; boundary=abc`)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("newMultipartReader: got error %v, want nil", err)
 	}
 	if p, err := mr.next(); err != nil || !bytes.Equal(p, []byte("xyz")) {
 		t.Fatalf("first part: got %q, %v; want \"xyz\", nil", p, err)

@@ -33,7 +33,7 @@ func TestOrthanc(t *testing.T) {
 	srv.Upload(t, a0002, c3n)
 	c, err := New(srv.DICOMweb, Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: got error %v, want nil", err)
 	}
 	ctx := context.Background()
 
@@ -58,7 +58,7 @@ func TestOrthanc(t *testing.T) {
 		} {
 			got, err := c.SearchStudies(ctx, tc.q)
 			if err != nil {
-				t.Errorf("%s: %v", tc.name, err)
+				t.Errorf("%s: got error %v, want nil", tc.name, err)
 				continue
 			}
 			var uids []string
@@ -92,7 +92,7 @@ func TestOrthanc(t *testing.T) {
 	t.Run("series", func(t *testing.T) {
 		got, err := c.SearchSeries(ctx, a0002Study)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("c.SearchSeries: got error %v, want nil", err)
 		}
 		want := []Series{{StudyUID: a0002Study, UID: a0002Series, Modality: "CT", Description: "ThoraxRoutine  8.0.0  B40f", Number: 3, NumInstances: 30}}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -120,7 +120,7 @@ func TestOrthanc(t *testing.T) {
 	t.Run("store then find", func(t *testing.T) {
 		file := smallCT(t, "SSCSCORE-STOW-TEST")
 		if err := c.Store(ctx, file); err != nil {
-			t.Fatal(err)
+			t.Fatalf("c.Store: got error %v, want nil", err)
 		}
 		studies, err := c.SearchStudies(ctx, StudyQuery{PatientID: "SSCSCORE-STOW-TEST"})
 		if err != nil || len(studies) != 1 || studies[0].NumInstances != 1 {
@@ -132,7 +132,7 @@ func TestOrthanc(t *testing.T) {
 		}
 		got := retrieve(t, c, studies[0].UID, series[0].UID, 1)
 		if !bytes.Equal(got[0].data, file) {
-			t.Errorf("retrieved %d bytes, not the %d bytes stored", len(got[0].data), len(file))
+			t.Errorf("retrieved: got %d bytes, want the %d bytes stored", len(got[0].data), len(file))
 		}
 	})
 
@@ -153,7 +153,7 @@ func TestOrthancJPEGLS(t *testing.T) {
 	srv.Upload(t, jls)
 	c, err := New(srv.DICOMweb, Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: got error %v, want nil", err)
 	}
 	series, err := c.SearchSeries(context.Background(), a0002Study)
 	if err != nil || len(series) != 1 {
@@ -166,7 +166,7 @@ func TestOrthancJPEGLS(t *testing.T) {
 	inv := scan(t, files)
 	s, err := inv.Lookup(inv.Chosen)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Lookup: got error %v, want nil", err)
 	}
 	if s.TransferSyntax != "JPEG-LS lossless" {
 		t.Errorf("retrieved series' transfer syntax %q, want JPEG-LS lossless", s.TransferSyntax)
@@ -191,17 +191,17 @@ func TestOrthancAuth(t *testing.T) {
 	} {
 		c, err := New(srv.DICOMweb, tc.auth, nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("New: got error %v, want nil", err)
 		}
 		_, err = c.SearchStudies(context.Background(), StudyQuery{})
 		var he *HTTPError
 		switch {
 		case tc.ok && err != nil:
-			t.Errorf("%s: %v", tc.name, err)
+			t.Errorf("%s: got error %v, want nil", tc.name, err)
 		case !tc.ok && (!errors.Is(err, ErrUnauthorized) || !errors.As(err, &he) || he.Status != http.StatusUnauthorized):
 			t.Errorf("%s: got %v, want ErrUnauthorized (HTTP 401)", tc.name, err)
 		case !tc.ok && (!strings.Contains(err.Error(), srv.DICOMweb+"/studies") || strings.Contains(err.Error(), "wrong")):
-			t.Errorf("%s: the message %q must name the URL and not show the password", tc.name, err)
+			t.Errorf("%s: got message %q, want one naming the URL and not showing the password", tc.name, err)
 		}
 	}
 }
@@ -223,7 +223,7 @@ func retrieve(t *testing.T, c *Client, study, series string, total int) []file {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.RetrieveSeries: got error %v, want nil", err)
 	}
 	if total > 0 && len(files) != total {
 		t.Fatalf("got %d files, want %d", len(files), total)
@@ -239,7 +239,7 @@ func scan(t *testing.T, files []file) *ingest.Inventory {
 	}
 	inv, err := ingest.Scan(context.Background(), in, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	return inv
 }
@@ -255,21 +255,21 @@ func sameVolume(t *testing.T, files []file, dir string) {
 	ctx := context.Background()
 	got, _, _, err := ingest.LoadFiles(ctx, in, ingest.Options{})
 	if err != nil {
-		t.Fatalf("retrieved files: %v", err)
+		t.Fatalf("retrieved files: got error %v, want nil", err)
 	}
 	disk, err := ingest.DiskFiles(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	want, _, _, err := ingest.LoadFiles(ctx, disk, ingest.Options{})
 	if err != nil {
-		t.Fatalf("%s: %v", dir, err)
+		t.Fatalf("%s: got error %v, want nil", dir, err)
 	}
 	if fmt.Sprint(got.Geom) != fmt.Sprint(want.Geom) {
 		t.Errorf("geometry:\n got %+v\nwant %+v", got.Geom, want.Geom)
 	}
 	if !slices.Equal(got.Voxels(), want.Voxels()) {
-		t.Errorf("the retrieved volume's voxels differ from %s's", dir)
+		t.Errorf("voxels: got ones differing from %s's, want the same", dir)
 	}
 }
 
@@ -280,12 +280,12 @@ func smallCT(t *testing.T, patientID string) []byte {
 	g := volume.Geometry{Nx: 16, Ny: 16, Nz: 1, Spacing: [3]float64{1, 1, 1}, Direction: [3][3]float64{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, SliceZ: []float64{0}}
 	v, err := volume.New(g)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("volume.New: got error %v, want nil", err)
 	}
 	var b bytes.Buffer
 	meta := dcmwrite.SeriesMeta{PatientID: patientID, PatientName: "Test^Stow", SeriesDescription: "STOW test", Intercept: -1024, StudyDate: "20260101"}
 	if err := dcmwrite.WriteSlice(&b, v, 0, meta); err != nil {
-		t.Fatal(err)
+		t.Fatalf("dcmwrite.WriteSlice: got error %v, want nil", err)
 	}
 	return b.Bytes()
 }
