@@ -153,7 +153,7 @@ func writeBatch(t *testing.T, dir string, recs []*cohort.Record) string {
 	cw.Flush()
 	p := filepath.Join(dir, "results.csv")
 	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	return p
 }
@@ -193,7 +193,7 @@ func TestCompareCohort(t *testing.T) {
 				}
 				buf.WriteString(`{"study": "cut by a kill`)
 				if err := os.WriteFile(filepath.Join(dir, "results.jsonl"), buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
+					t.Fatalf("os.WriteFile: got error %v, want nil", err)
 				}
 			}
 			cc, err := CompareCohortFile(p, Options{})
