@@ -48,7 +48,7 @@ func TestForOneWorkerInOrder(t *testing.T) {
 		got = append(got, i)
 		return nil
 	}); err != nil {
-		t.Fatal(err)
+		t.Fatalf("For: got error %v, want nil", err)
 	}
 	if fmt.Sprint(got) != "[0 1 2 3 4]" {
 		t.Errorf("got order %v, want [0 1 2 3 4]", got)
