@@ -34,14 +34,14 @@ func testDoc(t *testing.T) []byte {
 		}
 	}
 	if err := p.Image(red, 72, 400, 200, 150, 90); err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.Image: got error %v, want nil", err)
 	}
 	gray := image.NewGray(image.Rect(0, 0, 16, 16))
 	for i := range gray.Pix {
 		gray.Pix[i] = 40
 	}
 	if err := p.Image(gray, 300, 400, 100, 100, 90); err != nil {
-		t.Fatal(err)
+		t.Fatalf("p.Image: got error %v, want nil", err)
 	}
 	p.Line(72, 380, 520, 380, 1, Black)
 	p.Rect(72, 300, 100, 50, Color{0, 0.5, 0})
@@ -49,7 +49,7 @@ func testDoc(t *testing.T) []byte {
 	q.Text(72, 770, 12, Regular, "Page two")
 	b, err := doc.Bytes(Info{Title: "Test (1)", Created: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("doc.Bytes: got error %v, want nil", err)
 	}
 	return b
 }
@@ -61,7 +61,7 @@ func TestStructure(t *testing.T) {
 	}
 	m := regexp.MustCompile(`startxref\n(\d+)\n`).FindSubmatch(b)
 	if m == nil {
-		t.Fatal("no startxref")
+		t.Fatal("startxref: got none, want one")
 	}
 	xref, _ := strconv.Atoi(string(m[1]))
 	if !bytes.HasPrefix(b[xref:], []byte("xref\n0 ")) {
@@ -76,7 +76,7 @@ func TestStructure(t *testing.T) {
 		}
 		off, _ := strconv.Atoi(entry[:10])
 		if want := fmt.Sprintf("%d 0 obj\n", i); !bytes.HasPrefix(b[off:], []byte(want)) {
-			t.Errorf("object %d: xref offset %d points at %q", i, off, b[off:min(off+12, len(b))])
+			t.Errorf("object %d: xref offset %d: got %q, want %q", i, off, b[off:min(off+12, len(b))], want)
 		}
 	}
 }
@@ -86,18 +86,18 @@ func TestRenders(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "t.pdf")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	out, err := exec.Command(testtool.Path(t, "pdftotext", "poppler-utils"), "-layout", path, "-").CombinedOutput()
 	if err != nil {
-		t.Fatalf("pdftotext: %v\n%s", err, out)
+		t.Fatalf("pdftotext: got error %v, want nil\n%s", err, out)
 	}
 	if strings.Contains(string(out), "Syntax Error") {
-		t.Errorf("pdftotext found syntax errors:\n%s", out)
+		t.Errorf("pdftotext: got syntax errors, want none:\n%s", out)
 	}
 	for _, want := range []string{"Scores (TOT) \\ GG — 5 µm ± 2", "Research use only. Not a medical device.", "Page two"} {
 		if !strings.Contains(string(out), want) {
-			t.Errorf("pdftotext: no %q in\n%s", want, out)
+			t.Errorf("pdftotext: got no %q, want it in\n%s", want, out)
 		}
 	}
 	out, err = exec.Command(testtool.Path(t, "pdfinfo", "poppler-utils"), path).CombinedOutput()
@@ -106,16 +106,16 @@ func TestRenders(t *testing.T) {
 	}
 	// 72 dpi: one pixel per point, y from the top.
 	if out, err := exec.Command(testtool.Path(t, "pdftoppm", "poppler-utils"), "-r", "72", "-png", "-f", "1", "-l", "1", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
+		t.Fatalf("pdftoppm: got error %v, want nil\n%s", err, out)
 	}
 	f, err := os.Open(filepath.Join(dir, "p-1.png"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.Open: got error %v, want nil", err)
 	}
 	defer f.Close()
 	img, err := png.Decode(f)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("png.Decode: got error %v, want nil", err)
 	}
 	h := img.Bounds().Dy()
 	for _, c := range []struct {
