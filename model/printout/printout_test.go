@@ -45,11 +45,11 @@ func pdftotext(t *testing.T, b []byte) string {
 	p := testtool.Path(t, "pdftotext", "poppler-utils")
 	path := filepath.Join(t.TempDir(), "r.pdf")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	out, err := exec.Command(p, "-layout", path, "-").CombinedOutput()
 	if err != nil || strings.Contains(string(out), "Syntax Error") {
-		t.Fatalf("pdftotext: %v\n%s", err, out)
+		t.Fatalf("pdftotext: got error %v, want nil and no syntax error\n%s", err, out)
 	}
 	return string(out)
 }
@@ -69,7 +69,7 @@ func TestPDF(t *testing.T) {
 			b, err := PDF(Report{Result: res, Series: "30 slices, 5 mm, kernel B40f", Sheet: sheet(), Build: bi,
 				Created: time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC)})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("PDF: got error %v, want nil", err)
 			}
 			text := pdftotext(t, b)
 			flat := strings.Join(strings.Fields(text), " ")
@@ -87,14 +87,14 @@ func TestPDF(t *testing.T) {
 			want = append(want, res.Warnings...)
 			for _, s := range want {
 				if !strings.Contains(flat, s) {
-					t.Errorf("the report does not show %q:\n%s", s, text)
+					t.Errorf("report: got text without %q, want it shown:\n%s", s, text)
 				}
 			}
 			if got := strings.Contains(flat, "Müller") || strings.Contains(flat, "P001"); got != c.patient {
 				t.Errorf("the report shows the patient: %v, want %v", got, c.patient)
 			}
 			if pages := strings.Count(text, "\f"); (pages > 1) != (c.warnings > 20) {
-				t.Errorf("%d pages for %d warnings", pages, c.warnings)
+				t.Errorf("%d pages for %d warnings, got %v, want %v", pages, c.warnings, (pages > 1), (c.warnings > 20))
 			}
 		})
 	}
