@@ -43,23 +43,23 @@ func scoreReal(t *testing.T, rel string) (*cascade.Result, string) {
 	}
 	files, err := ingest.DiskFiles(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.DiskFiles: got error %v, want nil", err)
 	}
 	inv, err := ingest.Scan(context.Background(), files, ingest.Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("ingest.Scan: got error %v, want nil", err)
 	}
 	lv, err := inv.Open("")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("inv.Open: got error %v, want nil", err)
 	}
 	c, err := cascade.Default()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cascade.Default: got error %v, want nil", err)
 	}
 	res, err := c.Score(context.Background(), lv, cascade.Options{SeriesUID: lv.Series().UID})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("c.Score: got error %v, want nil", err)
 	}
 	res.Source = SourceOf(lv.Series(), res, true)
 	scored[rel] = res
@@ -75,7 +75,7 @@ func dciodvfy(t *testing.T, bin, path string) []string {
 	for _, line := range strings.Split(string(out), "\n") {
 		switch {
 		case strings.HasPrefix(line, "Error"):
-			t.Errorf("dciodvfy %s: %s", filepath.Base(path), line)
+			t.Errorf("dciodvfy %s: got %s, want no error", filepath.Base(path), line)
 		case strings.HasPrefix(line, "Warning"):
 			warnings = append(warnings, line)
 		}
@@ -104,13 +104,13 @@ func instanceZ(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "*.dcm"))
 	if err != nil || len(paths) == 0 {
-		t.Fatalf("no DICOM files in %s (%v)", dir, err)
+		t.Fatalf("DICOM files in %s: got none (error %v), want some", dir, err)
 	}
 	out := map[string]string{}
 	for _, p := range paths {
 		ds, err := dicom.ParseFile(p, nil, dicom.SkipPixelData())
 		if err != nil {
-			t.Fatalf("%s: %v", p, err)
+			t.Fatalf("%s: got error %v, want nil", p, err)
 		}
 		top := elems(ds.Elements)
 		ipp := top.find(tag.ImagePositionPatient)
@@ -138,7 +138,7 @@ func TestRealReports(t *testing.T) {
 				}
 				z, ok := zOf[l.Image.SOPInstanceUID]
 				if !ok {
-					t.Errorf("%s references %s, which is not a file of %s", l.Name, l.Image.SOPInstanceUID, rel)
+					t.Errorf("%s: got a reference to %s, want a file of %s", l.Name, l.Image.SOPInstanceUID, rel)
 					continue
 				}
 				if want := *res.Levels[i].ZMM; !closeZ(z, want) {
@@ -148,32 +148,32 @@ func TestRealReports(t *testing.T) {
 
 			path := filepath.Join(t.TempDir(), "sr.dcm")
 			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.WriteFile: got error %v, want nil", err)
 			}
 			dciodvfy(t, dciodvfyPath, path)
 
 			out, err := exec.Command(dsrdumpPath, "+Pl", path).CombinedOutput()
 			if err != nil {
-				t.Fatalf("dsrdump: %v\n%s", err, out)
+				t.Fatalf("dsrdump: got error %v, want nil\n%s", err, out)
 			}
 			dump := string(out)
 			for _, l := range res.Levels {
 				if !strings.Contains(dump, `"`+TrackingID(l.Name)+`"`) {
-					t.Errorf("dsrdump shows no group %q", TrackingID(l.Name))
+					t.Errorf("dsrdump: got no group %q, want one", TrackingID(l.Name))
 				}
 				for _, v := range []*float64{l.ZMM, l.TOT, l.GG, l.RET} {
 					if v != nil && !strings.Contains(dump, `="`+dcmwrite.DS(*v)+`"`) {
-						t.Errorf("dsrdump shows no value %s of %s", dcmwrite.DS(*v), l.Name)
+						t.Errorf("dsrdump: got no value %s of %s, want it shown", dcmwrite.DS(*v), l.Name)
 					}
 				}
 			}
 			for _, v := range []*float64{res.Mean.TOT, res.Mean.GG, res.Mean.RET} {
 				if v == nil || !strings.Contains(dump, `="`+dcmwrite.DS(*v)+`"`) {
-					t.Errorf("dsrdump shows no whole-lung value %v", fp(v))
+					t.Errorf("dsrdump: got no whole-lung value %v, want it shown", fp(v))
 				}
 			}
 			if !strings.Contains(dump, Statement) || !strings.Contains(dump, res.Model.Scores.SHA256) {
-				t.Errorf("dsrdump shows no statement or weight hash:\n%s", dump)
+				t.Errorf("dsrdump: got no statement or weight hash, want both:\n%s", dump)
 			}
 			if testing.Verbose() {
 				t.Logf("dsrdump:\n%s", dump)
@@ -195,22 +195,22 @@ func TestRealEncapsulatedPDF(t *testing.T) {
 			res, _ := scoreReal(t, rel)
 			doc, err := printout.PDF(printout.Report{Result: res, Series: rel, Created: fixedTime})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("printout.PDF: got error %v, want nil", err)
 			}
 			data, err := EncapsulatePDF(res, doc, Options{Time: fixedTime})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("EncapsulatePDF: got error %v, want nil", err)
 			}
 			back, err := ReadPDF(data)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("ReadPDF: got error %v, want nil", err)
 			}
 			if !bytes.Equal(back, doc) {
-				t.Errorf("the PDF read back (%d bytes) differs from the one encapsulated (%d bytes)", len(back), len(doc))
+				t.Errorf("PDF read back: got %d bytes differing, want the %d bytes encapsulated", len(back), len(doc))
 			}
 			path := filepath.Join(t.TempDir(), "pdf.dcm")
 			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.WriteFile: got error %v, want nil", err)
 			}
 			dciodvfy(t, dciodvfyPath, path)
 		})
@@ -227,7 +227,7 @@ func mustBuild(t *testing.T) []byte {
 	t.Helper()
 	b, err := Build(handResult(), Options{Time: fixedTime})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Build: got error %v, want nil", err)
 	}
 	return b
 }

@@ -115,21 +115,21 @@ func TestRoundTrip(t *testing.T) {
 	}
 	again, err := Build(res, Options{Time: fixedTime, Build: &bi})
 	if err != nil || string(again) != string(data) {
-		t.Errorf("the same result and options gave different files (err %v)", err)
+		t.Errorf("the same result and options: got a different file (err %v), want the same", err)
 	}
 	later, err := Build(res, Options{Time: fixedTime.Add(time.Second), Build: &bi})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Build: got error %v, want nil", err)
 	}
 	if rl, _ := Read(later); rl == nil || rl.SOPInstanceUID == rep.SOPInstanceUID || rl.SeriesUID == rep.SeriesUID {
-		t.Errorf("a report made later has the same UIDs %s", rep.SOPInstanceUID)
+		t.Errorf("a report made later: got the same UIDs %s, want new ones", rep.SOPInstanceUID)
 	}
 
 	// Without the patient's identity, the patient module is empty.
 	res.Source.Patient = nil
 	_, data = roundTrip(t, res, Options{Time: fixedTime})
 	if strings.Contains(string(data), "Anna") || strings.Contains(string(data), "P001") {
-		t.Errorf("the patient's name or ID is in a report made without them")
+		t.Errorf("a report made without the patient: got the patient's name or ID in it, want neither")
 	}
 }
 
