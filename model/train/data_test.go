@@ -236,7 +236,7 @@ func TestCheckRealData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			csvPath := filepath.Join(t.TempDir(), "labels.csv")
 			if err := os.WriteFile(csvPath, []byte(header+tc.csv), 0o644); err != nil {
-				t.Fatal(err)
+				t.Fatalf("os.WriteFile: got error %v, want nil", err)
 			}
 			d, err := CheckRealData(context.Background(), dir, csvPath)
 			if err != nil {
