@@ -55,7 +55,7 @@ func TestPACSFlags(t *testing.T) {
 				t.Errorf("%q: got error %v, want one saying %q (without the password)", tc.args, err, tc.where)
 			}
 		case err != nil:
-			t.Errorf("%q: %v", tc.args, err)
+			t.Errorf("%q: got error %v, want nil", tc.args, err)
 		case cfg.bases(false) != tc.wantBases:
 			t.Errorf("%q: bases %q, want %q", tc.args, cfg.bases(false), tc.wantBases)
 		}
@@ -75,11 +75,11 @@ func TestProxyCredentialsFromEnvironment(t *testing.T) {
 func TestPageConfig(t *testing.T) {
 	cfg, err := parsePACS(t, "-dicomweb-proxy", "http://127.0.0.1:8042/dicom-web", "-dicomweb", "http://pacs:8042/dicom-web", "-dicomweb", "https://pacs:8042/other")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("parsePACS: got error %v, want nil", err)
 	}
 	s, err := loadSiteWith(pacsFS(), cfg, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSiteWith: got error %v, want nil", err)
 	}
 	if len(s.warnings) > 0 {
 		t.Errorf("warnings %q, want none", s.warnings)
@@ -92,7 +92,7 @@ func TestPageConfig(t *testing.T) {
 		`content="default-src 'none'; ` + connect,
 	} {
 		if !strings.Contains(page, want) {
-			t.Errorf("page %s\nlacks %s", page, want)
+			t.Errorf("page: got %s\nwant it to hold %s", page, want)
 		}
 	}
 	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, connect) || strings.Count(csp, "connect-src") != 1 {
@@ -100,19 +100,19 @@ func TestPageConfig(t *testing.T) {
 	}
 	// The proxy's own origin is the page's: it needs no CSP entry.
 	if strings.Contains(rec.Header().Get("Content-Security-Policy"), "127.0.0.1:8042") {
-		t.Errorf("CSP header lists the proxied server")
+		t.Errorf("CSP header: got the proxied server listed, want it absent")
 	}
 	// Without a configuration the page and the policy are as shipped.
 	plain, err := loadSiteWith(pacsFS(), pacsConfig{}, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSiteWith: got error %v, want nil", err)
 	}
 	rec = get(t, plain, "GET", "/", nil)
 	if rec.Body.String() != pageWithTags || rec.Header().Get("Content-Security-Policy") != ContentSecurityPolicy {
-		t.Errorf("unconfigured page or policy changed: %s / %s", rec.Body.String(), rec.Header().Get("Content-Security-Policy"))
+		t.Errorf("unconfigured page / policy: got %s / %s, want them unchanged", rec.Body.String(), rec.Header().Get("Content-Security-Policy"))
 	}
 	if plain.build == s.build {
-		t.Errorf("the build hash %s does not change with the page's configuration (the service worker would keep the old page)", s.build)
+		t.Errorf("build hash: got %s with and without the configuration, want them to differ (the service worker would keep the old page)", s.build)
 	}
 }
 
@@ -120,12 +120,12 @@ func TestPageConfig(t *testing.T) {
 func TestPageConfigMissingTags(t *testing.T) {
 	cfg, err := parsePACS(t, "-dicomweb", "http://pacs:8042/dicom-web")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("parsePACS: got error %v, want nil", err)
 	}
 	fsys := fstest.MapFS{"index.html": {Data: []byte(`<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>t</title>`)}}
 	s, err := loadSiteWith(fsys, cfg, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSiteWith: got error %v, want nil", err)
 	}
 	if w := strings.Join(s.warnings, "\n"); !strings.Contains(w, "sscscore-dicomweb") || !strings.Contains(w, "connect-src") {
 		t.Errorf("warnings %q, want both tags named", w)
@@ -139,21 +139,21 @@ func TestExportPACS(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), []string{"-export", dir, "-dicomweb-proxy", "http://127.0.0.1:8042/dicom-web", "-dicomweb", "http://pacs:8042/dicom-web"}, pacsFS(), &stdout, &stderr)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("run: got error %v, want nil", err)
 	}
 	if !strings.Contains(stderr.String(), "proxy (-dicomweb-proxy) is not available in static hosting") {
 		t.Errorf("stderr %q, want the proxy's absence said", stderr.String())
 	}
 	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if !strings.Contains(string(page), `content="http://pacs:8042/dicom-web"`) || strings.Contains(string(page), "/dicom-web http") {
 		t.Errorf("exported page %s: want only the direct server in its meta tag", page)
 	}
 	headers, err := os.ReadFile(filepath.Join(dir, "_headers"))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if !strings.Contains(string(headers), "connect-src 'self' http://pacs:8042;") {
 		t.Errorf("_headers %s: want the direct server in connect-src", headers)

@@ -39,16 +39,16 @@ func proxyServer(t *testing.T, args ...string) (*httptest.Server, logFile) {
 	t.Helper()
 	cfg, err := parsePACS(t, args...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("parsePACS: got error %v, want nil", err)
 	}
 	s, err := loadSiteWith(pacsFS(), cfg, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loadSiteWith: got error %v, want nil", err)
 	}
 	logs := logFile(filepath.Join(t.TempDir(), "serve.log"))
 	f, err := os.OpenFile(string(logs), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.OpenFile: got error %v, want nil", err)
 	}
 	t.Cleanup(func() { f.Close() })
 	l := log.New(f, "", 0)
@@ -73,7 +73,7 @@ func TestProxyOrthanc(t *testing.T) {
 	ts, logs := proxyServer(t, "-dicomweb-proxy", pacs.DICOMweb, "-dicomweb-proxy-user", "proxy")
 	c, err := dicomweb.New(ts.URL+proxyPrefix, dicomweb.Auth{}, nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("dicomweb.New: got error %v, want nil", err)
 	}
 	ctx := context.Background()
 
@@ -88,19 +88,19 @@ func TestProxyOrthanc(t *testing.T) {
 	want := map[[32]byte]bool{}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadDir: got error %v, want nil", err)
 	}
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.ReadFile: got error %v, want nil", err)
 		}
 		want[sha256.Sum256(b)] = true
 	}
 	n := 0
 	err = c.RetrieveSeries(ctx, a0002Study, a0002Series, 30, func(i int, part []byte) error {
 		if !want[sha256.Sum256(part)] {
-			t.Errorf("part %d (%d bytes) is none of the files on disk", i, len(part))
+			t.Errorf("part %d (%d bytes): got none of the files on disk, want one of them", i, len(part))
 		}
 		n++
 		return nil
@@ -111,17 +111,17 @@ func TestProxyOrthanc(t *testing.T) {
 
 	file, err := os.ReadFile(c3n)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.ReadFile: got error %v, want nil", err)
 	}
 	if err := c.Store(ctx, file); err != nil {
-		t.Fatalf("store: %v", err)
+		t.Fatalf("store: got error %v, want nil", err)
 	}
 	studies, err = c.SearchStudies(ctx, dicomweb.StudyQuery{PatientID: "C3N-00247"})
 	if err != nil || len(studies) != 1 || studies[0].NumInstances != 1 {
 		t.Fatalf("search after store: got %+v (%v), want the one instance stored", studies, err)
 	}
 	if !strings.Contains(logs.String(), `POST "/dicom-web/studies" 200`) {
-		t.Errorf("access log lacks the store request:\n%s", logs.String())
+		t.Errorf("access log: got no store request, want %q:\n%s", `POST "/dicom-web/studies" 200`, logs.String())
 	}
 }
 
@@ -142,7 +142,7 @@ func TestProxyPassesPageCredentials(t *testing.T) {
 	} {
 		c, err := dicomweb.New(ts.URL+proxyPrefix, tc.auth, nil)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("dicomweb.New: got error %v, want nil", err)
 		}
 		_, err = c.SearchStudies(context.Background(), dicomweb.StudyQuery{})
 		if tc.ok != (err == nil) || (!tc.ok && !errors.Is(err, dicomweb.ErrUnauthorized)) {
@@ -151,7 +151,7 @@ func TestProxyPassesPageCredentials(t *testing.T) {
 	}
 	resp, err := http.Get(ts.URL + proxyPrefix + "/studies")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("http.Get: got error %v, want nil", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != "" {
@@ -236,7 +236,7 @@ func TestProxyRefuses(t *testing.T) {
 	} {
 		req, err := http.NewRequest(tc.method, ts.URL+proxyPrefix+tc.path, strings.NewReader("--x--"))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("http.NewRequest: got error %v, want nil", err)
 		}
 		if tc.ctype != "" {
 			req.Header.Set("Content-Type", tc.ctype)
@@ -246,7 +246,7 @@ func TestProxyRefuses(t *testing.T) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -265,16 +265,16 @@ func TestProxyRefuses(t *testing.T) {
 			continue
 		}
 		if forwarded != 0 {
-			t.Errorf("%s: refused, yet forwarded to the PACS", label)
+			t.Errorf("%s: refused, yet forwarded to the PACS, got %v, want 0", label, forwarded)
 		}
 		if !strings.Contains(string(body), tc.why) {
 			t.Errorf("%s: body %q, want the reason %q", label, body, tc.why)
 		}
 		if !strings.Contains(logs.String(), "refused "+tc.method) {
-			t.Errorf("%s: the refusal is not logged:\n%s", label, logs.String())
+			t.Errorf("%s: got no %q in the log, want the refusal logged:\n%s", label, "refused "+tc.method, logs.String())
 		}
 		if resp.Header.Get("Content-Security-Policy") == "" {
-			t.Errorf("%s: refusal without the security headers", label)
+			t.Errorf("%s: got a refusal without the security headers, want them", label)
 		}
 	}
 }
@@ -309,7 +309,7 @@ func TestProxyHeaders(t *testing.T) {
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
 			}
 			resp.Body.Close()
 			reqs := up.take()
@@ -322,18 +322,18 @@ func TestProxyHeaders(t *testing.T) {
 			}
 			for _, k := range []string{"Cookie", "Referer", "X-Forwarded-For"} {
 				if v := got.Header.Get(k); v != "" {
-					t.Errorf("forwarded %s: %q", k, v)
+					t.Errorf("forwarded %s: %q, want %q", k, v, "")
 				}
 			}
 			if got.Header.Get("Accept") != "application/dicom+json" {
-				t.Errorf("Accept %q not forwarded", got.Header.Get("Accept"))
+				t.Errorf("Accept %q not forwarded, want %q", got.Header.Get("Accept"), "application/dicom+json")
 			}
 			if a := got.Header.Get("Authorization"); a != tc.wantAuth {
 				t.Errorf("Authorization %q, want %q", a, tc.wantAuth)
 			}
 			for _, k := range []string{"Set-Cookie", "X-Internal"} {
 				if v := resp.Header.Get(k); v != "" {
-					t.Errorf("passed the PACS's %s back: %q", k, v)
+					t.Errorf("passed the PACS's %s back: %q, want %q", k, v, "")
 				}
 			}
 			if resp.Header.Get("Cache-Control") != "no-store" {
@@ -354,7 +354,7 @@ func TestNoProxy(t *testing.T) {
 		req, _ := http.NewRequest(tc.method, ts.URL+proxyPrefix+"/studies", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
 		}
 		resp.Body.Close()
 		if resp.StatusCode != tc.status {
@@ -371,7 +371,7 @@ func TestProxyUnreachable(t *testing.T) {
 	ts, logs := proxyServer(t, "-dicomweb-proxy", url+"/dicom-web")
 	resp, err := http.Get(ts.URL + proxyPrefix + "/studies")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("http.Get: got error %v, want nil", err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -379,6 +379,6 @@ func TestProxyUnreachable(t *testing.T) {
 		t.Errorf("got %d %q, want 502 naming %s", resp.StatusCode, body, url)
 	}
 	if !strings.Contains(logs.String(), "connection refused") {
-		t.Errorf("log lacks the cause:\n%s", logs.String())
+		t.Errorf("log: got no cause, want %q:\n%s", "connection refused", logs.String())
 	}
 }
