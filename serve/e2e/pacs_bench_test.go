@@ -31,19 +31,19 @@ func BenchmarkPACSA0002(b *testing.B) {
 		tb.pick(files)
 		tb.waitFor(`document.documentElement.dataset.scoresAt !== undefined || ["done", "error"].includes(document.documentElement.dataset.state)`, 5*time.Minute)
 		if s := tb.scanEnd(); s != "done" {
-			b.Fatalf("the dropped folder ended in state %s", s)
+			b.Fatalf("the dropped folder ended in state %s, want %q", s, "done")
 		}
 		drop += datasetNum(tb, "scoresAt") - datasetNum(tb, "jobAt")
 
 		tb = benchTab(b)
 		tb.openAt(srv.URL)
 		if msg := tb.pacsSearch("", "Lung_Dx-A0002"); msg == "" {
-			b.Fatal("no search answer")
+			b.Fatalf("no search answer: got %v, want != %q", msg, "")
 		}
 		tb.pacsOpen()
 		tb.waitFor(`document.documentElement.dataset.scoresAt !== undefined || ["done", "error"].includes(document.documentElement.dataset.state)`, 5*time.Minute)
 		if s := tb.scanEnd(); s != "done" {
-			b.Fatalf("the retrieval ended in state %s: %s", s, tb.text("error"))
+			b.Fatalf("the retrieval ended in state %s: %s, want %q", s, tb.text("error"), "done")
 		}
 		pacs += datasetNum(tb, "scoresAt") - datasetNum(tb, "jobAt")
 		download += datasetNum(tb, "tDownload")

@@ -61,10 +61,10 @@ func startServer(t testing.TB, args ...string) *server {
 	cmd.Stderr = &s.log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cmd.StdoutPipe: got error %v, want nil", err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting serve %v: %v", args, err)
+		t.Fatalf("starting serve %v: got error %v, want nil", args, err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -76,12 +76,12 @@ func startServer(t testing.TB, args ...string) *server {
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			t.Fatalf("serve %v did not start: %v; log: %s", args, err, s.log.String())
+			t.Fatalf("serve %v: got error %v before its address, want it started; log: %s", args, err, s.log.String())
 		}
 		if strings.Contains(line, "serving") {
 			s.URL = regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
 			if s.URL == "" {
-				t.Fatalf("no address in %q", line)
+				t.Fatalf("no address in %q, got %v, want != %q", line, s.URL, "")
 			}
 			go io.Copy(io.Discard, r)
 			return s
@@ -104,7 +104,7 @@ func newPACSFront(t testing.TB, target string) *pacsFront {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("url.Parse: got error %v, want nil", err)
 	}
 	f := &pacsFront{}
 	rp := httputil.NewSingleHostReverseProxy(u)
@@ -179,7 +179,7 @@ func (s *slowWriter) Flush() { s.ResponseWriter.(http.Flusher).Flush() }
 func (tb *tab) openAt(base string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(base+"/")); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("chromedp.Do: got error %v, want nil", err)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -190,7 +190,7 @@ func (tb *tab) openAt(base string) {
 		if time.Now().After(deadline) {
 			tb.mu.Lock()
 			defer tb.mu.Unlock()
-			tb.t.Fatalf("the page at %s did not get ready: %q (err %v); console %q", base, st, err, tb.console) // see the server log
+			tb.t.Fatalf("the page at %s: got status %q (err %v), want it ready; console %q", base, st, err, tb.console) // see the server log
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -208,7 +208,7 @@ func (tb *tab) setField(id, value string) {
 func (tb *tab) click(id string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID(id))); err != nil {
-		tb.t.Fatalf("clicking #%s: %v", id, err)
+		tb.t.Fatalf("clicking #%s: got error %v, want nil", id, err)
 	}
 }
 
@@ -269,7 +269,7 @@ func (tb *tab) checkPACSRequests(page string, pacs []string, n int) {
 	for _, o := range append([]string{page}, pacs...) {
 		u, err := url.Parse(o)
 		if err != nil {
-			tb.t.Fatal(err)
+			tb.t.Fatalf("url.Parse: got error %v, want nil", err)
 		}
 		allowed[u.Scheme+"://"+u.Host] = true
 	}
@@ -277,7 +277,7 @@ func (tb *tab) checkPACSRequests(page string, pacs []string, n int) {
 	for _, r := range tb.requests {
 		u, err := url.Parse(r.URL)
 		if err != nil {
-			tb.t.Errorf("unparsable request URL %q", r.URL)
+			tb.t.Errorf("request URL %q: got parse error %v, want nil", r.URL, err)
 			continue
 		}
 		if u.Scheme == "blob" || u.Scheme == "data" {
@@ -292,7 +292,7 @@ func (tb *tab) checkPACSRequests(page string, pacs []string, n int) {
 		}
 	}
 	if tb.workers == 0 {
-		tb.t.Error("no worker target was attached: the worker's requests were not recorded")
+		tb.t.Errorf("no worker target was attached: the worker's requests were not recorded: got %v, want != 0", tb.workers)
 	}
 	if toPACS < n {
 		tb.t.Errorf("%d of the worker's DICOMweb requests recorded, want at least %d", toPACS, n)
@@ -325,7 +325,7 @@ func TestPACSDirect(t *testing.T) {
 	// serve's CSP lets the page reach the PACS, and the page offers it.
 	csp := eval[string](tb, `document.querySelector('meta[http-equiv="Content-Security-Policy"]').content`)
 	if !strings.Contains(csp, "connect-src 'self' "+front.URL) {
-		t.Errorf("the page's CSP %q does not let it connect to %s", csp, front.URL)
+		t.Errorf("the page's CSP: got %q, want it to let the page connect to %s", csp, front.URL)
 	}
 	if got := eval[string](tb, `document.getElementById("pacs-url").value`); got != pacs {
 		t.Errorf("PACS address prefilled %q, want %q (from serve -dicomweb)", got, pacs)
@@ -333,12 +333,12 @@ func TestPACSDirect(t *testing.T) {
 	tb.elementScreenshot("#pacs", "pacs-panel-empty")
 
 	if msg := tb.pacsSearch("", "Lung_Dx-A0002"); !strings.Contains(msg, "1 study found") {
-		t.Fatalf("search: %q", msg)
+		t.Fatalf("search: got %q, want %q", msg, "1 study found")
 	}
 	tb.waitFor(`document.querySelectorAll("#pacs-series tbody tr").length > 0`, time.Minute)
 	why := tb.text("pacs-series-why")
 	if !strings.Contains(why, "only CT series") {
-		t.Errorf("series choice %q", why)
+		t.Errorf("series choice: got %q, want %q", why, "only CT series")
 	}
 	rows := eval[[]string](tb, `[...document.querySelectorAll("#pacs-series tbody tr")].map(r => r.innerText)`)
 	if len(rows) != 1 || !strings.Contains(rows[0], "B40f") || !strings.Contains(rows[0], "30") {
@@ -347,10 +347,10 @@ func TestPACSDirect(t *testing.T) {
 	tb.elementScreenshot("#pacs", "pacs-panel")
 	tb.pacsOpen()
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("retrieval ended in state %s: %s", s, tb.text("error"))
+		t.Fatalf("retrieval ended in state %s: %s, want %q", s, tb.text("error"), "done")
 	}
 	if got := tb.text("files-summary"); got != "30 files read; 30 files in the series used." {
-		t.Errorf("files summary %q", got)
+		t.Errorf("files summary %q, want %q", got, "30 files read; 30 files in the series used.")
 	}
 	if dl := eval[string](tb, `document.querySelector('#stages li[data-stage="download"] .stage-count').textContent`); !strings.Contains(dl, "30") {
 		t.Logf("download progress shown last: %q", dl)
@@ -362,7 +362,7 @@ func TestPACSDirect(t *testing.T) {
 	tb.click("pacs-store")
 	tb.waitFor(`["ok", "error"].some(c => document.getElementById("pacs-store-status").classList.contains(c))`, time.Minute)
 	if msg := tb.text("pacs-store-status"); !strings.HasPrefix(msg, "Stored in the PACS") {
-		t.Fatalf("store: %q", msg)
+		t.Fatalf("store: got %q, want %q at the start", msg, "Stored in the PACS")
 	}
 	uid := eval[string](tb, `document.documentElement.dataset.storedUid`)
 	back := readSR(t, orth, uid)
@@ -374,13 +374,13 @@ func TestPACSDirect(t *testing.T) {
 	// The same SR, downloaded.
 	d := tb.export("export-sr")
 	if !strings.HasSuffix(d.Name, ".dcm") {
-		t.Errorf("SR download named %q", d.Name)
+		t.Errorf("SR download name: got %q, want one ending in .dcm", d.Name)
 	}
 	tb.screenshot("pacs-scored")
 
 	tb.checkPACSRequests(srv.URL, []string{front.URL}, 3)
 	if v := evalNoFail[[]string](tb, `window.__violations || []`); len(v) > 0 {
-		t.Errorf("CSP violations: %q", v)
+		t.Errorf("CSP violations: got %q, want none", v)
 	}
 	// The PACS saw the searches, the retrieval and the store, and nothing
 	// else.
@@ -393,7 +393,7 @@ func TestPACSDirect(t *testing.T) {
 	}
 	for _, r := range seen {
 		if !strings.HasPrefix(r, "GET /dicom-web/studies") && r != "POST /dicom-web/studies" {
-			t.Errorf("the PACS saw %q", r)
+			t.Errorf("the PACS saw: got %q, want only searches and the store", r)
 		}
 	}
 }
@@ -411,25 +411,25 @@ func containsPrefix(list []string, p string) bool {
 func readSR(t *testing.T, orth *orthanctest.Server, uid string) *sr.Report {
 	t.Helper()
 	if uid == "" {
-		t.Fatal("the page reported no stored SOP Instance UID")
+		t.Fatalf("the page reported no stored SOP Instance UID: got %v, want != %q", uid, "")
 	}
 	req, _ := http.NewRequest(http.MethodPost, orth.Root+"/tools/lookup", strings.NewReader(uid))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("http.DefaultClient.Do: got error %v, want nil", err)
 	}
 	defer resp.Body.Close()
 	var found []struct{ ID, Type string }
 	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil || len(found) != 1 || found[0].Type != "Instance" {
-		t.Fatalf("Orthanc has no instance %s: %v %+v", uid, err, found)
+		t.Fatalf("Orthanc lookup of %s: got error %v and %+v, want one Instance", uid, err, found)
 	}
 	b, err := orth.Get(context.Background(), "/instances/"+found[0].ID+"/file")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("orth.Get: got error %v, want nil", err)
 	}
 	rep, err := sr.Read(b)
 	if err != nil {
-		t.Fatalf("the stored SR cannot be read: %v", err)
+		t.Fatalf("the stored SR cannot be read: got error %v, want nil", err)
 	}
 	if rep.SOPInstanceUID != uid {
 		t.Errorf("SR instance %s, want %s", rep.SOPInstanceUID, uid)
@@ -443,7 +443,7 @@ func checkSRAgainstCSV(t *testing.T, rep *sr.Report, csvText string) {
 	t.Helper()
 	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
 	if err != nil || len(rows) != 2 {
-		t.Fatalf("page CSV: %v\n%s", err, csvText)
+		t.Fatalf("page CSV: got error %v and this, want nil and 2 rows:\n%s", err, csvText)
 	}
 	res := &cascade.Result{}
 	for _, l := range rep.Levels {
@@ -451,12 +451,12 @@ func checkSRAgainstCSV(t *testing.T, rep *sr.Report, csvText string) {
 	}
 	got := res.CSVRecord(rows[1][0])
 	if len(got) != len(rows[1]) {
-		t.Fatalf("SR as CSV has %d cells, the page's %d", len(got), len(rows[1]))
+		t.Fatalf("SR as CSV: got %d cells, want the page's %d", len(got), len(rows[1]))
 	}
 	numbers := 0
 	for i := range got {
 		if got[i] != rows[1][i] {
-			t.Errorf("%s: SR %q, page CSV %q", rows[0][i], got[i], rows[1][i])
+			t.Errorf("%s: got %q in the SR, want %q as in the page CSV", rows[0][i], got[i], rows[1][i])
 		}
 		if _, err := strconv.ParseFloat(got[i], 64); err == nil {
 			numbers++
@@ -464,7 +464,7 @@ func checkSRAgainstCSV(t *testing.T, rep *sr.Report, csvText string) {
 	}
 	t.Logf("SR read back from the PACS: %d numbers equal to the page's CSV", numbers)
 	if numbers < 10 {
-		t.Errorf("only %d numbers compared", numbers)
+		t.Errorf("only %d numbers compared, want >= 10", numbers)
 	}
 }
 
@@ -484,17 +484,17 @@ func TestPACSProxy(t *testing.T) {
 		t.Errorf("PACS address prefilled %q, want the proxy %s/dicom-web", got, srv.URL)
 	}
 	if msg := tb.pacsSearch("", "Lung_Dx-A0002"); !strings.Contains(msg, "1 study found") {
-		t.Fatalf("search through the proxy: %q", msg)
+		t.Fatalf("search through the proxy: got %q, want %q", msg, "1 study found")
 	}
 	tb.pacsOpen()
 	if s := tb.scanEnd(); s != "done" {
-		t.Fatalf("retrieval ended in state %s: %s", s, tb.text("error"))
+		t.Fatalf("retrieval ended in state %s: %s, want %q", s, tb.text("error"), "done")
 	}
 	tb.scoredAs(dir)
 	tb.checkPACSRequests(srv.URL, nil, 3)
 	for _, line := range strings.Split(srv.log.String(), "\n") {
 		if strings.Contains(line, "/dicom-web/") && !strings.Contains(line, `GET "/dicom-web/studies`) {
-			t.Errorf("the proxy served %s", line)
+			t.Errorf("the proxy served: got %s, want only study searches", line)
 		}
 	}
 }
@@ -505,7 +505,7 @@ func (tb *tab) scoreA0002() []string {
 	tb.t.Helper()
 	tb.pick(listFiles(tb.t, shareddata.Path(tb.t, "chest-ct/A0002-B40f")))
 	if s := tb.scanEnd(); s != "done" {
-		tb.t.Fatalf("A0002 ended in state %s", s)
+		tb.t.Fatalf("A0002 ended in state %s, want %q", s, "done")
 	}
 	return tb.scoreRows()
 }
@@ -530,7 +530,7 @@ func TestPACSCancel(t *testing.T) {
 	before := tb.scoreA0002()
 
 	if msg := tb.pacsSearch("", "C3N-00247"); !strings.Contains(msg, "1 study found") {
-		t.Fatalf("search: %q", msg)
+		t.Fatalf("search: got %q, want %q", msg, "1 study found")
 	}
 	for _, key := range []string{"click", "Escape"} {
 		tb.pacsOpen()
@@ -542,7 +542,7 @@ func TestPACSCancel(t *testing.T) {
 		} else {
 			t0 = eval[float64](tb, `performance.now()`)
 			if err := chromedp.Do(tb.ctx, chromedp.KeyEvent("\u001b")); err != nil {
-				t.Fatal(err)
+				t.Fatalf("chromedp.Do: got error %v, want nil", err)
 			}
 		}
 		tb.waitFor(`document.documentElement.dataset.state === "idle"`, 5*time.Second)
@@ -552,13 +552,13 @@ func TestPACSCancel(t *testing.T) {
 			t.Errorf("cancel by %s took %.0f ms, want under a second", key, took)
 		}
 		if st := tb.text("app-status"); !strings.Contains(st, "unchanged") {
-			t.Errorf("status after cancel %q", st)
+			t.Errorf("status after cancel: got %q, want it to say %q", st, "unchanged")
 		}
 		if after := tb.scoreRows(); strings.Join(after, "|") != strings.Join(before, "|") {
-			t.Errorf("the scores on screen changed: %q, were %q", after, before)
+			t.Errorf("the scores on screen: got %q, want %q as before", after, before)
 		}
 		if d := tb.export("export-csv"); !strings.Contains(d.Text, "L1_pos") {
-			t.Errorf("the scan on screen cannot be exported after the cancel: %q", d.Text)
+			t.Errorf("CSV export after the cancel: got %q, want the scan on screen (L1_pos)", d.Text)
 		}
 	}
 	tb.checkPACSRequests(srv.URL, []string{front.URL}, 2)
@@ -628,7 +628,7 @@ func TestPACSErrors(t *testing.T) {
 	keep := func(what string) {
 		t.Helper()
 		if after := tb.scoreRows(); strings.Join(after, "|") != strings.Join(before, "|") {
-			t.Errorf("%s: the scores on screen changed: %q, were %q", what, after, before)
+			t.Errorf("%s: the scores on screen: got %q, want %q as before", what, after, before)
 		}
 	}
 
@@ -645,14 +645,14 @@ func TestPACSErrors(t *testing.T) {
 		t.Logf("%s: %s", tc.name, msg)
 		for _, w := range tc.want {
 			if !strings.Contains(msg, w) {
-				t.Errorf("%s: message %q does not say %q", tc.name, msg, w)
+				t.Errorf("%s: got message %q, want it to say %q", tc.name, msg, w)
 			}
 		}
 		if !eval[bool](tb, `document.getElementById("pacs-status").classList.contains("error")`) {
-			t.Errorf("%s: the message is not shown as an error", tc.name)
+			t.Errorf("%s: got the message not shown as an error, want it shown as one", tc.name)
 		}
 		if strings.Contains(msg, "wrong") && tc.password != "" {
-			t.Errorf("%s: the message shows the password: %q", tc.name, msg)
+			t.Errorf("%s: got message %q showing the password, want it hidden", tc.name, msg)
 		}
 		keep(tc.name)
 	}
@@ -660,31 +660,31 @@ func TestPACSErrors(t *testing.T) {
 	// The right credentials work.
 	tb.pacsLogin("alice", "right")
 	if msg := tb.pacsSearch(front.URL+"/dicom-web", "Lung_Dx-A0002"); !strings.Contains(msg, "1 study found") {
-		t.Errorf("search with the right credentials: %q", msg)
+		t.Errorf("search with the right credentials: got %q, want %q", msg, "1 study found")
 	}
 
 	// A retrieval that stops mid-stream.
 	tb.pacsLogin("", "")
 	if msg := tb.pacsSearch(stop.URL+"/dicom-web", "STOP"); !strings.Contains(msg, "1 study found") {
-		t.Fatalf("search of the stopping server: %q", msg)
+		t.Fatalf("search of the stopping server: got %q, want %q", msg, "1 study found")
 	}
 	tb.pacsOpen()
 	if s := tb.scanEnd(); s != "error" {
-		t.Fatalf("a retrieval stopped mid-stream ended in state %s", s)
+		t.Fatalf("a retrieval stopped mid-stream ended in state %s, want %q", s, "error")
 	}
 	msg := tb.text("error")
 	t.Logf("stopped mid-stream: %s", msg)
 	for _, w := range []string{"ended too early", "2 of 30 images", "not scored"} {
 		if !strings.Contains(msg, w) {
-			t.Errorf("message %q does not say %q", msg, w)
+			t.Errorf("got message %q, want it to say %q", msg, w)
 		}
 	}
 	if st := tb.text("app-status"); !strings.Contains(st, "unchanged") {
-		t.Errorf("status %q", st)
+		t.Errorf("status: got %q, want it to say %q", st, "unchanged")
 	}
 	keep("stopped mid-stream")
 	if d := tb.export("export-csv"); !strings.Contains(d.Text, "L1_pos") {
-		t.Errorf("the scan on screen cannot be exported after the failure: %q", d.Text)
+		t.Errorf("CSV export after the failure: got %q, want the scan on screen (L1_pos)", d.Text)
 	}
 	tb.checkPACSRequests(srv.URL, []string{front.URL, garbage.URL, stop.URL, wrong}, 1)
 }
@@ -696,7 +696,7 @@ func dicomFiles(t *testing.T, dir string) [][]byte {
 	for _, p := range listFiles(t, dir) {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("os.ReadFile: got error %v, want nil", err)
 		}
 		out = append(out, b)
 	}

@@ -26,14 +26,14 @@ func siteWeights(t *testing.T, name string) (dir string, sha [2]string) {
 	for i, m := range []weights.Model{weights.Levels(), weights.Scores()} {
 		s, err := spec.Parse(m.Spec)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("spec.Parse: got error %v, want nil", err)
 		}
 		net, err := spec.Build(s, spec.Options{})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("spec.Build: got error %v, want nil", err)
 		}
 		if err := net.LoadSafetensors(m.Weights); err != nil {
-			t.Fatal(err)
+			t.Fatalf("net.LoadSafetensors: got error %v, want nil", err)
 		}
 		meta := map[string]string{"spec": s.Name, "training": "site: e2e test folder", "weights_name": name}
 		if sha[i], err = train.Export(net, s, dir, m.Name, meta); err != nil {
@@ -41,10 +41,10 @@ func siteWeights(t *testing.T, name string) (dir string, sha [2]string) {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, cascade.ModelCardFile), []byte("# Model card: "+name+"\n"), 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	if err := train.WriteSums(dir); err != nil {
-		t.Fatal(err)
+		t.Fatalf("train.WriteSums: got error %v, want nil", err)
 	}
 	return dir, sha
 }
@@ -98,7 +98,7 @@ func TestServeWeights(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	b[len(b)-3] ^= 1
 	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	out, err := exec.Command(serverBin, "-addr", "127.0.0.1:0", "-weights", dir).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "scores.safetensors has SHA-256") || !strings.Contains(string(out), "refused") {
@@ -135,7 +135,7 @@ func TestPageWeights(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	b[100] ^= 1
 	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
+		t.Fatalf("os.WriteFile: got error %v, want nil", err)
 	}
 	if err := chromedp.Do(tb.ctx, chromedp.SetUploadFiles(chromedp.ID("weights-input"), files)); err != nil {
 		t.Fatalf("chromedp.Do: got error %v, want nil", err)
