@@ -52,14 +52,14 @@ func TestPACSOpenA0002(t *testing.T) {
 	}
 	series := list.Found.Series[0]
 	if series.Instances != 30 || !series.Usable || !strings.Contains(list.Found.Why, "only CT series") {
-		t.Errorf("series %+v, why %q", series, list.Found.Why)
+		t.Errorf("series: got %+v, why %q; want 30 usable instances, why saying %q", series, list.Found.Why, "only CT series")
 	}
 
 	rec = recorder{}
 	e.PACSOpen(ctx, 3, pacs, study.UID, series.UID, series.Instances, rec.send)
 	rec.checkEnd(t, 3, false)
 	if m := rec.last(protocol.Error); m != nil {
-		t.Fatalf("retrieval failed: %s", m.Error)
+		t.Fatalf("retrieval: got error %s, want none", m.Error)
 	}
 	var last *protocol.ProgressInfo
 	for _, ev := range rec.kind(protocol.Progress) {
@@ -83,10 +83,10 @@ func TestPACSOpenA0002(t *testing.T) {
 	e.Store(ctx, 4, pacs, rec.send)
 	st := rec.last(protocol.Stored)
 	if st == nil {
-		t.Fatalf("store: %+v", rec.last(protocol.Error))
+		t.Fatalf("store: got no Stored event (error %+v), want one", rec.last(protocol.Error))
 	}
 	if len(st.Stored.SOPInstanceUIDs) != 1 || st.Stored.Bytes == 0 {
-		t.Fatalf("stored %+v", st.Stored)
+		t.Fatalf("stored: got %+v, want 1 SOP Instance UID and some bytes", st.Stored)
 	}
 	b := findInstance(t, srv, st.Stored.SOPInstanceUIDs[0])
 	back, err := sr.Read(b)
@@ -113,7 +113,7 @@ func findInstance(t *testing.T, srv *orthanctest.Server, uid string) []byte {
 		Type string `json:"Type"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil || len(found) != 1 || found[0].Type != "Instance" {
-		t.Fatalf("Orthanc lookup of %s: %v %+v", uid, err, found)
+		t.Fatalf("Orthanc lookup of %s: got error %v and %+v, want one Instance", uid, err, found)
 	}
 	b, err := srv.Get(ctx, "/instances/"+found[0].ID+"/file")
 	if err != nil {
@@ -162,7 +162,7 @@ func TestPACSFailures(t *testing.T) {
 	var rec recorder
 	e.Open(context.Background(), 1, files, rec.send)
 	if e.result == nil {
-		t.Fatalf("the folder was not scored: %+v", rec.last(protocol.Error))
+		t.Fatalf("the folder: got no result (error %+v), want it scored", rec.last(protocol.Error))
 	}
 	before := jsonOf(t, e.result.res)
 
@@ -212,21 +212,21 @@ func TestPACSFailures(t *testing.T) {
 			rec.checkEnd(t, 9, false)
 			m := rec.last(protocol.Error)
 			if m == nil {
-				t.Fatalf("no error event: %+v", rec.events)
+				t.Fatalf("error event: got none in %+v, want one", rec.events)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(m.Error, w) {
-					t.Errorf("error %q does not say %q", m.Error, w)
+					t.Errorf("got error %q, want it to say %q", m.Error, w)
 				}
 			}
 			if strings.Contains(m.Error, ":p@") || strings.Contains(m.Error, "Basic ") {
-				t.Errorf("error %q shows the credentials", m.Error)
+				t.Errorf("got error %q showing the credentials, want them hidden", m.Error)
 			}
 			if rec.last(protocol.Inventory) != nil || rec.last(protocol.Result) != nil {
-				t.Errorf("a failed retrieval sent an inventory or a result")
+				t.Errorf("a failed retrieval: got an inventory or a result sent, want neither")
 			}
 			if e.job != 1 || e.result == nil || jsonOf(t, e.result.res) != before {
-				t.Errorf("the scan in use changed (job %d)", e.job)
+				t.Errorf("the scan in use: got it changed (job %d), want job 1 and the same result", e.job)
 			}
 		})
 	}
@@ -246,7 +246,7 @@ func partsOf(t *testing.T, dir string) [][]byte {
 	for _, f := range diskFiles(t, dir) {
 		b := make([]byte, f.Size)
 		if _, err := f.R.ReadAt(b, 0); err != nil {
-			t.Fatalf("reading %s: %v", f.Path, err)
+			t.Fatalf("reading %s: got error %v, want nil", f.Path, err)
 		}
 		out = append(out, b)
 	}
@@ -281,7 +281,7 @@ func TestPACSOpenStudy(t *testing.T) {
 	e.PACSOpen(ctx, 3, pacs, study.UID, "", 0, rec.send)
 	rec.checkEnd(t, 3, false)
 	if m := rec.last(protocol.Error); m != nil {
-		t.Fatalf("retrieval failed: %s", m.Error)
+		t.Fatalf("retrieval: got error %s, want none", m.Error)
 	}
 	inv := rec.last(protocol.Inventory).Inventory
 	if inv.Files != 60 || inv.Chosen != wantInv.Chosen || inv.Why != wantInv.Why {
@@ -319,7 +319,7 @@ func TestSeriesFound(t *testing.T) {
 			for _, s := range f.Series {
 				order = append(order, s.UID)
 				if !s.Usable && s.Reason == "" {
-					t.Errorf("series %s cannot be opened but says no reason", s.UID)
+					t.Errorf("series %s cannot be opened: got no reason, want one", s.UID)
 				}
 			}
 			if strings.Join(order, " ") != strings.Join(tc.wantOrder, " ") {

@@ -17,7 +17,7 @@ import (
 func TestUseWeights(t *testing.T) {
 	def, err := cascade.Default()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("cascade.Default: got error %v, want nil", err)
 	}
 	lv, sc := weights.Levels(), weights.Scores()
 	files := map[string][]byte{"levels.json": lv.Spec, "levels.safetensors": lv.Weights, "scores.json": sc.Spec, "scores.safetensors": sc.Weights}
