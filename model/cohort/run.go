@@ -13,6 +13,7 @@ import (
 	"sscscore/model/buildinfo"
 	"sscscore/model/cascade"
 	"sscscore/model/nn/gemm"
+	"sscscore/model/parallel"
 )
 
 // Config configures Run.
@@ -123,54 +124,38 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	// A failure to write (a full disk) stops the workers too.
 	wctx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
-	results := make(chan finished)
-	next := make(chan Job)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wc := base.Fork()
-			for j := range next {
-				t0 := time.Now()
-				r := scoreJob(wctx, wc, j)
-				if r == nil {
-					continue // cancelled: nothing to record
-				}
-				results <- finished{r, time.Since(t0)}
-			}
-		}()
-	}
-	go func() {
-		defer close(next)
-		for _, j := range todo {
-			select {
-			case next <- j:
-			case <-wctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
+	// Each worker scores with its own fork of the networks; the journal and
+	// the progress take one record at a time, as each scan finishes.
+	forks := make([]*cascade.Cascade, parallel.Workers(len(todo), workers))
+	var mu sync.Mutex
 	var werr error
-	for f := range results {
+	_ = parallel.For(wctx, len(todo), workers, func(w, i int) error {
+		if forks[w] == nil {
+			forks[w] = base.Fork()
+		}
+		t0 := time.Now()
+		r := scoreJob(wctx, forks[w], todo[i])
+		if r == nil {
+			return nil // cancelled: nothing to record
+		}
+		took := time.Since(t0)
+		mu.Lock()
+		defer mu.Unlock()
 		if werr != nil {
-			continue // drain
+			return werr
 		}
-		if werr = jn.add(f.rec); werr != nil {
+		if werr = jn.add(r); werr != nil {
 			stopWork()
-			continue
+			return werr
 		}
-		done[f.rec.Key] = f.rec
+		done[r.Key] = r
 		ev.Done++
-		ev.Record, ev.Took = f.rec, f.took
+		ev.Record, ev.Took = r, took
 		if cfg.Progress != nil {
 			cfg.Progress(ev)
 		}
-	}
+		return nil
+	})
 	if err := jn.close(); werr == nil {
 		werr = err
 	}
@@ -197,12 +182,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return sum, err
 	}
 	return sum, nil
-}
-
-// finished is a job's record and the time it took.
-type finished struct {
-	rec  *Record
-	took time.Duration
 }
 
 // shareCores returns the number of workers for n jobs and the threads each
