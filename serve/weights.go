@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"testing/fstest"
@@ -24,16 +23,21 @@ const weightsPrefix = "weights"
 const workerScript = "worker.js"
 
 // withWeights returns the site's files with the weights folder dir under
-// weightsPrefix/, after checking it whole (cascade.LoadWeightsDir: specs,
-// checksums, the networks load); a folder that fails is refused with the
-// reason, and nothing is served. The files are read once, so what is
-// served is what was checked.
+// weightsPrefix/, after checking it whole (cascade.FromWeightsFiles:
+// specs, checksums, the networks load); a folder that fails is refused
+// with the reason, and nothing is served. The files are read once, so
+// what is served is what was checked.
 func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
-	if _, err := cascade.LoadWeightsDir(dir); err != nil {
+	wf, err := cascade.ReadWeightsDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cascade.FromWeightsFiles(wf, filepath.Base(filepath.Clean(dir)))
+	if err != nil {
 		return nil, err
 	}
 	out := fstest.MapFS{}
-	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -59,32 +63,14 @@ func withWeights(files fs.FS, dir string, stdout io.Writer) (fs.FS, error) {
 		at = i + len("\"use strict\";\n")
 	}
 	ws.Data = append(append(append([]byte(nil), ws.Data[:at]...), line...), ws.Data[at:]...)
-	b, err := os.ReadFile(filepath.Join(dir, cascade.SumsFile))
+	// The checksums and every file they list (FromWeightsFiles found each).
+	sums, err := cascade.ParseSums(wf[cascade.SumsFile])
 	if err != nil {
 		return nil, fmt.Errorf("weights folder %s: %w", dir, err)
 	}
-	sums, err := cascade.ParseSums(b)
-	if err != nil {
-		return nil, fmt.Errorf("weights folder %s: %w", dir, err)
-	}
-	out[path.Join(weightsPrefix, cascade.SumsFile)] = &fstest.MapFile{Data: b, Mode: 0o644}
+	out[path.Join(weightsPrefix, cascade.SumsFile)] = &fstest.MapFile{Data: wf[cascade.SumsFile], Mode: 0o644}
 	for name := range sums {
-		data, err := os.ReadFile(filepath.Join(dir, filepath.Base(name)))
-		if err != nil {
-			return nil, fmt.Errorf("weights folder %s: %w", dir, err)
-		}
-		out[path.Join(weightsPrefix, filepath.Base(name))] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
-	// What is served must be what was checked: check the copies.
-	served := map[string][]byte{}
-	for name, f := range out {
-		if dirOf, base := path.Split(name); dirOf == weightsPrefix+"/" {
-			served[base] = f.Data
-		}
-	}
-	c, err := cascade.FromWeightsFiles(served, filepath.Base(filepath.Clean(dir)))
-	if err != nil {
-		return nil, err
+		out[path.Join(weightsPrefix, name)] = &fstest.MapFile{Data: wf[name], Mode: 0o644}
 	}
 	i := c.Info()
 	fmt.Fprintf(stdout, "sscscore: the page runs the weights %q (levels %.12s, scores %.12s; trained on: %s), served at /%s/\n",

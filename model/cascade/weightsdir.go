@@ -127,9 +127,10 @@ func FromWeightsFiles(files map[string][]byte, name string) (*Cascade, error) {
 	return c, nil
 }
 
-// LoadWeightsDir reads a weights folder from disk and builds its cascade
-// (FromWeightsFiles).
-func LoadWeightsDir(dir string) (*Cascade, error) {
+// ReadWeightsDir reads the files of the weights folder dir that
+// FromWeightsFiles checks: those of WeightsFolderFiles that exist, and
+// every other file its checksums list.
+func ReadWeightsDir(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	names := WeightsFolderFiles()
 	if b, err := os.ReadFile(filepath.Join(dir, SumsFile)); err == nil {
@@ -150,6 +151,16 @@ func LoadWeightsDir(dir string) (*Cascade, error) {
 			return nil, fmt.Errorf("weights folder %s: %w", dir, err)
 		}
 		files[f] = b
+	}
+	return files, nil
+}
+
+// LoadWeightsDir reads a weights folder from disk (ReadWeightsDir) and
+// builds its cascade (FromWeightsFiles).
+func LoadWeightsDir(dir string) (*Cascade, error) {
+	files, err := ReadWeightsDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	return FromWeightsFiles(files, filepath.Base(filepath.Clean(dir)))
 }
